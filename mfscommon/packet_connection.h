@@ -1,0 +1,78 @@
+// A framed MooseFS connection on Boost.Asio with C++20 coroutines: reads whole packets
+// with a read timeout and a maximum payload size, queues outgoing frames, and applies
+// back-pressure (a reader waits while too much output is queued).
+#pragma once
+// Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mfscommon/packet.h"
+
+namespace mfs {
+
+struct ConnectionLimits {
+  uint32_t max_payload = 100000;
+  std::chrono::milliseconds read_timeout{10000};
+  size_t max_queued_output = 64u << 20;
+};
+
+class PacketConnection : public std::enable_shared_from_this<PacketConnection> {
+ public:
+  PacketConnection(boost::asio::ip::tcp::socket socket, ConnectionLimits limits);
+
+  // The next packet, or nullopt when the peer closed, the read timed out, or the
+  // length exceeded the limit; close_reason() then says which.
+  boost::asio::awaitable<std::optional<Packet>> read();
+  // Queues one complete frame (from PacketWriter::take()).
+  void send(std::vector<uint8_t> frame);
+  // Suspends while more than max_queued_output bytes wait to be written.
+  boost::asio::awaitable<void> wait_writable();
+  // Closes once everything queued has been written.
+  void close_after_flush();
+  void close(const std::string& reason = {});
+
+  bool is_open() const { return open_; }
+  const std::string& close_reason() const { return close_reason_; }
+  std::chrono::steady_clock::time_point last_write() const { return last_write_; }
+  std::chrono::steady_clock::time_point last_read() const { return last_read_; }
+  size_t queued_bytes() const { return queued_bytes_; }
+  // Peer IPv4 address as a MooseFS u32 (0 if unknown), and "a.b.c.d:port" for logs.
+  uint32_t peer_ip() const { return peer_ip_; }
+  const std::string& peer_name() const { return peer_name_; }
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  void set_limits(ConnectionLimits limits) { limits_ = limits; }
+
+ private:
+  boost::asio::awaitable<void> write_loop();
+
+  boost::asio::ip::tcp::socket socket_;
+  ConnectionLimits limits_;
+  boost::asio::steady_timer read_deadline_;
+  boost::asio::steady_timer writable_signal_;
+  std::deque<std::vector<uint8_t>> out_queue_;
+  size_t queued_bytes_ = 0;
+  bool read_timed_out_ = false;
+  bool writing_ = false;
+  bool close_when_flushed_ = false;
+  bool open_ = true;
+  std::string close_reason_;
+  std::chrono::steady_clock::time_point last_write_;
+  std::chrono::steady_clock::time_point last_read_;
+  uint32_t peer_ip_ = 0;
+  std::string peer_name_;
+};
+
+std::string ip_to_string(uint32_t ip);
+
+}  // namespace mfs
