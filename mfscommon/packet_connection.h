@@ -2,13 +2,8 @@
 // with a read timeout and a maximum payload size, queues outgoing frames, and applies
 // back-pressure (a reader waits while too much output is queued).
 #pragma once
-// Boost 1.74 awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -17,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "mfscommon/asio_awaitable.h"
 #include "mfscommon/packet.h"
 
 namespace mfs {
@@ -72,7 +68,5 @@ class PacketConnection : public std::enable_shared_from_this<PacketConnection> {
   uint32_t peer_ip_ = 0;
   std::string peer_name_;
 };
-
-std::string ip_to_string(uint32_t ip);
 
 }  // namespace mfs

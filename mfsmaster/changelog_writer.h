@@ -1,0 +1,97 @@
+// Appends changelog lines to DATA_PATH/changelog.0.mfs with group commit (DESIGN §3): the
+// metadata thread only buffers lines; a background thread writes whatever has accumulated
+// and makes it durable with one fdatasync per batch, then tells the metadata thread, which
+// runs the callbacks (typically: send the replies) waiting for those lines.
+//
+// Failure: a write or fdatasync error is logged and puts the writer in a failed state for
+// good (retrying fsync after an error is not safe: the kernel may already have dropped the
+// dirty pages). From then on nothing more is written, callbacks waiting for lines that were
+// not made durable never run and are dropped, so no client is told that an unsafe change is
+// safe; failure() returns the error so that the owner can stop serving writes.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "mfscommon/status.h"
+
+namespace mfs::master {
+
+class ChangelogWriter {
+ public:
+  using DurableCallback = std::function<void()>;
+
+  // Opens (creating if needed) changelog.0.mfs in `data_path`. A torn last line left by a
+  // crash is cut off first: it was never durable, so never acknowledged, and replay does not
+  // use it either (see changelog_reader.h), so the next change reuses its id.
+  static Result<std::unique_ptr<ChangelogWriter>> open(boost::asio::io_context& io, std::string data_path);
+  ~ChangelogWriter();
+  ChangelogWriter(const ChangelogWriter&) = delete;
+  ChangelogWriter& operator=(const ChangelogWriter&) = delete;
+
+  // The calls below are made on the metadata thread, the one running `io`.
+
+  // Queues one complete line (with its '\n') whose change id is `id`; ids increase.
+  void append(std::string line, uint64_t id);
+  // Runs `callback` on `io` once every line appended so far with an id <= `id` is durable
+  // (at once, through `io`, if they already are). Callbacks run in (id, registration) order.
+  void on_durable(uint64_t id, DurableCallback callback);
+  // Shifts changelog.(N-1).mfs -> changelog.N.mfs for N = back_logs..1 (spec 30 §4.1) after
+  // the lines appended so far; the next line starts a new changelog.0.mfs. back_logs 0
+  // deletes changelog.0.mfs; values above MooseFS's maximum of 1000 count as 1000.
+  void rotate(uint32_t back_logs);
+  // Writes and syncs everything queued, then stops the background thread. Returns the
+  // failure, if any. Callbacks made runnable by the final batch are posted to `io`.
+  Status shutdown();
+
+  // Highest id known (on the metadata thread) to be durable; 0 before the first batch.
+  uint64_t durable_id() const;
+  // Ok while healthy; the write error once the writer has failed.
+  const Status& failure() const;
+
+ private:
+  // Lines queued between two rotations; `rotate_after` asks for a rotation once they are
+  // written.
+  struct Segment {
+    std::string lines;
+    uint64_t last_id = 0;
+    std::optional<uint32_t> rotate_after;
+  };
+  // What the metadata thread knows; shared with handlers posted to `io` so that they stay
+  // valid even if the writer is destroyed before they run.
+  struct Durability;
+
+  ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd);
+  void run();
+  Status write_segment(Segment& segment);
+  Status sync();
+  Status reopen();
+  void rotate_files(uint32_t back_logs);
+
+  boost::asio::io_context& io_;
+  const std::string data_path_;
+  std::shared_ptr<Durability> durability_;
+
+  // Shared between the metadata thread and the background thread.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Segment> queue_;
+  bool stopping_ = false;
+  Status write_failure_;
+
+  // Background thread only.
+  int fd_ = -1;
+  bool unsynced_ = false;
+  bool failed_ = false;
+
+  std::thread thread_;
+};
+
+}  // namespace mfs::master

@@ -1,0 +1,196 @@
+#include "mfsmaster/checkpoint.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "mfscommon/log.h"
+#include "mfsmaster/checkpoint_records.h"
+
+namespace mfs::master {
+
+namespace records = checkpoint_records;
+
+Result<std::unique_ptr<Checkpoint>> Checkpoint::open(const std::string& directory) {
+  leveldb::Options options;
+  options.create_if_missing = true;
+  leveldb::DB* raw = nullptr;
+  leveldb::Status status = leveldb::DB::Open(options, directory, &raw);
+  if (!status.ok()) return Status(StatusCode::kIO, "can't open checkpoint " + directory + ": " + status.ToString());
+  return std::unique_ptr<Checkpoint>(new Checkpoint(std::unique_ptr<leveldb::DB>(raw)));
+}
+
+Checkpoint::Checkpoint(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+Checkpoint::~Checkpoint() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_all();
+  writer_.join();
+}
+
+bool Checkpoint::has_state() const {
+  std::string value;
+  return db_->Get(leveldb::ReadOptions(), std::string(records::kCountersKey), &value).ok();
+}
+
+Status Checkpoint::load(Metadata& into) {
+  std::string counters_value;
+  if (!db_->Get(leveldb::ReadOptions(), std::string(records::kCountersKey), &counters_value).ok()) {
+    return Status(StatusCode::kNotFound, "no checkpoint");
+  }
+  auto counters = records::decode_counters(counters_value);
+  if (!counters) return counters.status();
+
+  into.init_empty(0);
+  FsTree& fs = into.fs();
+  std::vector<std::pair<uint32_t, records::StoredEdge>> edges;
+  std::vector<std::pair<uint32_t, uint32_t>> freed;  // (time, inode)
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (auto inode = records::id_of(key, records::kNodePrefix)) {
+      std::vector<records::StoredEdge> node_edges;
+      auto node = records::decode_node(static_cast<uint32_t>(*inode), value, node_edges);
+      if (!node) return node.status();
+      fs.restore_node(std::move(*node));
+      for (auto& edge : node_edges) edges.emplace_back(static_cast<uint32_t>(*inode), std::move(edge));
+    } else if (auto freed_inode = records::id_of(key, records::kFreedPrefix)) {
+      if (value.size() != 4) return Status(StatusCode::kIO, "corrupt checkpoint record: freed inode");
+      uint32_t time = 0;
+      for (char c : value) time = (time << 8) | static_cast<uint8_t>(c);
+      freed.emplace_back(time, static_cast<uint32_t>(*freed_inode));
+    } else if (auto chunk_id = records::id_of(key, records::kChunkPrefix)) {
+      ChunkRecord stored;
+      if (Status status = records::decode_chunk(value, stored); !status) return status;
+      into.chunks().add(*chunk_id, stored.version, stored.locked_to).archived = stored.archived;
+    } else if (auto session_id = records::id_of(key, records::kSessionPrefix)) {
+      Session stored;
+      if (Status status = records::decode_session(value, stored); !status) return status;
+      Session& session = into.sessions().add(static_cast<uint32_t>(*session_id), stored.parameters);
+      session.open_inodes = std::move(stored.open_inodes);
+      session.disconnected_at = stored.disconnected_at;
+    }
+  }
+  if (!it->status().ok()) return Status(StatusCode::kIO, "checkpoint read failed: " + it->status().ToString());
+  // Entries in stored order, so each directory lists them as before.
+  std::sort(edges.begin(), edges.end(),
+            [](const auto& a, const auto& b) { return a.second.edge_id > b.second.edge_id; });
+  for (auto& [child, edge] : edges) {
+    if (!fs.restore_edge(edge.parent, child, edge.edge_id, std::move(edge.name))) {
+      return Status(StatusCode::kIO, "corrupt checkpoint: bad entry for inode " + std::to_string(child));
+    }
+  }
+  std::sort(freed.begin(), freed.end());
+  for (const auto& [time, inode] : freed) fs.restore_freed_inode(inode, time);
+  fs.restore_counters(counters->max_inode, counters->next_edge_id);
+  into.chunks().set_next_id(counters->next_chunk_id);
+  into.sessions().set_next_id(counters->next_session_id);
+  into.set_version(counters->version);
+  into.set_meta_id(counters->meta_id);
+  into.rebuild_derived_state();
+  const Node* root = std::as_const(into).fs().root();
+  if (!root || !root->is_directory()) return Status(StatusCode::kIO, "corrupt checkpoint: no root directory");
+  written_version_ = counters->version;
+  return Status::ok();
+}
+
+void Checkpoint::flush(Metadata& metadata, bool everything) {
+  auto batch = std::make_unique<leveldb::WriteBatch>();
+  const Metadata& state = metadata;
+  std::vector<uint32_t> nodes = metadata.fs().take_changed_nodes();
+  std::vector<uint64_t> chunks = metadata.chunks().take_changed();
+  std::vector<uint32_t> sessions = metadata.sessions().take_changed();
+  if (everything) {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(it->key());
+    nodes.clear();
+    for (uint32_t inode = kRootInode; inode <= state.fs().max_inode(); ++inode) nodes.push_back(inode);
+    chunks.clear();
+    for (const auto& [id, chunk] : state.chunks().all()) chunks.push_back(id);
+    sessions.clear();
+    for (const auto& [id, session] : state.sessions().all()) sessions.push_back(id);
+  }
+  for (uint32_t inode : nodes) {
+    std::string node_key = records::key(records::kNodePrefix, inode);
+    if (const Node* node = state.fs().find(inode)) {
+      batch->Put(node_key, records::encode_node(*node));
+    } else {
+      batch->Delete(node_key);
+    }
+    std::string freed_key = records::key(records::kFreedPrefix, inode);
+    if (auto time = state.fs().freed_at(inode)) {
+      std::string value = {static_cast<char>(*time >> 24), static_cast<char>(*time >> 16),
+                           static_cast<char>(*time >> 8), static_cast<char>(*time)};
+      batch->Put(freed_key, value);
+    } else {
+      batch->Delete(freed_key);
+    }
+  }
+  for (uint64_t id : chunks) {
+    std::string chunk_key = records::key(records::kChunkPrefix, id);
+    if (const ChunkRecord* chunk = state.chunks().find(id)) {
+      batch->Put(chunk_key, records::encode_chunk(*chunk));
+    } else {
+      batch->Delete(chunk_key);
+    }
+  }
+  for (uint32_t id : sessions) {
+    std::string session_key = records::key(records::kSessionPrefix, id);
+    if (const Session* session = state.sessions().find(id)) {
+      batch->Put(session_key, records::encode_session(*session));
+    } else {
+      batch->Delete(session_key);
+    }
+  }
+  records::Counters counters{state.version(),           state.meta_id(),          state.fs().max_inode(),
+                             state.fs().next_edge_id(), state.chunks().next_id(), state.sessions().next_id()};
+  batch->Put(std::string(records::kCountersKey), records::encode_counters(counters));
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(state.version(), std::move(batch));
+  }
+  wake_writer_.notify_one();
+}
+
+void Checkpoint::writer_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_writer_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping with nothing left to write
+    auto [version, batch] = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    leveldb::Status status = db_->Write(leveldb::WriteOptions(), batch.get());
+    lock.lock();
+    writing_ = false;
+    if (status.ok()) {
+      written_version_ = version;
+    } else if (error_.is_ok()) {
+      error_ = Status(StatusCode::kIO, "checkpoint write failed: " + status.ToString());
+      MFS_LOG_ERROR("%s", error_.to_string().c_str());
+    }
+    idle_.notify_all();
+  }
+}
+
+Status Checkpoint::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !writing_; });
+  return error_;
+}
+
+uint64_t Checkpoint::written_version() const {
+  std::lock_guard lock(mutex_);
+  return written_version_;
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,62 @@
+// The LevelDB checkpoint of the metadata (DESIGN §3): one record per node, chunk and
+// session plus a counters record holding the version it reflects, all updated in one
+// write batch per flush. The metadata thread serialises only what changed since the
+// last flush; a background thread writes the batches. Start-up loads the checkpoint and
+// replays the changelog from its version on.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "mfscommon/status.h"
+#include "mfsmaster/metadata.h"
+
+namespace leveldb {
+class DB;
+class WriteBatch;
+}  // namespace leveldb
+
+namespace mfs::master {
+
+class Checkpoint {
+ public:
+  ~Checkpoint();
+  Checkpoint(const Checkpoint&) = delete;
+  Checkpoint& operator=(const Checkpoint&) = delete;
+
+  // Opens (creating if needed) the store in `directory`.
+  static Result<std::unique_ptr<Checkpoint>> open(const std::string& directory);
+
+  // Whether the store holds a checkpoint (a counters record).
+  bool has_state() const;
+  // Loads the stored state into `into` (replacing it) and rebuilds derived state.
+  Status load(Metadata& into);
+
+  // Queues everything that changed in `metadata` since the last flush (or, with
+  // `everything`, the whole state) for the background writer.
+  void flush(Metadata& metadata, bool everything = false);
+  // Waits until every queued batch is written; the first write error, if any.
+  Status wait_idle();
+  uint64_t written_version() const;
+
+ private:
+  explicit Checkpoint(std::unique_ptr<leveldb::DB> db);
+  void writer_loop();
+
+  std::unique_ptr<leveldb::DB> db_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_;
+  std::condition_variable idle_;
+  std::deque<std::pair<uint64_t, std::unique_ptr<leveldb::WriteBatch>>> queue_;
+  bool writing_ = false;
+  bool stopping_ = false;
+  uint64_t written_version_ = 0;
+  Status error_;
+  std::thread writer_;
+};
+
+}  // namespace mfs::master

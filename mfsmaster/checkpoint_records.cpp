@@ -1,0 +1,174 @@
+#include "mfsmaster/checkpoint_records.h"
+
+#include <span>
+
+#include "mfscommon/packet.h"
+
+namespace mfs::master::checkpoint_records {
+namespace {
+
+constexpr uint8_t kFormat = 1;
+
+// Values are built with the packet codec; the 8-byte frame header is dropped.
+std::string body_of(PacketWriter& writer) {
+  std::vector<uint8_t> frame = writer.take();
+  return std::string(frame.begin() + kPacketHeaderSize, frame.end());
+}
+
+PacketReader reader_of(std::string_view value) {
+  return PacketReader(std::span(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+}
+
+Status corrupt(const char* what) { return Status(StatusCode::kIO, std::string("corrupt checkpoint record: ") + what); }
+
+}  // namespace
+
+std::string key(char prefix, uint64_t id) {
+  std::string out(1, prefix);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((id >> shift) & 0xFF));
+  return out;
+}
+
+Result<uint64_t> id_of(std::string_view key, char prefix) {
+  if (key.size() != 9 || key[0] != prefix) return StatusCode::kNotFound;
+  uint64_t id = 0;
+  for (size_t i = 1; i < 9; ++i) id = (id << 8) | static_cast<uint8_t>(key[i]);
+  return id;
+}
+
+std::string encode_node(const Node& node) {
+  PacketWriter out(0);
+  out.u8(kFormat).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
+  out.u16(node.mode).u16(node.trash_hours).u32(node.uid).u32(node.gid);
+  out.u32(node.atime).u32(node.mtime).u32(node.ctime);
+  out.u32(static_cast<uint32_t>(node.parents.size()));
+  for (const Edge* edge : node.parents) out.u32(edge->parent).u64(edge->edge_id).string32(edge->name);
+  out.u64(node.length).u32(static_cast<uint32_t>(node.chunks.size()));
+  for (uint64_t chunk : node.chunks) out.u64(chunk);
+  out.string32(node.symlink_target).u32(node.rdev);
+  out.u32(static_cast<uint32_t>(node.xattrs.size()));
+  for (const auto& [name, value] : node.xattrs) out.string32(name).string32(value);
+  return body_of(out);
+}
+
+Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value, std::vector<StoredEdge>& edges) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("node format");
+  auto node = std::make_unique<Node>();
+  node->inode = inode;
+  uint8_t type = in.u8();
+  if (type < 1 || type > 9) return corrupt("node type");
+  node->type = static_cast<NodeType>(type);
+  node->eattr = in.u8();
+  node->sclass = in.u8();
+  node->winattr = in.u8();
+  node->mode = in.u16();
+  node->trash_hours = in.u16();
+  node->uid = in.u32();
+  node->gid = in.u32();
+  node->atime = in.u32();
+  node->mtime = in.u32();
+  node->ctime = in.u32();
+  uint32_t parent_count = in.u32();
+  if (parent_count > in.remaining() / 16) return corrupt("parent count");
+  for (uint32_t i = 0; i < parent_count && in.ok(); ++i) {
+    StoredEdge edge;
+    edge.parent = in.u32();
+    edge.edge_id = in.u64();
+    edge.name = std::string(in.string32());
+    edges.push_back(std::move(edge));
+  }
+  node->length = in.u64();
+  uint32_t chunk_count = in.u32();
+  if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
+  node->chunks.resize(chunk_count);
+  for (uint64_t& chunk : node->chunks) chunk = in.u64();
+  node->symlink_target = std::string(in.string32());
+  node->rdev = in.u32();
+  uint32_t xattr_count = in.u32();
+  if (xattr_count > in.remaining() / 8) return corrupt("xattr count");
+  for (uint32_t i = 0; i < xattr_count && in.ok(); ++i) {
+    std::string name(in.string32());
+    std::string data(in.string32());
+    node->xattrs.emplace_back(std::move(name), std::move(data));
+  }
+  if (!in.finished()) return corrupt("node length");
+  if (node->type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
+  return node;
+}
+
+std::string encode_chunk(const ChunkRecord& chunk) {
+  PacketWriter out(0);
+  out.u8(kFormat).u32(chunk.version).u32(chunk.locked_to).u8(chunk.archived ? 1 : 0);
+  return body_of(out);
+}
+
+Status decode_chunk(std::string_view value, ChunkRecord& chunk) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("chunk format");
+  chunk.version = in.u32();
+  chunk.locked_to = in.u32();
+  chunk.archived = in.u8() != 0;
+  return in.finished() ? Status::ok() : corrupt("chunk length");
+}
+
+std::string encode_session(const Session& session) {
+  const SessionParameters& p = session.parameters;
+  PacketWriter out(0);
+  out.u8(kFormat).u64(p.exports_checksum).u32(p.root_inode).u8(p.sesflags).u16(p.umask);
+  out.u32(p.root_uid).u32(p.root_gid).u32(p.mapall_uid).u32(p.mapall_gid);
+  out.u8(p.min_goal).u8(p.max_goal).u32(p.min_trashtime).u32(p.max_trashtime).u32(p.disables);
+  out.u32(p.peer_ip).string32(p.info).u32(session.disconnected_at);
+  out.u32(static_cast<uint32_t>(session.open_inodes.size()));
+  for (uint32_t inode : session.open_inodes) out.u32(inode);
+  return body_of(out);
+}
+
+Status decode_session(std::string_view value, Session& session) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("session format");
+  SessionParameters& p = session.parameters;
+  p.exports_checksum = in.u64();
+  p.root_inode = in.u32();
+  p.sesflags = in.u8();
+  p.umask = in.u16();
+  p.root_uid = in.u32();
+  p.root_gid = in.u32();
+  p.mapall_uid = in.u32();
+  p.mapall_gid = in.u32();
+  p.min_goal = in.u8();
+  p.max_goal = in.u8();
+  p.min_trashtime = in.u32();
+  p.max_trashtime = in.u32();
+  p.disables = in.u32();
+  p.peer_ip = in.u32();
+  p.info = std::string(in.string32());
+  session.disconnected_at = in.u32();
+  uint32_t count = in.u32();
+  if (count > in.remaining() / 4) return corrupt("open file count");
+  for (uint32_t i = 0; i < count; ++i) session.open_inodes.insert(in.u32());
+  return in.finished() ? Status::ok() : corrupt("session length");
+}
+
+std::string encode_counters(const Counters& counters) {
+  PacketWriter out(0);
+  out.u8(kFormat).u64(counters.version).u64(counters.meta_id).u32(counters.max_inode);
+  out.u64(counters.next_edge_id).u64(counters.next_chunk_id).u32(counters.next_session_id);
+  return body_of(out);
+}
+
+Result<Counters> decode_counters(std::string_view value) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("counters format");
+  Counters counters;
+  counters.version = in.u64();
+  counters.meta_id = in.u64();
+  counters.max_inode = in.u32();
+  counters.next_edge_id = in.u64();
+  counters.next_chunk_id = in.u64();
+  counters.next_session_id = in.u32();
+  if (!in.finished()) return corrupt("counters length");
+  return counters;
+}
+
+}  // namespace mfs::master::checkpoint_records

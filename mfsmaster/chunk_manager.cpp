@@ -1,0 +1,432 @@
+#include "mfsmaster/chunk_manager.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "mfscommon/chunkserver_master_messages.h"
+#include "mfscommon/log.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr uint32_t kWriteLockSeconds = 120;
+constexpr uint8_t kStatusOk = 0;
+constexpr uint8_t kStatusNoChunk = 13;
+constexpr uint8_t kStatusNotDone = 16;
+constexpr uint8_t kStatusNoSpace = 21;
+
+}  // namespace
+
+ChunkManager::ChunkManager(Metadata& metadata, MutationLog& mutations, Chunkservers& servers,
+                           std::function<uint32_t()> now)
+    : metadata_(metadata), mutations_(mutations), servers_(servers), now_(std::move(now)), started_at_(now_()) {}
+
+void ChunkManager::configure(const ConfigFile& config) {
+  replications_delay_ = static_cast<uint32_t>(config.get_uint("REPLICATIONS_DELAY_INIT", 60));
+  // CHUNKS_WRITE_REP_LIMIT / CHUNKS_READ_REP_LIMIT: the first (endangered) figure applies.
+  write_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_WRITE_REP_LIMIT", 2)));
+  read_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_READ_REP_LIMIT", 10)));
+  deletion_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_HARD_DEL_LIMIT", 25)));
+}
+
+void ChunkManager::commit(ChangelogEntry entry) {
+  Status status = mutations_.commit({std::move(entry)});
+  if (!status) MFS_LOG_ERROR("chunk change could not be committed: %s", status.to_string().c_str());
+}
+
+uint32_t ChunkManager::goal_of(const ChunkRecord& chunk) const {
+  // Classes 1..9 are the classic goals (that many copies); others keep two until
+  // storage classes are modelled.
+  return (chunk.goal >= 1 && chunk.goal <= 9) ? chunk.goal : 2;
+}
+
+ChunkCopy* ChunkManager::find_copy(uint64_t chunk_id, uint16_t csid) {
+  auto it = copies_.find(chunk_id);
+  if (it == copies_.end()) return nullptr;
+  for (ChunkCopy& copy : it->second) {
+    if (copy.csid == csid) return &copy;
+  }
+  return nullptr;
+}
+
+std::vector<const Chunkserver*> ChunkManager::valid_copies(uint64_t chunk_id) const {
+  std::vector<const Chunkserver*> result;
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  auto it = copies_.find(chunk_id);
+  if (!chunk || it == copies_.end()) return result;
+  for (const ChunkCopy& copy : it->second) {
+    if (copy.state != CopyState::kValid || copy.version != chunk->version) continue;
+    if (const Chunkserver* server = servers_.find(copy.csid)) result.push_back(server);
+  }
+  return result;
+}
+
+size_t ChunkManager::copy_count(uint64_t chunk_id) const {
+  auto it = copies_.find(chunk_id);
+  return it == copies_.end() ? 0 : it->second.size();
+}
+
+std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const {
+  std::vector<Chunkserver*> candidates;
+  for (const auto& [csid, server] : servers_.all()) {
+    if (server->registered && server->send && !exclude.count(csid) && server->free_space() > (uint64_t{1} << 26)) {
+      candidates.push_back(server.get());
+    }
+  }
+  // Most free space first, ties broken randomly so equal servers share the load.
+  static std::mt19937 random(std::random_device{}());
+  std::shuffle(candidates.begin(), candidates.end(), random);
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Chunkserver* a, const Chunkserver* b) {
+    double fa = a->total_space ? double(a->used_space) / double(a->total_space) : 1.0;
+    double fb = b->total_space ? double(b->used_space) / double(b->total_space) : 1.0;
+    return fa < fb;
+  });
+  if (candidates.size() > count) candidates.resize(count);
+  return candidates;
+}
+
+Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index) const {
+  ChunkLocation location;
+  location.file_length = file.length;
+  if (index >= file.chunks.size() || file.chunks[index] == 0) return location;
+  uint64_t chunk_id = file.chunks[index];
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  if (!chunk) return StatusCode::kNoChunk;
+  if (pending_writes_.count(chunk_id)) return StatusCode::kChunkBusy;
+  location.chunk_id = chunk_id;
+  location.version = chunk->version;
+  location.servers = valid_copies(chunk_id);
+  if (location.servers.empty() && servers_.connected_count() != 0) return StatusCode::kChunkLost;
+  return location;
+}
+
+void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t index, bool can_modify_mtime, uint32_t now,
+                               WriteDone done) {
+  const Node* file = std::as_const(metadata_).fs().find(inode);
+  if (!file || !file->is_file_like()) return done(StatusCode::kENOENT);
+  uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
+  PendingWrite pending;
+  pending.inode = inode;
+  pending.index = index;
+  pending.previous_chunk = previous;
+  if (previous != 0) {
+    if (auto it = pending_writes_.find(previous); it != pending_writes_.end()) {
+      return done(StatusCode::kChunkBusy);
+    }
+    const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(previous);
+    if (!chunk) return done(StatusCode::kNoChunk);
+    auto owner = lock_owners_.find(previous);
+    if (chunk->locked_to > now && owner != lock_owners_.end() && owner->second != session_id) {
+      return done(StatusCode::kLocked);
+    }
+    if (chunk->file_references > 1) {
+      MFS_LOG_ERROR("chunk %016llX is shared by snapshots: copy-on-write is not supported yet",
+                    static_cast<unsigned long long>(previous));
+      return done(StatusCode::kNotDone);
+    }
+    change_version(
+        previous, std::move(pending),
+        ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(previous),
+        [previous](uint32_t new_version, uint32_t old_version) {
+          return csmsg::encode(csmsg::SetVersionCommand{previous, new_version, old_version});
+        },
+        std::move(done));
+    if (pending_writes_.count(previous)) lock_owners_[previous] = session_id;
+    return;
+  }
+  const ChunkRecord probe{};
+  uint32_t copies = file->sclass >= 1 && file->sclass <= 9 ? file->sclass : goal_of(probe);
+  std::vector<Chunkserver*> targets = choose_servers(copies, {});
+  if (targets.empty()) return done(servers_.connected_count() ? StatusCode::kNoSpace : StatusCode::kNoChunkServers);
+  uint64_t chunk_id = metadata_.chunks().next_id();
+  commit(
+      ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(chunk_id));
+  pending.new_version = 1;
+  for (Chunkserver* server : targets) {
+    copies_[chunk_id].push_back({server->csid, CopyState::kBusy, 1, false});
+    pending.waiting.insert(server->csid);
+    server->send(csmsg::encode(csmsg::CreateCommand{chunk_id, 1}));
+  }
+  lock_owners_[chunk_id] = session_id;
+  pending.done.push_back(std::move(done));
+  pending_writes_[chunk_id] = std::move(pending);
+}
+
+void ChunkManager::truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now,
+                                  WriteDone done) {
+  const Node* file = std::as_const(metadata_).fs().find(inode);
+  uint64_t chunk_id = file && index < file->chunks.size() ? file->chunks[index] : 0;
+  const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
+  if (!chunk) return done(StatusCode::kNoChunk);
+  if (pending_writes_.count(chunk_id)) return done(StatusCode::kChunkBusy);
+  if (chunk->locked_to > now) return done(StatusCode::kLocked);
+  if (chunk->file_references > 1) {
+    MFS_LOG_ERROR("chunk %016llX is shared by snapshots: copy-on-write is not supported yet",
+                  static_cast<unsigned long long>(chunk_id));
+    return done(StatusCode::kNotDone);
+  }
+  PendingWrite pending;
+  pending.inode = inode;
+  pending.index = index;
+  pending.previous_chunk = chunk_id;
+  change_version(
+      chunk_id, std::move(pending), ChangelogEntry::make("TRUNC", now).arg(inode).arg(index).result(chunk_id),
+      [length_in_chunk, chunk_id](uint32_t new_version, uint32_t old_version) {
+        return csmsg::encode(csmsg::TruncateCommand{chunk_id, length_in_chunk, new_version, old_version});
+      },
+      std::move(done));
+}
+
+void ChunkManager::change_version(uint64_t chunk_id, PendingWrite pending, ChangelogEntry entry,
+                                  const std::function<std::vector<uint8_t>(uint32_t, uint32_t)>& command,
+                                  WriteDone done) {
+  std::vector<Chunkserver*> holders;
+  for (const Chunkserver* server : valid_copies(chunk_id)) {
+    Chunkserver* holder = servers_.find(server->csid);
+    if (holder && holder->send) holders.push_back(holder);
+  }
+  if (holders.empty()) return done(StatusCode::kChunkLost);
+  uint32_t old_version = std::as_const(metadata_).chunks().find(chunk_id)->version;
+  commit(std::move(entry));
+  pending.new_version = old_version + 1;
+  for (Chunkserver* server : holders) {
+    find_copy(chunk_id, server->csid)->state = CopyState::kBusy;
+    pending.waiting.insert(server->csid);
+    server->send(command(pending.new_version, old_version));
+  }
+  pending.done.push_back(std::move(done));
+  pending_writes_[chunk_id] = std::move(pending);
+}
+
+void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status) {
+  auto it = pending_writes_.find(chunk_id);
+  if (it == pending_writes_.end() || !it->second.waiting.erase(server.csid)) {
+    MFS_LOG_NOTICE("unexpected chunk operation reply from %s for chunk %016llX", server.address().c_str(),
+                   static_cast<unsigned long long>(chunk_id));
+    return;
+  }
+  PendingWrite& pending = it->second;
+  if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) {
+    if (status == kStatusOk) {
+      copy->state = CopyState::kValid;
+      copy->version = pending.new_version;
+      pending.succeeded.push_back(server.csid);
+    } else if (status == kStatusNotDone && pending.previous_chunk != 0) {
+      copy->state = CopyState::kWrongVersion;  // unchanged, still at the old version
+      copy->version = pending.new_version - 1;
+    } else {
+      copy->state = CopyState::kInvalid;
+    }
+  }
+  if (status != kStatusOk) {
+    MFS_LOG_WARNING("chunk %016llX: operation on %s failed with status %u", static_cast<unsigned long long>(chunk_id),
+                    server.address().c_str(), status);
+  }
+  if (pending.waiting.empty()) finish_write(chunk_id);
+}
+
+void ChunkManager::finish_write(uint64_t chunk_id) {
+  PendingWrite pending = std::move(pending_writes_[chunk_id]);
+  pending_writes_.erase(chunk_id);
+  uint32_t now = now_();
+  if (pending.succeeded.empty()) {
+    if (pending.previous_chunk == 0) {
+      commit(ChangelogEntry::make("ROLLBACK", now).arg(pending.inode).arg(pending.index).arg(0).arg(chunk_id));
+    } else {
+      // Nothing changed on the copies: return to the old version, whose copies are good.
+      uint32_t old_version = pending.new_version - 1;
+      commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(old_version));
+      commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
+      for (ChunkCopy& copy : copies_[chunk_id]) {
+        if (copy.state == CopyState::kWrongVersion && copy.version == old_version) copy.state = CopyState::kValid;
+      }
+    }
+    lock_owners_.erase(chunk_id);
+    for (auto& done : pending.done) done(pending.previous_chunk == 0 ? StatusCode::kNoSpace : StatusCode::kNotDone);
+    return;
+  }
+  ChunkLocation location;
+  location.chunk_id = chunk_id;
+  location.version = pending.new_version;
+  const Node* file = std::as_const(metadata_).fs().find(pending.inode);
+  location.file_length = file ? file->length : 0;
+  for (uint16_t csid : pending.succeeded) {
+    if (const Chunkserver* server = servers_.find(csid)) location.servers.push_back(server);
+  }
+  for (auto& done : pending.done) done(location);
+}
+
+Status ChunkManager::write_end(uint64_t chunk_id, uint32_t inode, uint64_t length, bool can_modify_mtime,
+                               uint32_t now) {
+  Status result = Status::ok();
+  if (length > 0) {
+    const Node* file = std::as_const(metadata_).fs().find(inode);
+    if (!file) {
+      result = StatusCode::kENOENT;
+    } else if (!file->is_file_like()) {
+      result = StatusCode::kEPERM;
+    } else if (length > file->length) {
+      commit(ChangelogEntry::make("LENGTH", now).arg(inode).arg(length).arg(can_modify_mtime ? 1 : 0));
+    }
+  }
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  if (!chunk) return result ? Status(StatusCode::kNoChunk) : result;
+  if (chunk->locked_to != 0) commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
+  lock_owners_.erase(chunk_id);
+  return result;
+}
+
+void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<AnnouncedChunk>& chunks) {
+  for (const AnnouncedChunk& announced : chunks) {
+    const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(announced.chunk_id);
+    if (!chunk) {
+      // Chunks unknown to the metadata are left alone: deleting them on sight would
+      // destroy data if the metadata were restored from an older copy.
+      MFS_LOG_NOTICE("chunkserver %s has unknown chunk %016llX (version %u) - left untouched", server.address().c_str(),
+                     static_cast<unsigned long long>(announced.chunk_id), announced.version);
+      continue;
+    }
+    ChunkCopy* copy = find_copy(announced.chunk_id, server.csid);
+    if (!copy) {
+      copies_[announced.chunk_id].push_back({server.csid, CopyState::kValid, announced.version, false});
+      copy = &copies_[announced.chunk_id].back();
+    }
+    copy->version = announced.version;
+    copy->on_removal_disk = announced.on_removal_disk;
+    copy->state = announced.version == chunk->version ? CopyState::kValid : CopyState::kWrongVersion;
+  }
+}
+
+void ChunkManager::chunk_damaged(Chunkserver& server, uint64_t chunk_id) {
+  if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) copy->state = CopyState::kInvalid;
+}
+
+void ChunkManager::chunk_lost(Chunkserver& server, uint64_t chunk_id) {
+  auto it = copies_.find(chunk_id);
+  if (it == copies_.end()) return;
+  std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; });
+  if (it->second.empty()) copies_.erase(it);
+}
+
+void ChunkManager::deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status) {
+  if (server.deletions > 0) --server.deletions;
+  if (status == kStatusOk || status == kStatusNoChunk) chunk_lost(server, chunk_id);
+}
+
+void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status) {
+  auto pending = pending_replications_.find(chunk_id);
+  if (pending != pending_replications_.end() && pending->second == server.csid) pending_replications_.erase(pending);
+  if (server.replications_to > 0) --server.replications_to;
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  if (status == kStatusOk && chunk && version == chunk->version) {
+    if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) {
+      copy->state = CopyState::kValid;
+      copy->version = version;
+    } else {
+      copies_[chunk_id].push_back({server.csid, CopyState::kValid, version, false});
+    }
+  } else {
+    MFS_LOG_NOTICE("replication of chunk %016llX to %s failed (status %u)", static_cast<unsigned long long>(chunk_id),
+                   server.address().c_str(), status);
+  }
+}
+
+void ChunkManager::server_disconnected(Chunkserver& server) {
+  std::vector<uint64_t> finished;
+  for (auto& [chunk_id, pending] : pending_writes_) {
+    if (pending.waiting.erase(server.csid) && pending.waiting.empty()) finished.push_back(chunk_id);
+  }
+  for (auto it = copies_.begin(); it != copies_.end();) {
+    std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; });
+    it = it->second.empty() ? copies_.erase(it) : std::next(it);
+  }
+  std::erase_if(pending_replications_, [&](const auto& entry) { return entry.second == server.csid; });
+  for (uint64_t chunk_id : finished) finish_write(chunk_id);
+}
+
+void ChunkManager::send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version) {
+  copy.state = CopyState::kDeleting;
+  ++server.deletions;
+  server.send(csmsg::encode(csmsg::DeleteCommand{chunk_id, version}));
+}
+
+void ChunkManager::housekeeping(uint32_t now) {
+  // Expired write locks (a client that never sent WRITE_CHUNK_END).
+  std::vector<uint64_t> expired;
+  for (const auto& [chunk_id, owner] : lock_owners_) {
+    const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+    if (!chunk || (chunk->locked_to <= now && !pending_writes_.count(chunk_id))) expired.push_back(chunk_id);
+  }
+  for (uint64_t chunk_id : expired) lock_owners_.erase(chunk_id);
+
+  std::vector<uint64_t> ids;
+  ids.reserve(metadata_.chunks().size());
+  for (const auto& [chunk_id, chunk] : metadata_.chunks().all()) ids.push_back(chunk_id);
+  for (uint64_t chunk_id : ids) {
+    if (const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id)) balance_chunk(*chunk, now);
+  }
+}
+
+void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
+  uint64_t chunk_id = chunk.id;
+  if (pending_writes_.count(chunk_id) || pending_replications_.count(chunk_id)) return;
+  auto& copies = copies_[chunk_id];
+  bool unused = chunk.file_references == 0 && chunk.locked_to <= now;
+  if (unused && copies.empty()) {
+    copies_.erase(chunk_id);
+    commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
+    return;
+  }
+  if (chunk.locked_to > now) return;
+  std::vector<ChunkCopy*> valid;
+  for (ChunkCopy& copy : copies) {
+    if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);
+  }
+  for (ChunkCopy& copy : copies) {
+    Chunkserver* server = servers_.find(copy.csid);
+    if (!server || !server->send || copy.state == CopyState::kDeleting || copy.state == CopyState::kBusy) continue;
+    if (server->deletions >= deletion_limit_) continue;
+    bool bad =
+        copy.state == CopyState::kInvalid || copy.state == CopyState::kWrongVersion || copy.version != chunk.version;
+    if (unused) {
+      send_delete(*server, copy, chunk_id, copy.version);
+    } else if (bad && !valid.empty()) {
+      send_delete(*server, copy, chunk_id, 0);
+    }
+  }
+  if (unused || valid.empty()) return;
+  uint32_t goal = goal_of(chunk);
+  if (valid.size() < goal && now >= started_at_ + replications_delay_) {
+    std::set<uint16_t> holders;
+    for (const ChunkCopy& copy : copies) holders.insert(copy.csid);
+    Chunkserver* source = nullptr;
+    for (ChunkCopy* copy : valid) {
+      Chunkserver* candidate = servers_.find(copy->csid);
+      if (candidate && candidate->replications_from < read_replication_limit_) {
+        source = candidate;
+        break;
+      }
+    }
+    std::vector<Chunkserver*> targets = choose_servers(1, holders);
+    if (source && !targets.empty() && targets.front()->replications_to < write_replication_limit_) {
+      Chunkserver& target = *targets.front();
+      ++target.replications_to;
+      pending_replications_[chunk_id] = target.csid;
+      target.send(csmsg::encode(csmsg::ReplicateCommand{chunk_id, chunk.version, source->ip, source->port}));
+    }
+  } else if (valid.size() > goal) {
+    // Surplus copies: drop those on the fullest servers first.
+    std::sort(valid.begin(), valid.end(), [&](const ChunkCopy* a, const ChunkCopy* b) {
+      const Chunkserver* sa = servers_.find(a->csid);
+      const Chunkserver* sb = servers_.find(b->csid);
+      return (sa ? sa->free_space() : 0) < (sb ? sb->free_space() : 0);
+    });
+    for (size_t i = 0; i + goal < valid.size(); ++i) {
+      Chunkserver* server = servers_.find(valid[i]->csid);
+      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, *valid[i], chunk_id, 0);
+    }
+  }
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,125 @@
+// Live chunk management on the metadata thread: where copies are, preparing chunks for
+// client writes (create / version change on the chunkservers before the client writes),
+// and keeping every chunk at its goal (replicating missing copies, deleting surplus,
+// wrong-version and unreferenced ones). Spec 20 §2.6-2.9 and spec 10 §8.3-8.5.
+// Changes to the persistent chunk table go through the MutationLog like everything else.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "mfscommon/config_file.h"
+#include "mfscommon/status.h"
+#include "mfsmaster/chunkservers.h"
+#include "mfsmaster/metadata.h"
+#include "mfsmaster/mutation_log.h"
+
+namespace mfs::master {
+
+enum class CopyState : uint8_t {
+  kValid,         // holds the current version
+  kBusy,          // an operation on it is in flight
+  kInvalid,       // damaged or failed: to be deleted
+  kDeleting,      // DELETE sent
+  kWrongVersion,  // announced with another version
+};
+
+struct ChunkCopy {
+  uint16_t csid = 0;
+  CopyState state = CopyState::kValid;
+  uint32_t version = 0;
+  bool on_removal_disk = false;
+};
+
+struct ChunkLocation {
+  uint64_t chunk_id = 0;
+  uint32_t version = 0;
+  uint64_t file_length = 0;
+  std::vector<const Chunkserver*> servers;  // valid copies, in the order clients should use
+};
+
+struct AnnouncedChunk {
+  uint64_t chunk_id = 0;
+  uint32_t version = 0;
+  bool on_removal_disk = false;
+};
+
+class ChunkManager {
+ public:
+  using WriteDone = std::function<void(Result<ChunkLocation>)>;
+
+  ChunkManager(Metadata& metadata, MutationLog& mutations, Chunkservers& servers, std::function<uint32_t()> now);
+
+  void configure(const ConfigFile& config);
+
+  // READ_CHUNK: where the valid copies of chunk `index` of `file` are.
+  Result<ChunkLocation> read_chunk(const Node& file, uint32_t index) const;
+  // WRITE_CHUNK: makes the chunk writable (new chunk, or a new version on every valid
+  // copy) and answers through `done` once the chunkservers replied.
+  // A chunk stays locked to its writer's session until WRITE_CHUNK_END or expiry.
+  void write_chunk(uint32_t session_id, uint32_t inode, uint32_t index, bool can_modify_mtime, uint32_t now,
+                   WriteDone done);
+  // Cuts chunk `index` of `inode` at `length_in_chunk` on every valid copy (a truncate
+  // that ends inside an existing chunk), with a new version.
+  void truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now, WriteDone done);
+  // WRITE_CHUNK_END: publishes the new length and unlocks the chunk.
+  Status write_end(uint64_t chunk_id, uint32_t inode, uint64_t length, bool can_modify_mtime, uint32_t now);
+
+  // Events from the chunkserver protocol.
+  void chunks_announced(Chunkserver& server, const std::vector<AnnouncedChunk>& chunks);
+  void chunk_damaged(Chunkserver& server, uint64_t chunk_id);
+  void chunk_lost(Chunkserver& server, uint64_t chunk_id);
+  void operation_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
+  void deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
+  void replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status);
+  void server_disconnected(Chunkserver& server);
+
+  // Called every second: replication, deletion and lock expiry work.
+  void housekeeping(uint32_t now);
+
+  // Valid copies of a chunk (for tools and tests).
+  std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;
+  size_t copy_count(uint64_t chunk_id) const;
+
+ private:
+  struct PendingWrite {
+    uint32_t inode = 0;
+    uint32_t index = 0;
+    uint64_t previous_chunk = 0;
+    uint32_t new_version = 0;
+    std::set<uint16_t> waiting;
+    std::vector<uint16_t> succeeded;
+    std::vector<WriteDone> done;
+  };
+
+  // Commits `entry` (which raises the chunk's version) and sends `command(new, old)` to
+  // every valid copy; the pending operation finishes when all have answered.
+  void change_version(uint64_t chunk_id, PendingWrite pending, ChangelogEntry entry,
+                      const std::function<std::vector<uint8_t>(uint32_t, uint32_t)>& command, WriteDone done);
+  std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const;
+  uint32_t goal_of(const ChunkRecord& chunk) const;
+  ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
+  void finish_write(uint64_t chunk_id);
+  void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
+  void balance_chunk(const ChunkRecord& chunk, uint32_t now);
+  void commit(ChangelogEntry entry);
+
+  Metadata& metadata_;
+  MutationLog& mutations_;
+  Chunkservers& servers_;
+  std::function<uint32_t()> now_;
+  std::unordered_map<uint64_t, std::vector<ChunkCopy>> copies_;
+  std::unordered_map<uint64_t, PendingWrite> pending_writes_;
+  std::map<uint64_t, uint16_t> pending_replications_;   // chunk -> destination
+  std::unordered_map<uint64_t, uint32_t> lock_owners_;  // chunk -> writing session
+  uint32_t started_at_ = 0;
+  uint32_t replications_delay_ = 60;
+  uint32_t write_replication_limit_ = 2;
+  uint32_t read_replication_limit_ = 10;
+  uint32_t deletion_limit_ = 25;
+};
+
+}  // namespace mfs::master

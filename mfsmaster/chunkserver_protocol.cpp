@@ -1,0 +1,249 @@
+#include "mfsmaster/chunkserver_protocol.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "mfscommon/ip_address.h"
+#include "mfscommon/log.h"
+#include "mfscommon/version.h"
+
+namespace mfs::master {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
+constexpr uint16_t kMinTimeout = 10;
+constexpr uint32_t kVersionAcknowledgingBatches = pack_version(2, 0, 0);
+
+std::array<uint8_t, 16> auth_digest(const std::array<uint8_t, 32>& random, const std::string& code) {
+  std::array<uint8_t, 16> digest{};
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(context, EVP_md5(), nullptr);
+  EVP_DigestUpdate(context, random.data(), 16);
+  EVP_DigestUpdate(context, code.data(), code.size());
+  EVP_DigestUpdate(context, random.data() + 16, 16);
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context, digest.data(), &length);
+  EVP_MD_CTX_free(context);
+  return digest;
+}
+
+}  // namespace
+
+ChunkserverProtocol::ChunkserverProtocol(ChunkserverServices& services, std::shared_ptr<ChunkserverLink> link)
+    : services_(services), link_(std::move(link)) {}
+
+bool ChunkserverProtocol::fail(std::string reason) {
+  error_ = std::move(reason);
+  return false;
+}
+
+bool ChunkserverProtocol::handle(const Packet& packet) {
+  auto decoded = csmsg::decode_from_chunkserver(packet);
+  if (!decoded) return fail("got unknown message: " + decoded.status().to_string());
+  const csmsg::ChunkserverToMaster& message = *decoded;
+  if (auto* get_version = std::get_if<anymsg::GetVersion>(&message)) {
+    link_->send(anymsg::encode(anymsg::own_version_reply(*get_version)));
+    return true;
+  }
+  if (auto* get_config = std::get_if<anymsg::GetConfig>(&message)) {
+    link_->send(
+        anymsg::encode(anymsg::ConfigValue{get_config->msgid, services_.config().get_string(get_config->name, "")}));
+    return true;
+  }
+  if (std::holds_alternative<anymsg::Ignorable>(message)) return true;
+  if (auto* begin_v6 = std::get_if<csmsg::RegisterBeginV6>(&message)) {
+    if (server_) return fail("second registration on one connection");
+    return begin(*begin_v6);
+  }
+  if (auto* begin_v5 = std::get_if<csmsg::RegisterBeginV5>(&message)) {
+    if (server_) return fail("second registration on one connection");
+    if (!begin_legacy(begin_v5->version, begin_v5->ip, begin_v5->port, begin_v5->timeout, 0)) return false;
+    link_->send(csmsg::encode(csmsg::AckAccepted{csmsg::AckAccepted::Form::kVersionOnly, kOwnVersion, 0, 0, 0}));
+    return true;
+  }
+  if (auto* legacy = std::get_if<csmsg::RegisterLegacy>(&message)) {
+    if (server_) return fail("second registration on one connection");
+    uint16_t timeout = std::max<uint16_t>(legacy->timeout, kMinTimeout);
+    if (!begin_legacy(legacy->version, legacy->ip, legacy->port, timeout, 0)) return false;
+    apply_space(legacy->space);
+    announce(legacy->chunks);
+    server_->registered = true;
+    return true;
+  }
+  if (!server_) return fail("message before registration");
+  return handle_registered(message);
+}
+
+bool ChunkserverProtocol::begin(const csmsg::RegisterBeginV6& request) {
+  const ConfigFile& config = services_.config();
+  if (auto code = config.raw("AUTH_CODE")) {
+    if (!request.digest) {
+      RAND_bytes(challenge_.data(), static_cast<int>(challenge_.size()));
+      challenged_ = true;
+      link_->send(csmsg::encode(csmsg::AckChallenge{challenge_}));
+      return true;
+    }
+    if (!challenged_ || *request.digest != auth_digest(challenge_, *code)) {
+      return fail("chunkserver authentication failed (wrong AUTH_CODE)");
+    }
+  }
+  if (!begin_legacy(request.version, request.ip, request.port, request.timeout, request.csid)) return false;
+  apply_space(request.space);
+  uint16_t timeout = request.timeout;
+  if (timeout == 0) {
+    timeout = static_cast<uint16_t>(config.get_uint_clamped("MATOCS_TIMEOUT", 10, kMinTimeout, 65535));
+  }
+  link_->set_timeout(timeout);
+  link_->send(csmsg::encode(csmsg::AckAccepted{csmsg::AckAccepted::Form::kFull, kOwnVersion, timeout, server_->csid,
+                                               services_.metadata.meta_id()}));
+  return true;
+}
+
+bool ChunkserverProtocol::begin_legacy(uint32_t version, uint32_t ip, uint16_t port, uint16_t timeout, uint16_t csid) {
+  if (timeout != 0 && timeout < kMinTimeout) return fail("chunkserver timeout below 10 s");
+  if (ip == 0) ip = link_->peer_ip();
+  if ((ip >> 24) == 127) return fail("chunkserver announces a loopback address " + ip_to_string(ip));
+  if (services_.servers.find_by_address(ip, port)) {
+    return fail("can't accept chunkserver " + ip_to_string(ip) + ":" + std::to_string(port) + " (already connected)");
+  }
+  if (csid != 0 && services_.servers.find(csid)) csid = 0;  // that id is in use by another server
+  server_ = &services_.servers.connect(ip, port, csid);
+  server_->version = version;
+  server_->send = [link = link_](std::vector<uint8_t> frame) { link->send(std::move(frame)); };
+  MFS_LOG_NOTICE("chunkserver register begin (packet version: 6) - ip: %s, port: %u, csid: %u",
+                 ip_to_string(ip).c_str(), port, server_->csid);
+  return true;
+}
+
+void ChunkserverProtocol::apply_space(const csmsg::SpaceInfo& space) {
+  server_->used_space = space.used;
+  server_->total_space = space.total;
+  server_->chunk_count = space.chunks;
+  server_->removal_used_space = space.td_used;
+  server_->removal_total_space = space.td_total;
+  server_->removal_chunk_count = space.td_chunks;
+}
+
+void ChunkserverProtocol::announce(const std::vector<csmsg::ChunkEntry>& chunks) {
+  std::vector<AnnouncedChunk> announced;
+  announced.reserve(chunks.size());
+  for (const csmsg::ChunkEntry& entry : chunks) {
+    announced.push_back({entry.chunkid, entry.version, entry.marked_for_removal});
+  }
+  services_.chunks.chunks_announced(*server_, announced);
+}
+
+bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& message) {
+  ChunkManager& chunks = services_.chunks;
+  Chunkserver& server = *server_;
+  return std::visit(
+      Overloaded{
+          [&](const csmsg::RegisterChunksV6& batch) {
+            announce(batch.chunks);
+            if (server.version >= kVersionAcknowledgingBatches) link_->send(csmsg::encode(csmsg::AckNextBatch{}));
+            return true;
+          },
+          [&](const csmsg::RegisterChunksV5& batch) {
+            announce(batch.chunks);
+            return true;
+          },
+          [&](const csmsg::RegisterEndV6&) {
+            server.registered = true;
+            MFS_LOG_NOTICE("chunkserver register end - ip: %s, port: %u", ip_to_string(server.ip).c_str(), server.port);
+            return true;
+          },
+          [&](const csmsg::RegisterEndV5& end) {
+            apply_space(end.space);
+            server.registered = true;
+            return true;
+          },
+          [&](const csmsg::RegisterDisconnect&) {
+            MFS_LOG_NOTICE("chunkserver %s: graceful disconnection", server.address().c_str());
+            wants_close_ = true;
+            return true;
+          },
+          [&](const csmsg::SpaceReport& report) {
+            apply_space(report.space);
+            return true;
+          },
+          [&](const csmsg::CurrentLoadReport& report) {
+            server.load = report.load;
+            if (report.status) server.health = static_cast<uint8_t>(*report.status);
+            return true;
+          },
+          [&](const csmsg::LabelsReport& report) {
+            server.labels = report.label_mask;
+            return true;
+          },
+          [&](const csmsg::ErrorOccurredReport&) {
+            ++server.errors;
+            return true;
+          },
+          [&](const csmsg::ChunkDamagedReport& report) {
+            for (uint64_t id : report.chunkids) chunks.chunk_damaged(server, id);
+            return true;
+          },
+          [&](const csmsg::ChunkLostReport& report) {
+            for (uint64_t id : report.chunkids) chunks.chunk_lost(server, id);
+            return true;
+          },
+          [&](const csmsg::ChunkNewReport& report) {
+            announce(report.chunks);
+            return true;
+          },
+          [&](const csmsg::CreateReply& reply) {
+            chunks.operation_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::SetVersionReply& reply) {
+            chunks.operation_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::TruncateReply& reply) {
+            chunks.operation_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::DuplicateReply& reply) {
+            chunks.operation_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::DupTruncReply& reply) {
+            chunks.operation_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::DeleteReply& reply) {
+            chunks.deletion_finished(server, reply.chunkid, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::ReplicateReply& reply) {
+            chunks.replication_finished(server, reply.chunkid, reply.version, static_cast<uint8_t>(reply.status));
+            return true;
+          },
+          [&](const csmsg::ChunkChecksumReply& reply) {
+            MFS_LOG_INFO("chunkserver %s: checksum of chunk %016llX reported", server.address().c_str(),
+                         static_cast<unsigned long long>(reply.chunkid));
+            return true;
+          },
+          [&](const auto&) { return fail("got unknown message from chunkserver"); },
+      },
+      message);
+}
+
+void ChunkserverProtocol::disconnected() {
+  if (!server_) return;
+  MFS_LOG_NOTICE("chunkserver %s disconnected", server_->address().c_str());
+  services_.chunks.server_disconnected(*server_);
+  services_.servers.disconnect(*server_);
+  server_ = nullptr;
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,172 @@
+#include "mfsmaster/client_protocol.h"
+
+#include <utility>
+
+#include "mfscommon/log.h"
+#include "mfscommon/protocol_ids.h"
+#include "mfscommon/version.h"
+#include "mfsmaster/attr_record.h"
+
+namespace mfs::master {
+
+ClientProtocol::ClientProtocol(ClientServices& services, std::shared_ptr<ClientLink> link)
+    : services_(services), link_(std::move(link)), operations_(services.metadata) {}
+
+bool ClientProtocol::fail(std::string reason) {
+  error_ = std::move(reason);
+  return false;
+}
+
+const Session* ClientProtocol::session() const {
+  return std::as_const(services_.metadata).sessions().find(session_id_);
+}
+
+bool ClientProtocol::with_winattr() const { return client_version_ >= kVersionWithWinattr; }
+
+RequestContext ClientProtocol::context(uint32_t uid, std::vector<uint32_t> gids) const {
+  RequestContext context;
+  const Session* current = session();
+  context.session_id = session_id_;
+  context.session = &current->parameters;
+  context.credentials = map_credentials(current->parameters.mapping(), uid, std::move(gids));
+  context.now = services_.now();
+  return context;
+}
+
+void ClientProtocol::put_attr_for(PacketWriter& out, const Node& node, const RequestContext& context,
+                                  bool parent_no_entry_cache) const {
+  put_attr(out, node, {context.credentials, parent_no_entry_cache, with_winattr(), true});
+}
+
+void ClientProtocol::reply_status(uint32_t type, uint32_t msgid, const Status& status) {
+  send(PacketWriter(type, 5).u32(msgid).u8(status.wire()).take());
+}
+
+void ClientProtocol::commit_and_reply(ClientServices& services, const std::shared_ptr<ClientLink>& link,
+                                      uint32_t reply_type, uint32_t msgid, Entries entries,
+                                      const std::function<void(PacketWriter&)>& build_reply) {
+  Status committed = services.mutations.commit(std::move(entries));
+  PacketWriter reply(reply_type);
+  reply.u32(msgid);
+  if (committed) {
+    build_reply(reply);
+  } else {
+    reply.u8(committed.wire());
+  }
+  services.mutations.when_durable([link, frame = reply.take()]() mutable { link->send(std::move(frame)); });
+}
+
+bool ClientProtocol::handle(const Packet& packet) {
+  switch (packet.type) {
+    case msg::ANTOAN_NOP:
+    case msg::ANTOAN_UNKNOWN_COMMAND:
+    case msg::ANTOAN_BAD_COMMAND_SIZE:
+      return true;
+    case msg::ANTOAN_GET_VERSION:
+    case msg::ANTOAN_GET_CONFIG:
+      return handle_any_to_any(packet);
+    case msg::CLTOMA_FUSE_REGISTER:
+      return handle_register(packet);
+    default:
+      break;
+  }
+  if (state_ == State::kUnregistered) return fail("command " + std::to_string(packet.type) + " before registration");
+  switch (packet.type) {
+    case msg::CLTOMA_FUSE_TIME_SYNC:
+      return handle_time_sync(packet);
+    case msg::CLTOMA_FUSE_SUSTAINED_INODES:
+    case msg::CLTOMA_FUSE_SUSTAINED_INODES_LEGACY:
+      return handle_sustained_inodes(packet);
+    case msg::CLTOMA_FUSE_AMTIME_INODES:
+      return handle_amtime_inodes(packet);
+    default:
+      break;
+  }
+  if (packet.payload.size() < 4) return fail("packet without msgid");
+  PacketReader in(packet.payload);
+  uint32_t msgid = in.u32();
+  size_t size = packet.payload.size();
+  switch (packet.type) {
+    case msg::CLTOMA_FUSE_STATFS:
+      return handle_statfs(msgid, in);
+    case msg::CLTOMA_FUSE_ACCESS:
+      return handle_access(msgid, in, size);
+    case msg::CLTOMA_FUSE_LOOKUP:
+      return handle_lookup(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETATTR:
+      return handle_getattr(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETATTR:
+      return handle_setattr(msgid, in, size);
+    case msg::CLTOMA_FUSE_READLINK:
+      return handle_readlink(msgid, in, size);
+    case msg::CLTOMA_FUSE_SYMLINK:
+      return handle_symlink(msgid, in, size);
+    case msg::CLTOMA_FUSE_MKNOD:
+      return handle_mknod(msgid, in, size);
+    case msg::CLTOMA_FUSE_MKDIR:
+      return handle_mkdir(msgid, in, size);
+    case msg::CLTOMA_FUSE_UNLINK:
+      return handle_unlink(msgid, in, size, false);
+    case msg::CLTOMA_FUSE_RMDIR:
+      return handle_unlink(msgid, in, size, true);
+    case msg::CLTOMA_FUSE_RENAME:
+      return handle_rename(msgid, in, size);
+    case msg::CLTOMA_FUSE_LINK:
+      return handle_link(msgid, in, size);
+    case msg::CLTOMA_FUSE_READDIR:
+      return handle_readdir(msgid, in, size);
+    case msg::CLTOMA_FUSE_OPEN:
+      return handle_open(msgid, in, size);
+    case msg::CLTOMA_FUSE_CREATE:
+      return handle_create(msgid, in, size);
+    case msg::CLTOMA_FUSE_READ_CHUNK:
+      return handle_read_chunk(msgid, in, size);
+    case msg::CLTOMA_FUSE_WRITE_CHUNK:
+      return handle_write_chunk(msgid, in, size);
+    case msg::CLTOMA_FUSE_WRITE_CHUNK_END:
+      return handle_write_chunk_end(msgid, in, size);
+    case msg::CLTOMA_FUSE_TRUNCATE:
+      return handle_truncate(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETXATTR:
+      return handle_getxattr(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETXATTR:
+      return handle_setxattr(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETFACL:
+      return handle_getfacl(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETFACL:
+      return handle_setfacl(msgid, in, size);
+    default:
+      return fail("unknown command " + std::to_string(packet.type));
+  }
+}
+
+bool ClientProtocol::handle_any_to_any(const Packet& packet) {
+  PacketReader in(packet.payload);
+  if (packet.type == msg::ANTOAN_GET_VERSION) {
+    if (packet.payload.size() != 0 && packet.payload.size() != 4) return fail("bad GET_VERSION size");
+    PacketWriter reply(msg::ANTOAN_VERSION);
+    if (packet.payload.size() == 4) reply.u32(in.u32());
+    send(reply.u32(kOwnVersion).bytes(std::string_view(kOwnVersionText)).take());
+    return true;
+  }
+  uint32_t msgid = in.u32();
+  std::string_view name = in.name8();
+  if (!in.finished()) return fail("bad GET_CONFIG size");
+  std::string value = services_.config().get_string(name, "");
+  if (value.size() > 255) value.resize(255);
+  send(PacketWriter(msg::ANTOAN_CONFIG_VALUE).u32(msgid).name8(value).take());
+  return true;
+}
+
+void ClientProtocol::disconnected() {
+  if (state_ == State::kUnregistered || session_id_ == 0) return;
+  Session* current = services_.metadata.sessions().find(session_id_);
+  if (!current || current->connections == 0) return;
+  if (--current->connections == 0) {
+    // A closed session is deleted with its open files; others wait for a reconnect.
+    services_.mutations.commit(
+        {ChangelogEntry::make(current->closed ? "SESDEL" : "SESDISCONNECTED", services_.now()).arg(session_id_)});
+  }
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,126 @@
+// The client port protocol (spec 10, and the tool requests of spec 11 as they are
+// added): decodes each request with exact length checks, calls the state modules, and
+// encodes the reply. One ClientProtocol per connection; it holds no file-system logic.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mfscommon/config_file.h"
+#include "mfscommon/packet.h"
+#include "mfscommon/packet_connection.h"
+#include "mfsmaster/chunk_manager.h"
+#include "mfsmaster/exports.h"
+#include "mfsmaster/fs_operations.h"
+#include "mfsmaster/metadata.h"
+#include "mfsmaster/mutation_log.h"
+
+namespace mfs::master {
+
+// The connection as the protocol sees it, so tests can drive the protocol without sockets.
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  virtual void send(std::vector<uint8_t> frame) = 0;
+  // Flushes what is queued, then closes.
+  virtual void close_after_flush() = 0;
+  virtual uint32_t peer_ip() const = 0;
+};
+
+// What the client protocol needs from the rest of the master.
+struct ClientServices {
+  Metadata& metadata;
+  MutationLog& mutations;
+  ChunkManager& chunks;
+  std::function<const Exports&()> exports;
+  std::function<uint32_t()> now;
+  std::function<const ConfigFile&()> config;
+};
+
+class ClientProtocol {
+ public:
+  enum class State { kUnregistered, kSession, kOldTools };
+
+  ClientProtocol(ClientServices& services, std::shared_ptr<ClientLink> link);
+  ClientProtocol(const ClientProtocol&) = delete;
+  ClientProtocol& operator=(const ClientProtocol&) = delete;
+
+  // Handles one request. False means the request was invalid (wrong length, unknown or
+  // not allowed in this state): the caller logs `error()` and closes the connection.
+  bool handle(const Packet& packet);
+  void disconnected();
+  const std::string& error() const { return error_; }
+  State state() const { return state_; }
+
+ private:
+  bool fail(std::string reason);
+  void send(std::vector<uint8_t> frame) { link_->send(std::move(frame)); }
+  // Commits the entries and sends the reply built after they are applied, once durable.
+  // On a failed commit the client gets the status instead.
+  void commit_then_reply(uint32_t reply_type, uint32_t msgid, Entries entries,
+                         std::function<void(PacketWriter&)> build_reply) {
+    commit_and_reply(services_, link_, reply_type, msgid, std::move(entries), std::move(build_reply));
+  }
+  // The same, usable from callbacks that may outlive this connection's protocol object.
+  static void commit_and_reply(ClientServices& services, const std::shared_ptr<ClientLink>& link, uint32_t reply_type,
+                               uint32_t msgid, Entries entries, const std::function<void(PacketWriter&)>& build_reply);
+  void reply_status(uint32_t type, uint32_t msgid, const Status& status);
+  RequestContext context(uint32_t uid, std::vector<uint32_t> gids) const;
+  const Session* session() const;
+  bool with_winattr() const;
+  void put_attr_for(PacketWriter& out, const Node& node, const RequestContext& context,
+                    bool parent_no_entry_cache) const;
+
+  bool handle_any_to_any(const Packet& packet);
+  bool handle_register(const Packet& packet);
+  bool register_new_session(PacketReader& in, uint8_t rcode, size_t payload_size);
+  bool register_reconnect(PacketReader& in, uint8_t rcode, size_t payload_size);
+  bool close_session(PacketReader& in, size_t payload_size);
+  void attach_to_session(Session& session);
+
+  bool handle_statfs(uint32_t msgid, PacketReader& in);
+  bool handle_access(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_lookup(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_getattr(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_setattr(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_readlink(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_symlink(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_mknod(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_mkdir(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_unlink(uint32_t msgid, PacketReader& in, size_t size, bool directory);
+  bool handle_rename(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_link(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_readdir(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_open(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_create(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_read_chunk(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_write_chunk(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_write_chunk_end(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_truncate(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_getxattr(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_setxattr(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_getfacl(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_setfacl(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_time_sync(const Packet& packet);
+  bool handle_sustained_inodes(const Packet& packet);
+  bool handle_amtime_inodes(const Packet& packet);
+
+  // Replies to a request that created `entries`' node: `msgid inode attr`.
+  void reply_created_node(uint32_t reply_type, uint32_t msgid, Entries entries, const RequestContext& context,
+                          uint32_t parent);
+
+  ClientServices& services_;
+  std::shared_ptr<ClientLink> link_;
+  FsOperations operations_;
+  State state_ = State::kUnregistered;
+  uint32_t client_version_ = 0;
+  uint32_t session_id_ = 0;
+  std::array<uint8_t, 32> random_{};
+  bool random_sent_ = false;
+  std::string error_;
+};
+
+}  // namespace mfs::master

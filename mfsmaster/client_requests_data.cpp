@@ -1,0 +1,147 @@
+// Data requests of spec 10 §7.6 and §8.3-8.5: chunk locations for reading and writing,
+// the end of a chunk write, and truncation.
+#include <utility>
+
+#include "mfscommon/protocol_ids.h"
+#include "mfscommon/version.h"
+#include "mfsmaster/attr_record.h"
+#include "mfsmaster/client_credentials.h"
+#include "mfsmaster/client_protocol.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr uint8_t kChunkProtocolId = 2;
+constexpr uint8_t kCanModifyMtime = 0x01;
+constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
+constexpr uint32_t kVersionWithPrevLength = pack_version(3, 0, 113);
+constexpr uint32_t kVersionWithWriteErofs = pack_version(3, 0, 101);
+
+std::vector<uint8_t> location_reply(uint32_t type, uint32_t msgid, const ChunkLocation& location) {
+  PacketWriter reply(type, 25 + 14 * location.servers.size());
+  reply.u32(msgid).u8(kChunkProtocolId).u64(location.file_length).u64(location.chunk_id).u32(location.version);
+  for (const Chunkserver* server : location.servers) {
+    reply.u32(server->ip).u16(server->port).u32(server->version).u32(server->labels);
+  }
+  return reply.take();
+}
+
+}  // namespace
+
+bool ClientProtocol::handle_read_chunk(uint32_t msgid, PacketReader& in, size_t size) {
+  if (size != 12 && size != 13) return fail("bad READ_CHUNK size");
+  uint32_t inode = in.u32();
+  uint32_t index = in.u32();
+  RequestContext request = context(0, {0});
+  auto file = operations_.read_chunk(request, inode, index);
+  if (!file) {
+    reply_status(msg::MATOCL_FUSE_READ_CHUNK, msgid, file.status());
+    return true;
+  }
+  auto location = services_.chunks.read_chunk(**file, index);
+  if (!location) {
+    reply_status(msg::MATOCL_FUSE_READ_CHUNK, msgid, location.status());
+    return true;
+  }
+  send(location_reply(msg::MATOCL_FUSE_READ_CHUNK, msgid, *location));
+  return true;
+}
+
+bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t size) {
+  if (size != 12 && size != 13) return fail("bad WRITE_CHUNK size");
+  uint32_t inode = in.u32();
+  uint32_t index = in.u32();
+  uint8_t flags = size == 13 ? in.u8() : kCanModifyMtime;
+  // Clients >= 3.0.74 report times through AMTIME_INODES instead.
+  bool can_modify_mtime = (flags & kCanModifyMtime) && client_version_ < kVersionReportingAmtime;
+  RequestContext request = context(0, {0});
+  auto file = operations_.write_chunk(request, inode, index);
+  if (!file) {
+    StatusCode code = file.code();
+    if (code == StatusCode::kEROFS && client_version_ < kVersionWithWriteErofs) code = StatusCode::kIO;
+    reply_status(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, code);
+    return true;
+  }
+  MutationLog& mutations = services_.mutations;
+  services_.chunks.write_chunk(
+      session_id_, (*file)->inode, index, can_modify_mtime, request.now,
+      [link = link_, &mutations, msgid](Result<ChunkLocation> location) {
+        std::vector<uint8_t> frame =
+            location ? location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location)
+                     : PacketWriter(msg::MATOCL_FUSE_WRITE_CHUNK, 5).u32(msgid).u8(location.status().wire()).take();
+        mutations.when_durable([link, frame = std::move(frame)]() mutable { link->send(std::move(frame)); });
+      });
+  return true;
+}
+
+bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, size_t size) {
+  if (size != 24 && size != 25 && size != 29) return fail("bad WRITE_CHUNK_END size");
+  uint64_t chunk_id = in.u64();
+  uint32_t inode = in.u32();
+  if (size == 29) in.u32();  // chunk index: the chunk id already identifies the slot
+  uint64_t length = in.u64();
+  uint8_t flags = size >= 25 ? in.u8() : kCanModifyMtime;
+  bool can_modify_mtime = (flags & kCanModifyMtime) && client_version_ < kVersionReportingAmtime;
+  RequestContext request = context(0, {0});
+  Status status = Status::ok();
+  if (request.disabled(disable::kWrite)) {
+    status = StatusCode::kEPERM;
+  } else if (request.read_only()) {
+    status = client_version_ < kVersionWithWriteErofs ? StatusCode::kIO : StatusCode::kEROFS;
+  } else {
+    uint32_t real_inode = inode == kRootInode ? request.session->root_inode : inode;
+    status = services_.chunks.write_end(chunk_id, real_inode, length, can_modify_mtime, request.now);
+  }
+  PacketWriter reply(msg::MATOCL_FUSE_WRITE_CHUNK_END, 5);
+  reply.u32(msgid).u8(status.wire());
+  services_.mutations.when_durable([link = link_, frame = reply.take()]() mutable { link->send(std::move(frame)); });
+  return true;
+}
+
+bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t size) {
+  uint32_t inode = in.u32();
+  uint8_t flags = 0;
+  RequestIds ids;
+  if (size == 24) {  // legacy: uid gid length, uid 0 with gid != 0 meaning "opened"
+    ids.uid = in.u32();
+    ids.gids = {in.u32()};
+    if (ids.uid == 0 && ids.gids.front() != 0) flags = 0x01;
+  } else {
+    flags = in.u8();
+    if (!read_request_ids(in, 8, ids)) return fail("bad TRUNCATE size");
+  }
+  uint64_t length = in.u64();
+  if (!in.finished()) return fail("bad TRUNCATE size");
+  RequestContext request = context(ids.uid, ids.gids);
+  auto plan = operations_.truncate(request, inode, flags, length);
+  if (!plan) {
+    reply_status(msg::MATOCL_FUSE_TRUNCATE, msgid, plan.status());
+    return true;
+  }
+  uint32_t file_inode = plan->file->inode;
+  // Built without `this`: a chunk truncation may finish after this connection is gone.
+  auto build_reply =
+      [&services = services_, credentials = request.credentials, file_inode, previous_length = plan->previous_length,
+       with_prev_length = client_version_ >= kVersionWithPrevLength, winattr = with_winattr()](PacketWriter& out) {
+        if (with_prev_length) out.u64(previous_length);
+        put_attr(out, *std::as_const(services.metadata).fs().find(file_inode), {credentials, false, winattr, true});
+      };
+  if (!plan->cuts_chunk) {
+    commit_then_reply(msg::MATOCL_FUSE_TRUNCATE, msgid, std::move(plan->entries), build_reply);
+    return true;
+  }
+  uint32_t length_in_chunk = static_cast<uint32_t>(plan->new_length % kChunkSize);
+  services_.chunks.truncate_chunk(
+      file_inode, plan->chunk_index, length_in_chunk, request.now,
+      [&services = services_, link = link_, entries = std::move(plan->entries), build_reply,
+       msgid](Result<ChunkLocation> location) mutable {
+        if (!location) {
+          link->send(PacketWriter(msg::MATOCL_FUSE_TRUNCATE, 5).u32(msgid).u8(location.status().wire()).take());
+          return;
+        }
+        commit_and_reply(services, link, msg::MATOCL_FUSE_TRUNCATE, msgid, std::move(entries), build_reply);
+      });
+  return true;
+}
+
+}  // namespace mfs::master

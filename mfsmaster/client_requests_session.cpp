@@ -1,0 +1,85 @@
+// Client -> master synchronisation messages without replies (spec 10 §8.6, §11):
+// time sync, the held-inodes list and locally observed access/modification times.
+#include <sys/time.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "mfscommon/protocol_ids.h"
+#include "mfsmaster/client_protocol.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr uint32_t kRelatimeWindow = 86400;
+
+}  // namespace
+
+bool ClientProtocol::handle_time_sync(const Packet& packet) {
+  if (packet.payload.size() != 0 && packet.payload.size() != 4) return fail("bad TIME_SYNC size");
+  PacketReader in(packet.payload);
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  PacketWriter reply(msg::MATOCL_FUSE_TIME_SYNC);
+  if (packet.payload.size() == 4) reply.u32(in.u32());
+  reply.u64(uint64_t(now.tv_sec) * 1000000 + uint64_t(now.tv_usec));
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_sustained_inodes(const Packet& packet) {
+  if (packet.payload.size() % 4 != 0) return fail("bad SUSTAINED_INODES size");
+  const Session* current = session();
+  PacketReader in(packet.payload);
+  std::set<uint32_t> listed;
+  while (in.remaining() != 0) {
+    uint32_t inode = in.u32();
+    if (inode != 0 && std::as_const(services_.metadata).fs().find(inode)) listed.insert(inode);
+  }
+  uint32_t now = services_.now();
+  Entries entries;
+  for (uint32_t inode : listed) {
+    if (!current->open_inodes.count(inode)) {
+      entries.push_back(ChangelogEntry::make("ACQUIRE", now).arg(session_id_).arg(inode));
+    }
+  }
+  for (uint32_t inode : current->open_inodes) {
+    if (!listed.count(inode)) {
+      entries.push_back(ChangelogEntry::make("RELEASE", now).arg(session_id_).arg(inode));
+    }
+  }
+  if (!entries.empty()) services_.mutations.commit(std::move(entries));
+  return true;
+}
+
+bool ClientProtocol::handle_amtime_inodes(const Packet& packet) {
+  if (packet.payload.size() % 12 != 0) return fail("bad AMTIME_INODES size");
+  uint32_t atime_mode = static_cast<uint32_t>(services_.config().get_uint("ATIME_MODE", 2));
+  RequestContext request = context(0, {0});
+  PacketReader in(packet.payload);
+  Entries entries;
+  while (in.remaining() != 0) {
+    uint32_t inode = in.u32();
+    uint32_t atime = in.u32();
+    uint32_t mtime = in.u32();
+    if (inode == 0 || (atime == 0 && mtime == 0)) continue;
+    const Node* node = operations_.resolve(request, inode, true);
+    if (!node) continue;
+    uint32_t new_atime = node->atime;
+    uint32_t new_mtime = node->mtime;
+    uint32_t new_ctime = node->ctime;
+    bool relatime_due =
+        node->atime <= node->ctime || node->atime <= node->mtime || node->atime + kRelatimeWindow < request.now;
+    bool atime_allowed = atime_mode == 0 || atime_mode == 1 || ((atime_mode == 2 || atime_mode == 3) && relatime_due);
+    if (atime > node->atime && atime_allowed) new_atime = atime;
+    if (mtime > node->mtime) new_mtime = new_ctime = mtime;
+    if (new_atime == node->atime && new_mtime == node->mtime) continue;
+    entries.push_back(
+        ChangelogEntry::make("AMTIME", request.now).arg(node->inode).arg(new_atime).arg(new_mtime).arg(new_ctime));
+  }
+  if (!entries.empty()) services_.mutations.commit(std::move(entries));
+  return true;
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,105 @@
+// The master's in-memory file-system objects: nodes (i-nodes) and edges (directory
+// entries). Types, extra attributes and limits follow spec 00 §8-9 and spec 30 §3.6-3.7.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace mfs::master {
+
+enum class NodeType : uint8_t {
+  kFile = 1,
+  kDirectory = 2,
+  kSymlink = 3,
+  kFifo = 4,
+  kBlockDevice = 5,
+  kCharDevice = 6,
+  kSocket = 7,
+  kTrash = 8,      // unlinked file kept for its trash time
+  kSustained = 9,  // unlinked file still open by some session
+};
+
+// Extra attributes (eattr) bits.
+namespace eattr {
+inline constexpr uint8_t kNoOwner = 0x01;
+inline constexpr uint8_t kNoAttrCache = 0x02;
+inline constexpr uint8_t kNoEntryCache = 0x04;
+inline constexpr uint8_t kNoDataCache = 0x08;
+inline constexpr uint8_t kSnapshot = 0x10;
+inline constexpr uint8_t kUndeletable = 0x20;
+inline constexpr uint8_t kAppendOnly = 0x40;
+inline constexpr uint8_t kImmutable = 0x80;
+}  // namespace eattr
+
+inline constexpr uint32_t kRootInode = 1;
+inline constexpr size_t kMaxNameLength = 255;
+inline constexpr size_t kMaxSymlinkLength = 4096;
+inline constexpr uint64_t kChunkSize = uint64_t{1} << 26;
+inline constexpr uint32_t kMaxChunkIndex = 0x7FFFFFFF;
+inline constexpr uint64_t kFirstEdgeId = 0x7FFFFFFFFFFFFFFE;  // edge ids count downwards
+
+struct Node;
+
+// A directory entry. Trash and sustained entries have parent 0 and the original path as name.
+struct Edge {
+  uint32_t parent = 0;
+  Node* child = nullptr;
+  uint64_t edge_id = 0;
+  std::string name;
+};
+
+struct DirectoryData {
+  // Keyed by a view of the edge's own name; map nodes never move, so views stay valid.
+  std::unordered_map<std::string_view, std::unique_ptr<Edge>> children;
+  uint32_t subdirectories = 0;
+  uint64_t total_length = 0;  // sum of file lengths in the subtree, for the directory's size
+};
+
+struct Node {
+  uint32_t inode = 0;
+  NodeType type = NodeType::kFile;
+  uint8_t eattr = 0;
+  uint8_t sclass = 1;  // storage class id (goal)
+  uint8_t winattr = 0;
+  uint16_t mode = 0;  // permission bits 07777
+  uint16_t trash_hours = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t atime = 0;
+  uint32_t mtime = 0;
+  uint32_t ctime = 0;
+  std::vector<Edge*> parents;  // hard links: every edge pointing at this node
+
+  // files (and trash/sustained files)
+  uint64_t length = 0;
+  std::vector<uint64_t> chunks;  // chunk id per 64 MiB index, 0 = hole
+  // directories
+  std::unique_ptr<DirectoryData> directory;
+  // symlinks
+  std::string symlink_target;
+  // block/char devices
+  uint32_t rdev = 0;
+  // xattrs: name -> value, in creation order for listing (newest first)
+  std::vector<std::pair<std::string, std::string>> xattrs;
+
+  bool is_directory() const { return type == NodeType::kDirectory; }
+  bool is_file_like() const {
+    return type == NodeType::kFile || type == NodeType::kTrash || type == NodeType::kSustained;
+  }
+  // Link count as reported in attributes: directories count "." and sub-directories' "..".
+  uint32_t nlink() const {
+    if (is_directory()) return 2 + directory->subdirectories;
+    return static_cast<uint32_t>(parents.size());
+  }
+};
+
+// Type as shown to clients: trash and sustained files are plain files.
+inline uint8_t presented_type(NodeType type) {
+  return (type == NodeType::kTrash || type == NodeType::kSustained) ? 1 : static_cast<uint8_t>(type);
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,118 @@
+// Validation of client namespace requests (spec 10 §6-8, §10): every check in the
+// spec's order, returning the status the real master returns. A valid mutation comes
+// back as the changelog entries that perform it; nothing here changes state. Queries
+// return the nodes they found.
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "mfscommon/status.h"
+#include "mfsmaster/changelog_entry.h"
+#include "mfsmaster/credentials.h"
+#include "mfsmaster/metadata.h"
+
+namespace mfs::master {
+
+// Export "disable=" bits (spec 10 §3.3).
+namespace disable {
+inline constexpr uint32_t kChown = 1u << 0, kChmod = 1u << 1, kSymlink = 1u << 2, kMkfifo = 1u << 3, kMkdev = 1u << 4,
+                          kMksock = 1u << 5, kMkdir = 1u << 6, kUnlink = 1u << 7, kRmdir = 1u << 8, kRename = 1u << 9,
+                          kMove = 1u << 10, kLink = 1u << 11, kCreate = 1u << 12, kReaddir = 1u << 13, kRead = 1u << 14,
+                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetXattr = 1u << 23;
+}  // namespace disable
+
+struct RequestContext {
+  uint32_t session_id = 0;
+  const SessionParameters* session = nullptr;
+  Credentials credentials;
+  uint32_t now = 0;
+
+  bool read_only() const { return session->sesflags & sesflag::kReadOnly; }
+  bool disabled(uint32_t bits) const { return (session->disables & bits) != 0; }
+};
+
+struct LookupResult {
+  const Node* node = nullptr;
+  uint32_t wire_inode = 0;
+  bool parent_no_entry_cache = false;
+};
+
+struct SetAttrRequest {
+  uint8_t setmask = 0;
+  uint16_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t atime = 0;
+  uint32_t mtime = 0;
+  uint8_t winattr = 0;
+  uint8_t sugid_clear_mode = 4;
+};
+
+namespace setmask {
+inline constexpr uint8_t kWinattr = 0x01, kMode = 0x02, kUid = 0x04, kGid = 0x08, kMtimeNow = 0x10, kMtime = 0x20,
+                         kAtime = 0x40, kAtimeNow = 0x80;
+}  // namespace setmask
+
+using Entries = std::vector<ChangelogEntry>;
+
+class FsOperations {
+ public:
+  explicit FsOperations(const Metadata& metadata) : metadata_(metadata) {}
+
+  // Wire inode 1 is the session root; other inodes must lie inside the session's
+  // subtree unless `opened` (the client holds the file open).
+  const Node* resolve(const RequestContext& context, uint32_t wire_inode, bool opened = false) const;
+  uint32_t wire_inode(const RequestContext& context, const Node& node) const;
+
+  Result<LookupResult> lookup(const RequestContext& context, uint32_t parent, std::string_view name) const;
+  Status access(const RequestContext& context, uint32_t inode, uint8_t mask) const;
+  Result<const Node*> readlink(const RequestContext& context, uint32_t inode) const;
+  Result<const Node*> readdir(const RequestContext& context, uint32_t inode, bool with_attributes) const;
+
+  Result<Entries> mknod(const RequestContext& context, uint32_t parent, std::string_view name, uint8_t type,
+                        uint16_t mode, uint16_t umask, uint32_t rdev) const;
+  Result<Entries> mkdir(const RequestContext& context, uint32_t parent, std::string_view name, uint16_t mode,
+                        uint16_t umask) const;
+  Result<Entries> symlink(const RequestContext& context, uint32_t parent, std::string_view name,
+                          std::string_view target) const;
+  Result<Entries> link(const RequestContext& context, uint32_t inode, uint32_t parent, std::string_view name) const;
+  Result<Entries> unlink(const RequestContext& context, uint32_t parent, std::string_view name, bool directory) const;
+  Result<Entries> rename(const RequestContext& context, uint32_t source_parent, std::string_view source_name,
+                         uint32_t target_parent, std::string_view target_name) const;
+  Result<Entries> setattr(const RequestContext& context, uint32_t inode, bool opened,
+                          const SetAttrRequest& request) const;
+  // Opening registers the file with the session (ACQUIRE); O_TRUNC also truncates.
+  Result<Entries> open(const RequestContext& context, uint32_t inode, uint8_t flags) const;
+
+  // READ_CHUNK / WRITE_CHUNK preconditions (spec 10 §8.3-8.4); the file on success.
+  Result<const Node*> read_chunk(const RequestContext& context, uint32_t inode, uint32_t index) const;
+  Result<const Node*> write_chunk(const RequestContext& context, uint32_t inode, uint32_t index) const;
+
+  struct TruncatePlan {
+    const Node* file = nullptr;
+    uint64_t previous_length = 0;
+    uint64_t new_length = 0;
+    bool cuts_chunk = false;  // the new end lies inside an existing chunk
+    uint32_t chunk_index = 0;
+    Entries entries;  // the LENGTH change (empty when nothing changes)
+  };
+  Result<TruncatePlan> truncate(const RequestContext& context, uint32_t inode, uint8_t flags, uint64_t length) const;
+
+  // GETXATTR: the node whose attribute (or, with an empty name, whose list) is asked for.
+  Result<const Node*> getxattr(const RequestContext& context, uint32_t inode, std::string_view name, bool opened) const;
+  // SETXATTR / REMOVEXATTR (mode 3).
+  Result<Entries> setxattr(const RequestContext& context, uint32_t inode, std::string_view name, std::string_view value,
+                           uint8_t mode, bool opened) const;
+
+  static bool valid_name(std::string_view name);
+
+ private:
+  Result<const Node*> writable_directory(const RequestContext& context, uint32_t parent) const;
+  bool sticky_forbids(const RequestContext& context, const Node& directory, const Node& node) const;
+  ChangelogEntry acquire_entry(const RequestContext& context, const Node& node) const;
+
+  const Metadata& metadata_;
+};
+
+}  // namespace mfs::master

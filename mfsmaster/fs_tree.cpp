@@ -1,0 +1,308 @@
+#include "mfsmaster/fs_tree.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace mfs::master {
+
+FsTree::FsTree(ChunkReleaser release_chunk) : release_chunk_(std::move(release_chunk)) {}
+
+void FsTree::init_empty(uint32_t now) {
+  nodes_.clear();
+  trash_.clear();
+  sustained_.clear();
+  open_counts_.clear();
+  recently_freed_.clear();
+  freed_times_.clear();
+  reusable_inodes_.clear();
+  auto root = std::make_unique<Node>();
+  root->inode = kRootInode;
+  root->type = NodeType::kDirectory;
+  root->mode = 0777;
+  root->sclass = 2;
+  root->trash_hours = 24;
+  root->atime = root->mtime = root->ctime = now;
+  root->directory = std::make_unique<DirectoryData>();
+  nodes_.emplace(kRootInode, std::move(root));
+  max_inode_ = kRootInode;
+  next_edge_id_ = kFirstEdgeId;
+}
+
+Node* FsTree::node_or_null(uint32_t inode) const {
+  auto it = nodes_.find(inode);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+Node* FsTree::find(uint32_t inode) {
+  Node* node = node_or_null(inode);
+  if (node) mark_changed(inode);
+  return node;
+}
+
+std::vector<uint32_t> FsTree::take_changed_nodes() {
+  std::vector<uint32_t> changed(changed_nodes_.begin(), changed_nodes_.end());
+  changed_nodes_.clear();
+  return changed;
+}
+
+Edge* FsTree::lookup(const Node& directory, std::string_view name) const {
+  if (!directory.directory) return nullptr;
+  auto it = directory.directory->children.find(name);
+  return it == directory.directory->children.end() ? nullptr : it->second.get();
+}
+
+uint32_t FsTree::next_inode() const { return reusable_inodes_.empty() ? max_inode_ + 1 : *reusable_inodes_.begin(); }
+
+Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now) {
+  auto node = std::make_unique<Node>();
+  node->inode = inode;
+  node->type = type;
+  node->atime = node->mtime = node->ctime = now;
+  if (type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
+  Node* raw = node.get();
+  nodes_[inode] = std::move(node);
+  mark_changed(inode);
+  reusable_inodes_.erase(inode);
+  max_inode_ = std::max(max_inode_, inode);
+  link(parent, name, *raw);
+  return raw;
+}
+
+Edge* FsTree::link(Node& parent, std::string_view name, Node& child) {
+  auto edge = std::make_unique<Edge>();
+  edge->parent = parent.inode;
+  edge->child = &child;
+  edge->edge_id = next_edge_id_--;
+  edge->name = std::string(name);
+  return attach(parent, std::move(edge));
+}
+
+Edge* FsTree::attach(Node& parent, std::unique_ptr<Edge> edge) {
+  assert(parent.directory);
+  Edge* raw = edge.get();
+  Node& child = *raw->child;
+  mark_changed(child.inode);
+  parent.directory->children.emplace(std::string_view(raw->name), std::move(edge));
+  child.parents.push_back(raw);
+  if (child.is_directory()) ++parent.directory->subdirectories;
+  add_to_directory_totals(parent, static_cast<int64_t>(subtree_length(child)));
+  return raw;
+}
+
+Node& FsTree::restore_node(std::unique_ptr<Node> node) {
+  if (node->is_directory() && !node->directory) node->directory = std::make_unique<DirectoryData>();
+  Node& ref = *node;
+  max_inode_ = std::max(max_inode_, ref.inode);
+  nodes_[ref.inode] = std::move(node);
+  return ref;
+}
+
+bool FsTree::restore_edge(uint32_t parent_inode, uint32_t child_inode, uint64_t edge_id, std::string name) {
+  Node* child = node_or_null(child_inode);
+  if (!child) return false;
+  auto edge = std::make_unique<Edge>();
+  edge->parent = parent_inode;
+  edge->child = child;
+  edge->edge_id = edge_id;
+  edge->name = std::move(name);
+  if (parent_inode == 0) {
+    auto* list = child->type == NodeType::kTrash       ? &trash_
+                 : child->type == NodeType::kSustained ? &sustained_
+                                                       : nullptr;
+    if (!list || list->count(child_inode)) return false;
+    child->parents.push_back(edge.get());
+    (*list)[child_inode] = std::move(edge);
+    return true;
+  }
+  Node* parent = node_or_null(parent_inode);
+  if (!parent || !parent->is_directory() || lookup(*parent, edge->name)) return false;
+  attach(*parent, std::move(edge));
+  return true;
+}
+
+void FsTree::restore_counters(uint32_t max_inode, uint64_t next_edge_id) {
+  max_inode_ = std::max(max_inode_, max_inode);
+  next_edge_id_ = next_edge_id;
+}
+
+void FsTree::unlink_edge(Edge& edge) {
+  Node& child = *edge.child;
+  Node* parent = node_or_null(edge.parent);
+  assert(parent && parent->directory);
+  mark_changed(child.inode);
+  add_to_directory_totals(*parent, -static_cast<int64_t>(subtree_length(child)));
+  if (child.is_directory()) --parent->directory->subdirectories;
+  child.parents.erase(std::find(child.parents.begin(), child.parents.end(), &edge));
+  parent->directory->children.erase(std::string_view(edge.name));  // destroys edge
+}
+
+void FsTree::remove_entry(Edge& edge, uint32_t now) {
+  Node& child = *edge.child;
+  std::string path = child.parents.size() == 1 && child.type == NodeType::kFile ? path_of(child) : std::string();
+  unlink_edge(edge);
+  if (!child.parents.empty()) return;
+  if (child.type == NodeType::kFile && child.trash_hours > 0) {
+    child.type = NodeType::kTrash;
+    auto trash_edge = std::make_unique<Edge>();
+    trash_edge->child = &child;
+    trash_edge->edge_id = next_edge_id_--;
+    trash_edge->name = std::move(path);
+    child.parents.push_back(trash_edge.get());
+    trash_[child.inode] = std::move(trash_edge);
+  } else if (child.type == NodeType::kFile && is_open(child.inode)) {
+    child.type = NodeType::kSustained;
+    auto sustained_edge = std::make_unique<Edge>();
+    sustained_edge->child = &child;
+    sustained_edge->edge_id = next_edge_id_--;
+    sustained_edge->name = std::move(path);
+    child.parents.push_back(sustained_edge.get());
+    sustained_[child.inode] = std::move(sustained_edge);
+  } else {
+    free_node(child, now);
+  }
+}
+
+void FsTree::purge(Node& node, uint32_t now) {
+  mark_changed(node.inode);
+  if (node.type == NodeType::kTrash) {
+    auto it = trash_.find(node.inode);
+    std::unique_ptr<Edge> edge = std::move(it->second);
+    trash_.erase(it);
+    node.parents.clear();
+    if (is_open(node.inode)) {
+      node.type = NodeType::kSustained;
+      node.parents.push_back(edge.get());
+      sustained_[node.inode] = std::move(edge);
+      return;
+    }
+  } else if (node.type == NodeType::kSustained) {
+    sustained_.erase(node.inode);
+    node.parents.clear();
+  }
+  free_node(node, now);
+}
+
+void FsTree::release(uint32_t inode, uint32_t now) {
+  auto it = open_counts_.find(inode);
+  if (it == open_counts_.end()) return;
+  if (--it->second == 0) {
+    open_counts_.erase(it);
+    if (Node* node = node_or_null(inode)) release_if_unreferenced(*node, now);
+  }
+}
+
+void FsTree::release_if_unreferenced(Node& node, uint32_t now) {
+  if (node.type == NodeType::kSustained && !is_open(node.inode)) purge(node, now);
+}
+
+void FsTree::free_node(Node& node, uint32_t now) {
+  if (release_chunk_) {
+    for (uint64_t chunk_id : node.chunks) {
+      if (chunk_id != 0) release_chunk_(chunk_id);
+    }
+  }
+  uint32_t inode = node.inode;
+  mark_changed(inode);
+  open_counts_.erase(inode);
+  recently_freed_.emplace_back(inode, now);
+  freed_times_[inode] = now;
+  nodes_.erase(inode);
+}
+
+void FsTree::set_length(Node& file, uint64_t length) {
+  mark_changed(file.inode);
+  int64_t delta = static_cast<int64_t>(length) - static_cast<int64_t>(file.length);
+  if (delta != 0 && file.type == NodeType::kFile) {
+    for (Edge* edge : file.parents) {
+      if (Node* directory = node_or_null(edge->parent)) add_to_directory_totals(*directory, delta);
+    }
+  }
+  file.length = length;
+  size_t chunks_needed = static_cast<size_t>((length + kChunkSize - 1) / kChunkSize);
+  while (file.chunks.size() > chunks_needed) {
+    if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back());
+    file.chunks.pop_back();
+  }
+}
+
+uint64_t FsTree::subtree_length(const Node& node) {
+  if (node.is_directory()) return node.directory->total_length;
+  return node.type == NodeType::kFile ? node.length : 0;
+}
+
+void FsTree::add_to_directory_totals(Node& directory, int64_t delta) {
+  if (delta == 0) return;
+  for (Node* dir = &directory; dir != nullptr;) {
+    dir->directory->total_length += delta;
+    dir = dir->parents.empty() ? nullptr : node_or_null(dir->parents.front()->parent);
+  }
+}
+
+std::string FsTree::path_of(const Node& node) const {
+  std::vector<std::string_view> parts;
+  const Node* current = &node;
+  while (current->inode != kRootInode && !current->parents.empty()) {
+    const Edge* edge = current->parents.front();
+    parts.push_back(edge->name);
+    if (edge->parent == 0) break;  // trash/sustained: the name is already a path
+    current = node_or_null(edge->parent);
+    if (current == nullptr) break;
+  }
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (!path.empty()) path += '/';
+    path += *it;
+  }
+  return path;
+}
+
+bool FsTree::is_ancestor(const Node& ancestor, const Node& node) const {
+  for (const Node* current = &node; current != nullptr;) {
+    if (current == &ancestor) return true;
+    if (current->parents.empty() || current->parents.front()->parent == 0) return false;
+    current = node_or_null(current->parents.front()->parent);
+  }
+  return false;
+}
+
+uint32_t FsTree::recycle_freed_inodes(uint32_t now, uint32_t reuse_delay) {
+  uint32_t recycled = 0;
+  while (!recently_freed_.empty() && recently_freed_.front().second + uint64_t{reuse_delay} <= now) {
+    uint32_t inode = recently_freed_.front().first;
+    reusable_inodes_.insert(inode);
+    freed_times_.erase(inode);
+    mark_changed(inode);
+    recently_freed_.pop_front();
+    ++recycled;
+  }
+  return recycled;
+}
+
+void FsTree::restore_freed_inode(uint32_t inode, uint32_t freed_at) {
+  recently_freed_.emplace_back(inode, freed_at);
+  freed_times_[inode] = freed_at;
+}
+
+void FsTree::rebuild_reusable_inodes() {
+  reusable_inodes_.clear();
+  for (uint32_t inode = kRootInode + 1; inode <= max_inode_; ++inode) {
+    if (!nodes_.count(inode) && !freed_times_.count(inode)) reusable_inodes_.insert(inode);
+  }
+}
+
+std::optional<uint32_t> FsTree::freed_at(uint32_t inode) const {
+  auto it = freed_times_.find(inode);
+  if (it == freed_times_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint32_t FsTree::count_recyclable_inodes(uint32_t now, uint32_t reuse_delay) const {
+  uint32_t count = 0;
+  for (const auto& [inode, freed_at] : recently_freed_) {
+    if (freed_at + uint64_t{reuse_delay} > now) break;
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace mfs::master

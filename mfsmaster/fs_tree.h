@@ -1,0 +1,118 @@
+// The namespace: nodes by inode, directory entries, trash and sustained lists, inode
+// allocation. Only deterministic primitives live here: they are called by apply() for
+// live operations and replay alike, so they take the time as an argument and never
+// read clocks or randomness. Validation (permissions, limits) happens before, elsewhere.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "mfsmaster/fs_node.h"
+
+namespace mfs::master {
+
+class FsTree {
+ public:
+  // Called with every chunk id a node stops referencing (file removed or truncated).
+  using ChunkReleaser = std::function<void(uint64_t chunk_id)>;
+
+  explicit FsTree(ChunkReleaser release_chunk = {});
+
+  // A fresh file system: root directory (mode 0777, uid/gid 0, class 2, trash 24 h).
+  void init_empty(uint32_t now);
+
+  // Non-const access marks the node as changed (for the checkpoint); const access does not.
+  Node* find(uint32_t inode);
+  const Node* find(uint32_t inode) const { return node_or_null(inode); }
+  Node* root() { return find(kRootInode); }
+  const Node* root() const { return find(kRootInode); }
+  Edge* lookup(const Node& directory, std::string_view name) const;
+  size_t node_count() const { return nodes_.size(); }
+
+  // The inode the next creation gets: the lowest reusable number, else max+1.
+  uint32_t next_inode() const;
+  // Creates a node and its entry in `parent`; `inode` must equal next_inode().
+  Node* create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now);
+  // Adds an entry `name` in `parent` for an existing node (hard link or move).
+  Edge* link(Node& parent, std::string_view name, Node& child);
+  // Removes one entry; the node itself is not touched.
+  void unlink_edge(Edge& edge);
+  // Removes an entry and disposes of the node if that was its last link: files with
+  // trash time go to the trash, open files become sustained, the rest are freed.
+  void remove_entry(Edge& edge, uint32_t now);
+
+  // Trash / sustained lists, keyed by inode; names are the original paths.
+  const std::map<uint32_t, std::unique_ptr<Edge>>& trash() const { return trash_; }
+  const std::map<uint32_t, std::unique_ptr<Edge>>& sustained() const { return sustained_; }
+  // Frees a trash or sustained file now.
+  void purge(Node& node, uint32_t now);
+  // A sustained node's last holder went away: free it.
+  void release_if_unreferenced(Node& node, uint32_t now);
+
+  // Open-file references held by sessions (an open unlinked file is sustained).
+  void acquire(uint32_t inode) { ++open_counts_[inode]; }
+  void release(uint32_t inode, uint32_t now);
+  bool is_open(uint32_t inode) const { return open_counts_.count(inode) != 0; }
+
+  // Changes a file's length, keeping directory totals, and drops chunks past the end.
+  void set_length(Node& file, uint64_t length);
+  // Path of a node from the root ("a/b/c"), following first parents.
+  std::string path_of(const Node& node) const;
+  // True if `ancestor` is `node` or lies on one of node's parent chains.
+  bool is_ancestor(const Node& ancestor, const Node& node) const;
+
+  // Nodes changed (or removed) since the last call, for the checkpoint.
+  std::vector<uint32_t> take_changed_nodes();
+
+  // Inode numbers freed at least `reuse_delay` seconds before `now` become reusable.
+  uint32_t recycle_freed_inodes(uint32_t now, uint32_t reuse_delay);
+  uint32_t count_recyclable_inodes(uint32_t now, uint32_t reuse_delay) const;
+
+  uint64_t next_edge_id() const { return next_edge_id_; }
+  uint32_t max_inode() const { return max_inode_; }
+  const std::deque<std::pair<uint32_t, uint32_t>>& recently_freed() const { return recently_freed_; }
+
+  // Loading a stored image (metadata.mfs or a checkpoint): nodes first, then edges.
+  // These rebuild exactly the stored state, including edge ids and counters.
+  Node& restore_node(std::unique_ptr<Node> node);
+  // parent 0 puts a trash (type 8) or sustained (type 9) node on its list.
+  bool restore_edge(uint32_t parent, uint32_t child, uint64_t edge_id, std::string name);
+  void restore_freed_inode(uint32_t inode, uint32_t freed_at);
+  // After loading: inode numbers up to max_inode that are neither used nor recently
+  // freed become reusable.
+  void rebuild_reusable_inodes();
+  // When `inode` was freed, if it still waits out the reuse delay.
+  std::optional<uint32_t> freed_at(uint32_t inode) const;
+  void restore_counters(uint32_t max_inode, uint64_t next_edge_id);
+
+ private:
+  Node* node_or_null(uint32_t inode) const;
+  void mark_changed(uint32_t inode) { changed_nodes_.insert(inode); }
+  Edge* attach(Node& parent, std::unique_ptr<Edge> edge);
+  static uint64_t subtree_length(const Node& node);
+  // Adds `delta` to the total length of `directory` and each of its ancestors.
+  void add_to_directory_totals(Node& directory, int64_t delta);
+  void free_node(Node& node, uint32_t now);
+
+  std::unordered_map<uint32_t, std::unique_ptr<Node>> nodes_;
+  std::map<uint32_t, std::unique_ptr<Edge>> trash_;
+  std::map<uint32_t, std::unique_ptr<Edge>> sustained_;
+  std::unordered_map<uint32_t, uint32_t> open_counts_;
+  std::deque<std::pair<uint32_t, uint32_t>> recently_freed_;  // (inode, time freed), oldest first
+  std::unordered_map<uint32_t, uint32_t> freed_times_;        // the same, by inode
+  std::set<uint32_t> reusable_inodes_;
+  std::set<uint32_t> changed_nodes_;
+  uint32_t max_inode_ = 1;
+  uint64_t next_edge_id_ = kFirstEdgeId;
+  ChunkReleaser release_chunk_;
+};
+
+}  // namespace mfs::master

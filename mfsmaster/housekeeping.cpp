@@ -1,0 +1,65 @@
+#include "mfsmaster/housekeeping.h"
+
+#include <utility>
+#include <vector>
+
+namespace mfs::master {
+namespace {
+
+// Sessions are never expired right after start: clients need time to reconnect.
+constexpr uint32_t kStartupGrace = 120;
+constexpr uint32_t kRecycleInterval = 60;
+constexpr size_t kMaxPurgesPerRound = 1000;
+
+}  // namespace
+
+Housekeeping::Housekeeping(Metadata& metadata, MutationLog& mutations, ChunkManager& chunks, uint32_t started_at)
+    : metadata_(metadata), mutations_(mutations), chunks_(chunks), started_at_(started_at) {}
+
+void Housekeeping::configure(const ConfigFile& config) {
+  session_sustain_time_ = static_cast<uint32_t>(config.get_uint_clamped("SESSION_SUSTAIN_TIME", 86400, 60, 7 * 86400));
+  inode_reuse_delay_ = static_cast<uint32_t>(config.get_uint("INODE_REUSE_DELAY", 86400));
+}
+
+void Housekeeping::run(uint32_t now) {
+  expire_trash(now);
+  expire_sessions(now);
+  recycle_inodes(now);
+  chunks_.housekeeping(now);
+}
+
+void Housekeeping::expire_trash(uint32_t now) {
+  std::vector<ChangelogEntry> purges;
+  for (const auto& [inode, edge] : std::as_const(metadata_).fs().trash()) {
+    const Node& node = *edge->child;
+    // A trashed file's ctime is the time of its unlink.
+    if (uint64_t{node.ctime} + uint64_t{node.trash_hours} * 3600 <= now) {
+      purges.push_back(ChangelogEntry::make("PURGE", now).arg(inode));
+      if (purges.size() >= kMaxPurgesPerRound) break;
+    }
+  }
+  if (!purges.empty()) mutations_.commit(std::move(purges));
+}
+
+void Housekeeping::expire_sessions(uint32_t now) {
+  if (now < started_at_ + kStartupGrace) return;
+  std::vector<ChangelogEntry> removals;
+  for (const auto& [id, session] : std::as_const(metadata_).sessions().all()) {
+    if (session->connections == 0 && session->disconnected_at != 0 &&
+        session->disconnected_at + uint64_t{session_sustain_time_} <= now) {
+      removals.push_back(ChangelogEntry::make("SESDEL", now).arg(id));
+    }
+  }
+  if (!removals.empty()) mutations_.commit(std::move(removals));
+}
+
+void Housekeeping::recycle_inodes(uint32_t now) {
+  if (now < last_recycle_ + kRecycleInterval) return;
+  last_recycle_ = now;
+  uint32_t recyclable = std::as_const(metadata_).fs().count_recyclable_inodes(now, inode_reuse_delay_);
+  if (recyclable != 0) {
+    mutations_.commit({ChangelogEntry::make("FREEINODES", now).arg(inode_reuse_delay_).result(recyclable)});
+  }
+}
+
+}  // namespace mfs::master

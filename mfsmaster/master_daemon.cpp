@@ -1,0 +1,197 @@
+#include "mfsmaster/master_daemon.h"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <utility>
+
+#include "mfscommon/log.h"
+#include "mfsmaster/changelog_reader.h"
+#include "mfsmaster/chunkserver_connection.h"
+#include "mfsmaster/client_connection.h"
+#include "mfsmaster/metadata_image_writer.h"
+
+namespace mfs::master {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kCheckpointDirectory = "metadata.ng";
+
+uint32_t unix_now() { return static_cast<uint32_t>(std::time(nullptr)); }
+
+}  // namespace
+
+MasterDaemon::MasterDaemon(boost::asio::io_context& io, std::string config_path, ConfigFile config)
+    : io_(io), config_path_(std::move(config_path)), config_(std::move(config)), tick_timer_(io) {}
+
+MasterDaemon::~MasterDaemon() = default;
+
+Status MasterDaemon::load_exports() {
+  std::string path = config_.get_string("EXPORTS_FILENAME", "/etc/mfs/mfsexports.cfg");
+  if (!config_.raw("EXPORTS_FILENAME") && !fs::exists(path) && fs::exists("/etc/mfsexports.cfg")) {
+    path = "/etc/mfsexports.cfg";
+  }
+  std::vector<std::string> warnings;
+  auto loaded = Exports::load(path, &warnings);
+  for (const std::string& warning : warnings) MFS_LOG_WARNING("mfsexports: %s", warning.c_str());
+  if (!loaded) return loaded.status();
+  if (loaded->empty()) return Status(StatusCode::kEINVAL, "no exports defined !!!");
+  exports_ = std::move(*loaded);
+  MFS_LOG_NOTICE("exports file has been loaded");
+  return Status::ok();
+}
+
+Status MasterDaemon::load_metadata() {
+  auto checkpoint = Checkpoint::open(data_path_ + "/" + kCheckpointDirectory);
+  if (!checkpoint) return checkpoint.status();
+  checkpoint_ = std::move(*checkpoint);
+  bool imported = false;
+  if (checkpoint_->has_state()) {
+    MFS_LOG_NOTICE("loading metadata checkpoint ...");
+    if (Status status = checkpoint_->load(metadata_); !status) return status;
+  } else {
+    std::string image = data_path_ + "/metadata.mfs";
+    if (!fs::exists(image) && fs::exists(image + ".back")) image += ".back";
+    if (!fs::exists(image)) {
+      return Status(StatusCode::kENOENT, "can't find metadata.mfs in " + data_path_ +
+                                             " (a new installation copies metadata.mfs.empty to metadata.mfs)");
+    }
+    MFS_LOG_NOTICE("loading metadata from %s ...", image.c_str());
+    ImageLoadReport report;
+    if (Status status = load_metadata_image(image, metadata_, &image_extras_, unix_now(), &report); !status) {
+      return Status(status.code(), "can't load " + image + ": " + status.to_string());
+    }
+    imported = true;
+  }
+  uint64_t loaded_version = metadata_.version();
+  Status replayed = replay_changelogs(data_path_, metadata_.version(),
+                                      [this](const ChangelogEntry& entry) { return metadata_.apply(entry); });
+  if (!replayed) return Status(replayed.code(), "changelog replay failed: " + replayed.to_string());
+  MFS_LOG_NOTICE("metadata file has been loaded (version %llu, %llu changes replayed)",
+                 static_cast<unsigned long long>(metadata_.version()),
+                 static_cast<unsigned long long>(metadata_.version() - loaded_version));
+  checkpoint_->flush(metadata_, imported);
+  if (Status written = checkpoint_->wait_idle(); !written) return written;
+  if (imported && fs::exists(data_path_ + "/metadata.mfs")) {
+    // As MooseFS does: a running master has no metadata.mfs; it reappears at a clean stop.
+    std::error_code ignored;
+    fs::rename(data_path_ + "/metadata.mfs", data_path_ + "/metadata.mfs.back", ignored);
+  }
+  return Status::ok();
+}
+
+Status MasterDaemon::start() {
+  started_at_ = unix_now();
+  data_path_ = config_.get_string("DATA_PATH", "/var/lib/mfs");
+  if (Status status = load_exports(); !status) return status;
+  if (Status status = load_metadata(); !status) return status;
+
+  auto changelog = ChangelogWriter::open(io_, data_path_);
+  if (!changelog) return changelog.status();
+  changelog_ = std::move(*changelog);
+  mutations_ = std::make_unique<MutationLog>(metadata_, *changelog_);
+
+  if (metadata_.meta_id() == 0) {
+    uint32_t random = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&random), sizeof random);
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    uint64_t meta_id = (uint64_t{started_at_} << 32) + random + static_cast<uint64_t>(micros);
+    if (Status status = mutations_->commit({ChangelogEntry::make("SETMETAID", started_at_).arg(meta_id)}); !status) {
+      return status;
+    }
+  }
+  // Sessions that were connected when the master stopped count as disconnected now.
+  std::vector<ChangelogEntry> disconnected;
+  for (const auto& [id, session] : std::as_const(metadata_).sessions().all()) {
+    if (session->disconnected_at == 0)
+      disconnected.push_back(ChangelogEntry::make("SESDISCONNECTED", started_at_).arg(id));
+  }
+  if (!disconnected.empty()) mutations_->commit(std::move(disconnected));
+
+  chunks_ = std::make_unique<ChunkManager>(metadata_, *mutations_, chunkservers_, unix_now);
+  chunks_->configure(config_);
+  housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
+  housekeeping_->configure(config_);
+  client_services_.reset(new ClientServices{metadata_, *mutations_, *chunks_,
+                                            [this]() -> const Exports& { return exports_; }, unix_now,
+                                            [this]() -> const ConfigFile& { return config_; }});
+  chunkserver_services_.reset(
+      new ChunkserverServices{metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }});
+
+  chunkserver_listener_ =
+      std::make_unique<TcpListener>(io_, "master <-> chunkservers module", [this](boost::asio::ip::tcp::socket socket) {
+        return serve_chunkserver(std::move(socket), *chunkserver_services_);
+      });
+  if (Status status =
+          chunkserver_listener_->listen(config_.get_string("MATOCS_LISTEN_HOST", "*"),
+                                        static_cast<uint16_t>(config_.get_uint("MATOCS_LISTEN_PORT", 9420)));
+      !status) {
+    return status;
+  }
+  MFS_LOG_NOTICE("master <-> chunkservers module: listen on %s", chunkserver_listener_->address().c_str());
+  client_listener_ = std::make_unique<TcpListener>(
+      io_, "main master server module",
+      [this](boost::asio::ip::tcp::socket socket) { return serve_client(std::move(socket), *client_services_); });
+  if (Status status = client_listener_->listen(config_.get_string("MATOCL_LISTEN_HOST", "*"),
+                                               static_cast<uint16_t>(config_.get_uint("MATOCL_LISTEN_PORT", 9421)));
+      !status) {
+    return status;
+  }
+  MFS_LOG_NOTICE("main master server module: listen on %s", client_listener_->address().c_str());
+  start_timers();
+  return Status::ok();
+}
+
+void MasterDaemon::start_timers() {
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    tick();
+    start_timers();
+  });
+}
+
+void MasterDaemon::tick() {
+  housekeeping_->run(unix_now());
+  checkpoint_->flush(metadata_);
+}
+
+void MasterDaemon::reload() {
+  auto reloaded = ConfigFile::load(config_path_);
+  if (reloaded) {
+    config_ = std::move(*reloaded);
+    chunks_->configure(config_);
+    housekeeping_->configure(config_);
+  } else {
+    MFS_LOG_WARNING("reload: %s - keeping the previous configuration", reloaded.status().to_string().c_str());
+  }
+  if (Status status = load_exports(); !status) {
+    MFS_LOG_WARNING("reload: %s - keeping the previous exports", status.to_string().c_str());
+  }
+}
+
+Status MasterDaemon::stop() {
+  tick_timer_.cancel();
+  if (client_listener_) client_listener_->stop();
+  if (chunkserver_listener_) chunkserver_listener_->stop();
+  Status result = Status::ok();
+  if (changelog_) result = changelog_->shutdown();
+  if (checkpoint_) {
+    checkpoint_->flush(metadata_);
+    if (Status status = checkpoint_->wait_idle(); !status && result) result = status;
+  }
+  if (Status status = write_metadata_image(data_path_ + "/metadata.mfs", metadata_, &image_extras_);
+      !status && result) {
+    result = status;
+  }
+  return result;
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,104 @@
+#include "mfsmaster/metadata.h"
+
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace mfs::master {
+
+Metadata::Metadata() : fs_([this](uint64_t chunk_id) { release_chunk_reference(chunk_id); }) {}
+
+void Metadata::release_chunk_reference(uint64_t chunk_id) {
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (chunk && chunk->file_references > 0) --chunk->file_references;
+}
+
+void Metadata::init_empty(uint32_t now) {
+  fs_.init_empty(now);
+  sessions_ = Sessions();
+  chunks_ = ChunkTable();
+  version_ = 1;
+  meta_id_ = 0;
+}
+
+void Metadata::rebuild_derived_state() {
+  for (const auto& [id, chunk] : chunks_.all()) {
+    chunk->file_references = 0;
+    chunk->goal = 0;
+  }
+  for (uint32_t inode = kRootInode; inode <= fs_.max_inode(); ++inode) {
+    const Node* node = std::as_const(fs_).find(inode);
+    if (!node || !node->is_file_like()) continue;
+    for (uint64_t chunk_id : node->chunks) {
+      if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *node);
+    }
+  }
+  for (const auto& [id, session] : sessions_.all()) {
+    for (uint32_t inode : session->open_inodes) fs_.acquire(inode);
+  }
+  fs_.rebuild_reusable_inodes();
+  fs_.take_changed_nodes();
+  chunks_.take_changed();
+  sessions_.take_changed();
+}
+
+Status Metadata::apply(const ChangelogEntry& entry) {
+  if (entry.id != version_) {
+    return Status(StatusCode::kMismatch,
+                  "change " + std::to_string(entry.id) + " does not follow version " + std::to_string(version_));
+  }
+  Status status = apply_operation(entry);
+  if (status) ++version_;
+  return status;
+}
+
+Status Metadata::apply_operation(const ChangelogEntry& entry) {
+  using Handler = Status (Metadata::*)(const ChangelogEntry&);
+  static const std::unordered_map<std::string_view, Handler> kHandlers = {
+      {"CREATE", &Metadata::apply_create},
+      {"SYMLINK", &Metadata::apply_symlink},
+      {"LINK", &Metadata::apply_link},
+      {"UNLINK", &Metadata::apply_unlink},
+      {"MOVE", &Metadata::apply_move},
+      {"ATTR", &Metadata::apply_attr},
+      {"AMTIME", &Metadata::apply_amtime},
+      {"ACCESS", &Metadata::apply_access},
+      {"LENGTH", &Metadata::apply_length},
+      {"SETXATTR", &Metadata::apply_setxattr},
+      {"PURGE", &Metadata::apply_purge},
+      {"FREEINODES", &Metadata::apply_freeinodes},
+      {"SETMETAID", &Metadata::apply_setmetaid},
+      {"SESADD", &Metadata::apply_sesadd},
+      {"SESCHANGED", &Metadata::apply_seschanged},
+      {"SESDISCONNECTED", &Metadata::apply_sesdisconnected},
+      {"SESDEL", &Metadata::apply_sesdel},
+      {"ACQUIRE", &Metadata::apply_acquire},
+      {"AQUIRE", &Metadata::apply_acquire},
+      {"RELEASE", &Metadata::apply_release},
+      {"WRITE", &Metadata::apply_write},
+      {"UNLOCK", &Metadata::apply_unlock},
+      {"TRUNC", &Metadata::apply_trunc},
+      {"ROLLBACK", &Metadata::apply_rollback},
+      {"SETVERSION", &Metadata::apply_setversion},
+      {"CHUNKADD", &Metadata::apply_chunkadd},
+      {"CHUNKDEL", &Metadata::apply_chunkdel},
+      {"NEXTCHUNKID", &Metadata::apply_nextchunkid},
+      {"IDLE", nullptr},
+  };
+  auto it = kHandlers.find(entry.operation);
+  if (it == kHandlers.end()) {
+    return Status(StatusCode::kENOTSUP, "unknown changelog operation " + entry.operation);
+  }
+  return it->second ? (this->*(it->second))(entry) : Status::ok();
+}
+
+Status Metadata::apply_setmetaid(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t id = args.number<uint64_t>();
+  if (!args.ok()) return args.status();
+  if (meta_id_ != 0 && meta_id_ != id) return Status(StatusCode::kMismatch, "meta id already set");
+  meta_id_ = id;
+  return Status::ok();
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,87 @@
+// The master's whole metadata state and its one mutation path: apply(entry). Live
+// operations, changelog replay, metaloggers and followers all change state only here,
+// so they cannot diverge (DESIGN §3).
+#pragma once
+#include <cstdint>
+
+#include "mfscommon/status.h"
+#include "mfsmaster/changelog_args.h"
+#include "mfsmaster/changelog_entry.h"
+#include "mfsmaster/chunk_table.h"
+#include "mfsmaster/fs_tree.h"
+#include "mfsmaster/sessions.h"
+
+namespace mfs::master {
+
+class Metadata {
+ public:
+  Metadata();
+  Metadata(const Metadata&) = delete;
+  Metadata& operator=(const Metadata&) = delete;
+
+  // A new file system, as loading "MFSM NEW" gives (spec 30 §3.2).
+  void init_empty(uint32_t now);
+
+  FsTree& fs() { return fs_; }
+  const FsTree& fs() const { return fs_; }
+  Sessions& sessions() { return sessions_; }
+  const Sessions& sessions() const { return sessions_; }
+  ChunkTable& chunks() { return chunks_; }
+  const ChunkTable& chunks() const { return chunks_; }
+  // The id the next change gets; every change with a smaller id is applied.
+  uint64_t version() const { return version_; }
+  void set_version(uint64_t version) { version_ = version; }
+  uint64_t meta_id() const { return meta_id_; }
+  void set_meta_id(uint64_t id) { meta_id_ = id; }
+
+  // After loading a stored state (image or checkpoint): recomputes what is derived and
+  // not stored - chunk reference counts and goals, open counts, reusable inode numbers.
+  void rebuild_derived_state();
+
+  // Applies one change whose id must equal version(); on success version() grows by one.
+  // A failure changes nothing and means the entry cannot be replayed on this state.
+  Status apply(const ChangelogEntry& entry);
+
+ private:
+  Status apply_operation(const ChangelogEntry& entry);
+  // One handler per changelog operation (metadata_apply_*.cpp).
+  Status apply_create(const ChangelogEntry& entry);
+  Status apply_symlink(const ChangelogEntry& entry);
+  Status apply_link(const ChangelogEntry& entry);
+  Status apply_unlink(const ChangelogEntry& entry);
+  Status apply_move(const ChangelogEntry& entry);
+  Status apply_attr(const ChangelogEntry& entry);
+  Status apply_amtime(const ChangelogEntry& entry);
+  Status apply_access(const ChangelogEntry& entry);
+  Status apply_length(const ChangelogEntry& entry);
+  Status apply_setxattr(const ChangelogEntry& entry);
+  Status apply_purge(const ChangelogEntry& entry);
+  Status apply_freeinodes(const ChangelogEntry& entry);
+  Status apply_setmetaid(const ChangelogEntry& entry);
+  Status apply_sesadd(const ChangelogEntry& entry);
+  Status apply_seschanged(const ChangelogEntry& entry);
+  Status apply_sesdisconnected(const ChangelogEntry& entry);
+  Status apply_sesdel(const ChangelogEntry& entry);
+  Status apply_acquire(const ChangelogEntry& entry);
+  Status apply_release(const ChangelogEntry& entry);
+  Status apply_write(const ChangelogEntry& entry);
+  Status apply_unlock(const ChangelogEntry& entry);
+  Status apply_trunc(const ChangelogEntry& entry);
+  Status apply_rollback(const ChangelogEntry& entry);
+  Status apply_setversion(const ChangelogEntry& entry);
+  Status apply_chunkadd(const ChangelogEntry& entry);
+  Status apply_chunkdel(const ChangelogEntry& entry);
+  Status apply_nextchunkid(const ChangelogEntry& entry);
+  void reference_chunk(ChunkRecord& chunk, const Node& file);
+
+  // A file stopped referencing a chunk (removed or truncated).
+  void release_chunk_reference(uint64_t chunk_id);
+
+  ChunkTable chunks_;
+  FsTree fs_;
+  Sessions sessions_;
+  uint64_t version_ = 1;
+  uint64_t meta_id_ = 0;
+};
+
+}  // namespace mfs::master

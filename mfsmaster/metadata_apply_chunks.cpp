@@ -1,0 +1,142 @@
+// apply() handlers for chunks and file data (spec 30 §4.3 "Chunks and file data").
+#include <algorithm>
+
+#include "mfsmaster/metadata.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr uint32_t kWriteLockSeconds = 120;
+
+Status mismatch(const char* what) { return Status(StatusCode::kMismatch, what); }
+
+}  // namespace
+
+void Metadata::reference_chunk(ChunkRecord& chunk, const Node& file) {
+  ++chunk.file_references;
+  chunk.goal = std::max(chunk.goal, file.sclass);
+}
+
+Status Metadata::apply_write(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t index = args.number<uint32_t>();
+  uint8_t changes_version = args.number<uint8_t>();
+  uint8_t can_modify_mtime = args.has_more_args() ? args.number<uint8_t>() : 1;
+  uint64_t chunk_id = args.result<uint64_t>();
+  if (!args.ok()) return args.status();
+  Node* file = fs_.find(inode);
+  if (!file || !file->is_file_like()) return mismatch("WRITE: no such file");
+  if (index > kMaxChunkIndex) return mismatch("WRITE: index too big");
+  uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
+  ChunkRecord* old_chunk = previous ? chunks_.find(previous) : nullptr;
+  if (previous && !old_chunk) return mismatch("WRITE: file refers to an unknown chunk");
+  bool needs_new_chunk = previous == 0 || old_chunk->file_references > 1;
+  if (needs_new_chunk && chunk_id != chunks_.next_id()) return mismatch("WRITE: chunk id differs");
+  if (!needs_new_chunk && chunk_id != previous) return mismatch("WRITE: chunk id differs");
+
+  uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
+  if (needs_new_chunk) {
+    ChunkRecord& created = chunks_.add(chunk_id, 1, locked_to);
+    if (old_chunk) --old_chunk->file_references;  // copy-on-write of a shared chunk
+    if (file->chunks.size() <= index) file->chunks.resize(index + 1, 0);
+    file->chunks[index] = chunk_id;
+    reference_chunk(created, *file);
+  } else {
+    if (changes_version) ++old_chunk->version;
+    old_chunk->locked_to = locked_to;
+  }
+  uint64_t minimum_length = uint64_t{index} * kChunkSize;
+  if (file->length < minimum_length) fs_.set_length(*file, minimum_length);
+  if (can_modify_mtime) file->mtime = file->ctime = entry.timestamp;
+  file->eattr &= ~eattr::kSnapshot;
+  return Status::ok();
+}
+
+Status Metadata::apply_trunc(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t index = args.number<uint32_t>();
+  uint64_t chunk_id = args.result<uint64_t>();
+  if (!args.ok()) return args.status();
+  Node* file = fs_.find(inode);
+  if (!file || index >= file->chunks.size() || file->chunks[index] != chunk_id) return mismatch("TRUNC: bad slot");
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (!chunk) return mismatch("TRUNC: no such chunk");
+  if (chunk->file_references > 1) return mismatch("TRUNC: shared chunks are not supported yet");
+  ++chunk->version;
+  return Status::ok();
+}
+
+Status Metadata::apply_unlock(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t chunk_id = args.number<uint64_t>();
+  if (!args.ok()) return args.status();
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (!chunk) return mismatch("UNLOCK: no such chunk");
+  chunk->locked_to = 0;
+  return Status::ok();
+}
+
+Status Metadata::apply_rollback(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t index = args.number<uint32_t>();
+  uint64_t previous = args.number<uint64_t>();
+  uint64_t chunk_id = args.number<uint64_t>();
+  if (!args.ok()) return args.status();
+  Node* file = fs_.find(inode);
+  if (!file || index >= file->chunks.size() || file->chunks[index] != chunk_id) return mismatch("ROLLBACK: bad slot");
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  ChunkRecord* restored = previous ? chunks_.find(previous) : nullptr;
+  if (!chunk || (previous && !restored)) return mismatch("ROLLBACK: unknown chunk");
+  if (chunk->file_references > 0) --chunk->file_references;
+  chunk->locked_to = 0;
+  file->chunks[index] = previous;
+  if (restored) reference_chunk(*restored, *file);
+  while (!file->chunks.empty() && file->chunks.back() == 0) file->chunks.pop_back();
+  return Status::ok();
+}
+
+Status Metadata::apply_setversion(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t chunk_id = args.number<uint64_t>();
+  uint32_t version = args.number<uint32_t>();
+  if (!args.ok()) return args.status();
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (!chunk) return mismatch("SETVERSION: no such chunk");
+  chunk->version = version;
+  return Status::ok();
+}
+
+Status Metadata::apply_chunkadd(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t chunk_id = args.number<uint64_t>();
+  uint32_t version = args.number<uint32_t>();
+  uint32_t locked_to = args.number<uint32_t>();
+  if (!args.ok()) return args.status();
+  if (chunks_.find(chunk_id)) return mismatch("CHUNKADD: chunk exists");
+  chunks_.add(chunk_id, version, locked_to);
+  return Status::ok();
+}
+
+Status Metadata::apply_chunkdel(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t chunk_id = args.number<uint64_t>();
+  uint32_t version = args.number<uint32_t>();
+  if (!args.ok()) return args.status();
+  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (!chunk || chunk->version != version || chunk->file_references != 0) return mismatch("CHUNKDEL: chunk in use");
+  chunks_.remove(chunk_id);
+  return Status::ok();
+}
+
+Status Metadata::apply_nextchunkid(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint64_t next = args.number<uint64_t>();
+  if (!args.ok()) return args.status();
+  if (next > chunks_.next_id()) chunks_.set_next_id(next);
+  return Status::ok();
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,236 @@
+#include "mfsmaster/changelog_writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mfsmaster/changelog_entry.h"
+
+namespace mfs::master {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ChangelogWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "changelog_writer_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+
+  std::string read(const std::string& name) const {
+    std::ifstream in(path(name), std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
+  }
+
+  static std::string line(uint64_t id) {
+    ChangelogEntry entry = ChangelogEntry::make("LENGTH", 1795569339).arg(3).arg(id).arg(0);
+    entry.id = id;
+    return format_changelog_line(entry);
+  }
+
+  std::unique_ptr<ChangelogWriter> open_writer() {
+    auto writer = ChangelogWriter::open(io_, dir_);
+    EXPECT_TRUE(writer) << writer.status().to_string();
+    return writer ? std::move(*writer) : nullptr;
+  }
+
+  // Runs the metadata loop until `done` holds or `limit` passes.
+  template <typename Predicate>
+  void run_until(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  boost::asio::io_context io_;
+  std::string dir_;
+};
+
+TEST_F(ChangelogWriterTest, CallbacksRunOnlyOnceTheirLinesAreInTheFile) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  constexpr uint64_t kCount = 2000;
+  std::string expected;
+  std::vector<uint64_t> completed;
+  bool all_present = true;
+  for (uint64_t id = 1; id <= kCount; ++id) {
+    expected += line(id);
+    writer->append(line(id), id);
+    writer->on_durable(id, [&, id, size = expected.size()] {
+      // Every line up to this id must already be in the file (its content is checked below).
+      if (fs::file_size(path("changelog.0.mfs")) < size) all_present = false;
+      if (writer->durable_id() < id) all_present = false;
+      completed.push_back(id);
+    });
+  }
+  run_until([&] { return completed.size() == kCount; });
+  ASSERT_EQ(completed.size(), kCount);
+  EXPECT_TRUE(all_present);
+  for (uint64_t i = 0; i < kCount; ++i) EXPECT_EQ(completed[i], i + 1);
+  EXPECT_EQ(writer->durable_id(), kCount);
+  EXPECT_TRUE(writer->shutdown());
+  EXPECT_EQ(read("changelog.0.mfs"), expected);
+}
+
+TEST_F(ChangelogWriterTest, CallbacksNeverRunBeforeTheMetadataLoopRuns) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  bool ran = false;
+  writer->append(line(1), 1);
+  writer->on_durable(1, [&] { ran = true; });
+  EXPECT_TRUE(writer->shutdown());  // durable now, but the callback belongs to the io_context
+  EXPECT_FALSE(ran);
+  run_until([&] { return ran; });
+  EXPECT_TRUE(ran);
+}
+
+TEST_F(ChangelogWriterTest, CallbacksRunInIdThenRegistrationOrder) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  std::vector<std::string> order;
+  for (uint64_t id = 1; id <= 5; ++id) writer->append(line(id), id);
+  writer->on_durable(5, [&] { order.push_back("5a"); });
+  writer->on_durable(3, [&] { order.push_back("3"); });
+  writer->on_durable(5, [&] { order.push_back("5b"); });
+  writer->on_durable(1, [&] { order.push_back("1"); });
+  run_until([&] { return order.size() == 4; });
+  EXPECT_EQ(order, (std::vector<std::string>{"1", "3", "5a", "5b"}));
+
+  // Already durable: runs through the io_context, after callbacks queued before it.
+  order.clear();
+  writer->on_durable(2, [&] { order.push_back("old"); });
+  EXPECT_TRUE(order.empty());
+  run_until([&] { return order.size() == 1; });
+  EXPECT_EQ(order, std::vector<std::string>{"old"});
+}
+
+TEST_F(ChangelogWriterTest, WaitingBeyondTheLastAppendedIdMeansEverythingAppendedSoFar) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  int ran = 0;
+  writer->on_durable(10, [&] { ++ran; });  // nothing appended yet: nothing to wait for
+  run_until([&] { return ran == 1; });
+  EXPECT_EQ(ran, 1);
+  writer->append(line(1), 1);
+  writer->on_durable(10, [&] { ++ran; });
+  run_until([&] { return ran == 2; });
+  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(writer->durable_id(), 1u);
+}
+
+TEST_F(ChangelogWriterTest, CallbacksMayRegisterFurtherCallbacks) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  bool inner = false;
+  writer->append(line(1), 1);
+  writer->on_durable(1, [&] {
+    writer->append(line(2), 2);
+    writer->on_durable(2, [&] { inner = true; });
+  });
+  run_until([&] { return inner; });
+  EXPECT_TRUE(inner);
+  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+}
+
+TEST_F(ChangelogWriterTest, ContinuesAnExistingFileAndCutsATornLastLine) {
+  {
+    std::ofstream out(path("changelog.0.mfs"), std::ios::binary);
+    out << line(1) << line(2) << "3: 1795569339|LENG";
+  }
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+  writer->append(line(3), 3);
+  EXPECT_TRUE(writer->shutdown());
+  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2) + line(3));
+}
+
+TEST_F(ChangelogWriterTest, FileWithoutAnyCompleteLineIsEmptied) {
+  {
+    std::ofstream out(path("changelog.0.mfs"), std::ios::binary);
+    out << "1: 17";
+  }
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  EXPECT_EQ(read("changelog.0.mfs"), "");
+}
+
+TEST_F(ChangelogWriterTest, RotationShiftsFilesAfterTheLinesAppendedBeforeIt) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  writer->append(line(1), 1);
+  writer->append(line(2), 2);
+  writer->rotate(2);
+  writer->append(line(3), 3);
+  writer->rotate(2);
+  writer->append(line(4), 4);
+  bool durable = false;
+  writer->on_durable(4, [&] { durable = true; });
+  run_until([&] { return durable; });
+  EXPECT_EQ(read("changelog.0.mfs"), line(4));
+  EXPECT_EQ(read("changelog.1.mfs"), line(3));
+  EXPECT_EQ(read("changelog.2.mfs"), line(1) + line(2));
+
+  writer->rotate(2);  // the oldest (changelog.2) falls off
+  writer->append(line(5), 5);
+  EXPECT_TRUE(writer->shutdown());
+  EXPECT_EQ(read("changelog.0.mfs"), line(5));
+  EXPECT_EQ(read("changelog.1.mfs"), line(4));
+  EXPECT_EQ(read("changelog.2.mfs"), line(3));
+  EXPECT_FALSE(fs::exists(path("changelog.3.mfs")));
+}
+
+TEST_F(ChangelogWriterTest, RotationWithoutBackLogsDeletesTheChangelog) {
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  writer->append(line(1), 1);
+  writer->rotate(0);
+  EXPECT_TRUE(writer->shutdown());
+  EXPECT_FALSE(fs::exists(path("changelog.0.mfs")));
+  EXPECT_FALSE(fs::exists(path("changelog.1.mfs")));
+}
+
+TEST_F(ChangelogWriterTest, WriteFailureIsVisibleAndNothingIsAcknowledged) {
+  fs::create_symlink("/dev/full", path("changelog.0.mfs"));
+  auto writer = open_writer();
+  ASSERT_TRUE(writer);
+  bool ran = false;
+  writer->append(line(1), 1);
+  writer->on_durable(1, [&] { ran = true; });
+  run_until([&] { return !writer->failure().is_ok(); });
+  EXPECT_EQ(writer->failure().code(), StatusCode::kIO);
+  writer->append(line(2), 2);
+  writer->on_durable(2, [&] { ran = true; });
+  Status final_status = writer->shutdown();
+  EXPECT_EQ(final_status.code(), StatusCode::kIO);
+  EXPECT_NE(final_status.to_string().find("changelog.0.mfs"), std::string::npos);
+  run_until([] { return false; }, std::chrono::milliseconds(200));
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(writer->durable_id(), 0u);
+}
+
+TEST_F(ChangelogWriterTest, OpenFailsWhenTheFolderIsMissing) {
+  auto writer = ChangelogWriter::open(io_, dir_ + "/missing");
+  ASSERT_FALSE(writer);
+  EXPECT_EQ(writer.code(), StatusCode::kIO);
+}
+
+}  // namespace
+}  // namespace mfs::master
