@@ -155,29 +155,6 @@ bool split_fields(std::string_view text, std::string_view operation, std::vector
 
 bool is_operation_char(char c) { return (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_'; }
 
-Result<std::string_view> field_at(const std::vector<std::string>& fields, size_t index, std::string_view operation,
-                                  std::string_view kind) {
-  if (index >= fields.size()) {
-    return Status(StatusCode::kEINVAL,
-                  std::string(operation) + ": " + std::string(kind) + " " + std::to_string(index) + " missing");
-  }
-  return std::string_view(fields[index]);
-}
-
-template <typename T>
-Result<T> number_at(const std::vector<std::string>& fields, size_t index, std::string_view operation,
-                    std::string_view kind) {
-  auto text = field_at(fields, index, operation, kind);
-  if (!text) return text.status();
-  T value = 0;
-  if (!parse_decimal(*text, value)) {
-    return Status(StatusCode::kEINVAL, std::string(operation) + ": " + std::string(kind) + " " + std::to_string(index) +
-                                           " is not a decimal number up to " +
-                                           std::to_string(std::numeric_limits<T>::max()));
-  }
-  return value;
-}
-
 }  // namespace
 
 ChangelogEntry ChangelogEntry::make(std::string operation, uint32_t timestamp) {
@@ -187,25 +164,6 @@ ChangelogEntry ChangelogEntry::make(std::string operation, uint32_t timestamp) {
   return entry;
 }
 
-Result<uint32_t> ChangelogEntry::u32_arg(size_t index) const {
-  return number_at<uint32_t>(args, index, operation, "argument");
-}
-
-Result<uint64_t> ChangelogEntry::u64_arg(size_t index) const {
-  return number_at<uint64_t>(args, index, operation, "argument");
-}
-
-Result<std::string_view> ChangelogEntry::string_arg(size_t index) const {
-  return field_at(args, index, operation, "argument");
-}
-
-Result<uint32_t> ChangelogEntry::u32_result(size_t index) const {
-  return number_at<uint32_t>(results, index, operation, "result");
-}
-
-Result<uint64_t> ChangelogEntry::u64_result(size_t index) const {
-  return number_at<uint64_t>(results, index, operation, "result");
-}
 
 std::string format_changelog_line(const ChangelogEntry& entry) {
   std::string line;

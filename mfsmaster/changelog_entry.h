@@ -60,13 +60,6 @@ struct ChangelogEntry {
     return std::move(result(value));
   }
 
-  // Typed, bounds-checked reads. Numbers are strict decimal: digits only (no sign, space or
-  // prefix) and within the type's range; anything else is an error naming the operation.
-  Result<uint32_t> u32_arg(size_t index) const;
-  Result<uint64_t> u64_arg(size_t index) const;
-  Result<std::string_view> string_arg(size_t index) const;
-  Result<uint32_t> u32_result(size_t index) const;
-  Result<uint64_t> u64_result(size_t index) const;
 
   bool operator==(const ChangelogEntry&) const = default;
 };

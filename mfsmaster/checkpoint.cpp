@@ -71,6 +71,10 @@ Status Checkpoint::load(Metadata& into) {
       ChunkRecord stored;
       if (Status status = records::decode_chunk(value, stored); !status) return status;
       into.chunks().add(*chunk_id, stored.version, stored.locked_to).archived = stored.archived;
+    } else if (auto locked_inode = records::id_of(key, records::kLockPrefix)) {
+      if (Status status = records::decode_locks(value, static_cast<uint32_t>(*locked_inode), into.locks()); !status) {
+        return status;
+      }
     } else if (auto session_id = records::id_of(key, records::kSessionPrefix)) {
       Session stored;
       if (Status status = records::decode_session(value, stored); !status) return status;
@@ -108,6 +112,7 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
   std::vector<uint32_t> nodes = metadata.fs().take_changed_nodes();
   std::vector<uint64_t> chunks = metadata.chunks().take_changed();
   std::vector<uint32_t> sessions = metadata.sessions().take_changed();
+  std::vector<uint32_t> locked = metadata.locks().take_changed();
   if (everything) {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(it->key());
@@ -117,6 +122,7 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
     for (const auto& [id, chunk] : state.chunks().all()) chunks.push_back(id);
     sessions.clear();
     for (const auto& [id, session] : state.sessions().all()) sessions.push_back(id);
+    locked = state.locks().locked_inodes();
   }
   for (uint32_t inode : nodes) {
     std::string node_key = records::key(records::kNodePrefix, inode);
@@ -148,6 +154,14 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
       batch->Put(session_key, records::encode_session(*session));
     } else {
       batch->Delete(session_key);
+    }
+  }
+  for (uint32_t inode : locked) {
+    std::string lock_key = records::key(records::kLockPrefix, inode);
+    if (state.locks().flocks(inode) || state.locks().posix_locks(inode)) {
+      batch->Put(lock_key, records::encode_locks(state.locks(), inode));
+    } else {
+      batch->Delete(lock_key);
     }
   }
   records::Counters counters{state.version(),           state.meta_id(),          state.fs().max_inode(),

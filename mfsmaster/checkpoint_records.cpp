@@ -150,6 +150,47 @@ Status decode_session(std::string_view value, Session& session) {
   return in.finished() ? Status::ok() : corrupt("session length");
 }
 
+std::string encode_locks(const LockTable& locks, uint32_t inode) {
+  PacketWriter out(0);
+  out.u8(kFormat);
+  const auto* flocks = locks.flocks(inode);
+  out.u32(flocks ? static_cast<uint32_t>(flocks->size()) : 0);
+  if (flocks) {
+    for (const FlockHolder& holder : *flocks) out.u32(holder.who.session).u64(holder.who.owner).u8(holder.exclusive);
+  }
+  const auto* ranges = locks.posix_locks(inode);
+  out.u32(ranges ? static_cast<uint32_t>(ranges->size()) : 0);
+  if (ranges) {
+    for (const PosixRange& range : *ranges) {
+      out.u32(range.who.session).u64(range.who.owner).u32(range.pid).u64(range.start).u64(range.end).u8(range.write);
+    }
+  }
+  return body_of(out);
+}
+
+Status decode_locks(std::string_view value, uint32_t inode, LockTable& into) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("lock format");
+  uint32_t flock_count = in.u32();
+  if (flock_count > in.remaining() / 13) return corrupt("flock count");
+  for (uint32_t i = 0; i < flock_count; ++i) {
+    LockOwner who{in.u32(), in.u64()};
+    into.set_flock(inode, who, in.u8() ? LockKind::kExclusive : LockKind::kShared);
+  }
+  uint32_t range_count = in.u32();
+  if (range_count > in.remaining() / 33) return corrupt("posix lock count");
+  for (uint32_t i = 0; i < range_count; ++i) {
+    LockOwner who{in.u32(), in.u64()};
+    uint32_t pid = in.u32();
+    uint64_t start = in.u64();
+    uint64_t end = in.u64();
+    bool write = in.u8() != 0;
+    if (start >= end) return corrupt("posix lock range");
+    into.set_posix(inode, who, pid, write ? LockKind::kExclusive : LockKind::kShared, start, end);
+  }
+  return in.finished() ? Status::ok() : corrupt("lock length");
+}
+
 std::string encode_counters(const Counters& counters) {
   PacketWriter out(0);
   out.u8(kFormat).u64(counters.version).u64(counters.meta_id).u32(counters.max_inode);

@@ -9,6 +9,7 @@
 #include "mfscommon/status.h"
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_node.h"
+#include "mfsmaster/lock_table.h"
 #include "mfsmaster/sessions.h"
 
 namespace mfs::master::checkpoint_records {
@@ -17,6 +18,7 @@ inline constexpr char kNodePrefix = 'n';
 inline constexpr char kFreedPrefix = 'f';
 inline constexpr char kChunkPrefix = 'c';
 inline constexpr char kSessionPrefix = 's';
+inline constexpr char kLockPrefix = 'l';
 inline constexpr std::string_view kCountersKey = "m";
 
 std::string key(char prefix, uint64_t id);
@@ -45,6 +47,9 @@ std::string encode_chunk(const ChunkRecord& chunk);
 Status decode_chunk(std::string_view value, ChunkRecord& chunk);
 std::string encode_session(const Session& session);
 Status decode_session(std::string_view value, Session& session);
+// All locks held on one inode.
+std::string encode_locks(const LockTable& locks, uint32_t inode);
+Status decode_locks(std::string_view value, uint32_t inode, LockTable& into);
 std::string encode_counters(const Counters& counters);
 Result<Counters> decode_counters(std::string_view value);
 

@@ -1,5 +1,7 @@
 #include "mfsmaster/client_protocol.h"
 
+#include <set>
+
 #include <utility>
 
 #include "mfscommon/log.h"
@@ -135,6 +137,10 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_getfacl(msgid, in, size);
     case msg::CLTOMA_FUSE_SETFACL:
       return handle_setfacl(msgid, in, size);
+    case msg::CLTOMA_FUSE_FLOCK:
+      return handle_flock(msgid, in, size);
+    case msg::CLTOMA_FUSE_POSIX_LOCK:
+      return handle_posix_lock(msgid, in, size);
     default:
       return fail("unknown command " + std::to_string(packet.type));
   }
@@ -164,8 +170,12 @@ void ClientProtocol::disconnected() {
   if (!current || current->connections == 0) return;
   if (--current->connections == 0) {
     // A closed session is deleted with its open files; others wait for a reconnect.
+    std::set<uint32_t> held = current->open_inodes;
     services_.mutations.commit(
         {ChangelogEntry::make(current->closed ? "SESDEL" : "SESDISCONNECTED", services_.now()).arg(session_id_)});
+    if (current->closed) {
+      for (uint32_t inode : held) services_.locks.locks_released(inode);
+    }
   }
 }
 

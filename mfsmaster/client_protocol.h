@@ -14,6 +14,7 @@
 #include "mfscommon/packet_connection.h"
 #include "mfsmaster/chunk_manager.h"
 #include "mfsmaster/exports.h"
+#include "mfsmaster/lock_manager.h"
 #include "mfsmaster/fs_operations.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
@@ -35,6 +36,7 @@ struct ClientServices {
   Metadata& metadata;
   MutationLog& mutations;
   ChunkManager& chunks;
+  LockManager& locks;
   std::function<const Exports&()> exports;
   std::function<uint32_t()> now;
   std::function<const ConfigFile&()> config;
@@ -104,6 +106,10 @@ class ClientProtocol {
   bool handle_setxattr(uint32_t msgid, PacketReader& in, size_t size);
   bool handle_getfacl(uint32_t msgid, PacketReader& in, size_t size);
   bool handle_setfacl(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_flock(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_posix_lock(uint32_t msgid, PacketReader& in, size_t size);
+  // A reply for a lock request, sent once the lock change is durable.
+  LockManager::Reply lock_reply(uint32_t reply_type, uint32_t msgid);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

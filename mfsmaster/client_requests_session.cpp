@@ -44,12 +44,15 @@ bool ClientProtocol::handle_sustained_inodes(const Packet& packet) {
       entries.push_back(ChangelogEntry::make("ACQUIRE", now).arg(session_id_).arg(inode));
     }
   }
+  std::vector<uint32_t> released;
   for (uint32_t inode : current->open_inodes) {
     if (!listed.count(inode)) {
+      released.push_back(inode);
       entries.push_back(ChangelogEntry::make("RELEASE", now).arg(session_id_).arg(inode));
     }
   }
   if (!entries.empty()) services_.mutations.commit(std::move(entries));
+  for (uint32_t inode : released) services_.locks.locks_released(inode);
   return true;
 }
 

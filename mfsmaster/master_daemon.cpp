@@ -117,9 +117,10 @@ Status MasterDaemon::start() {
 
   chunks_ = std::make_unique<ChunkManager>(metadata_, *mutations_, chunkservers_, unix_now);
   chunks_->configure(config_);
+  locks_ = std::make_unique<LockManager>(metadata_, *mutations_, unix_now);
   housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
   housekeeping_->configure(config_);
-  client_services_.reset(new ClientServices{metadata_, *mutations_, *chunks_,
+  client_services_.reset(new ClientServices{metadata_, *mutations_, *chunks_, *locks_,
                                             [this]() -> const Exports& { return exports_; }, unix_now,
                                             [this]() -> const ConfigFile& { return config_; }});
   chunkserver_services_.reset(

@@ -54,6 +54,7 @@ class MasterDaemon {
   std::unique_ptr<MutationLog> mutations_;
   Chunkservers chunkservers_;
   std::unique_ptr<ChunkManager> chunks_;
+  std::unique_ptr<LockManager> locks_;
   std::unique_ptr<Housekeeping> housekeeping_;
   std::unique_ptr<ClientServices> client_services_;
   std::unique_ptr<ChunkserverServices> chunkserver_services_;

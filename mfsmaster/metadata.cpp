@@ -17,6 +17,7 @@ void Metadata::init_empty(uint32_t now) {
   fs_.init_empty(now);
   sessions_ = Sessions();
   chunks_ = ChunkTable();
+  locks_ = LockTable();
   version_ = 1;
   meta_id_ = 0;
 }
@@ -38,6 +39,7 @@ void Metadata::rebuild_derived_state() {
   }
   fs_.rebuild_reusable_inodes();
   fs_.take_changed_nodes();
+  locks_.take_changed();
   chunks_.take_changed();
   sessions_.take_changed();
 }
@@ -75,6 +77,8 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"ACQUIRE", &Metadata::apply_acquire},
       {"AQUIRE", &Metadata::apply_acquire},
       {"RELEASE", &Metadata::apply_release},
+      {"FLOCK", &Metadata::apply_flock},
+      {"POSIXLOCK", &Metadata::apply_posixlock},
       {"WRITE", &Metadata::apply_write},
       {"UNLOCK", &Metadata::apply_unlock},
       {"TRUNC", &Metadata::apply_trunc},

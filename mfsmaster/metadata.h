@@ -9,6 +9,7 @@
 #include "mfsmaster/changelog_entry.h"
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_tree.h"
+#include "mfsmaster/lock_table.h"
 #include "mfsmaster/sessions.h"
 
 namespace mfs::master {
@@ -26,6 +27,8 @@ class Metadata {
   const FsTree& fs() const { return fs_; }
   Sessions& sessions() { return sessions_; }
   const Sessions& sessions() const { return sessions_; }
+  LockTable& locks() { return locks_; }
+  const LockTable& locks() const { return locks_; }
   ChunkTable& chunks() { return chunks_; }
   const ChunkTable& chunks() const { return chunks_; }
   // The id the next change gets; every change with a smaller id is applied.
@@ -64,6 +67,8 @@ class Metadata {
   Status apply_sesdel(const ChangelogEntry& entry);
   Status apply_acquire(const ChangelogEntry& entry);
   Status apply_release(const ChangelogEntry& entry);
+  Status apply_flock(const ChangelogEntry& entry);
+  Status apply_posixlock(const ChangelogEntry& entry);
   Status apply_write(const ChangelogEntry& entry);
   Status apply_unlock(const ChangelogEntry& entry);
   Status apply_trunc(const ChangelogEntry& entry);
@@ -78,6 +83,7 @@ class Metadata {
   void release_chunk_reference(uint64_t chunk_id);
 
   ChunkTable chunks_;
+  LockTable locks_;
   FsTree fs_;
   Sessions sessions_;
   uint64_t version_ = 1;

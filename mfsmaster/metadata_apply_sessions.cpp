@@ -1,5 +1,7 @@
 // apply() handlers for sessions and open files (spec 30 §4.3 "Sessions…").
 #include <charconv>
+#include <optional>
+#include <utility>
 
 #include "mfsmaster/metadata.h"
 
@@ -80,7 +82,10 @@ Status Metadata::apply_sesdel(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   Session* session = sessions_.find(id);
   if (!session) return bad("SESDEL: no such session");
-  for (uint32_t inode : session->open_inodes) fs_.release(inode, entry.timestamp);
+  for (uint32_t inode : session->open_inodes) {
+    locks_.release(id, inode);
+    fs_.release(inode, entry.timestamp);
+  }
   sessions_.remove(id);
   return Status::ok();
 }
@@ -103,7 +108,55 @@ Status Metadata::apply_release(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   Session* session = sessions_.find(id);
   if (!session) return bad("RELEASE: no such session");
-  if (session->open_inodes.erase(inode) != 0) fs_.release(inode, entry.timestamp);
+  if (session->open_inodes.erase(inode) != 0) {
+    locks_.release(id, inode);
+    fs_.release(inode, entry.timestamp);
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// FLOCK/POSIXLOCK write the lock kind as a letter: R shared, W exclusive, U unlock.
+std::optional<LockKind> parse_lock_kind(std::string_view text) {
+  if (text == "R") return LockKind::kShared;
+  if (text == "W") return LockKind::kExclusive;
+  if (text == "U") return LockKind::kUnlock;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Status Metadata::apply_flock(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t session_id = args.number<uint32_t>();
+  uint64_t owner = args.number<uint64_t>();
+  auto kind = parse_lock_kind(args.text());
+  if (!args.ok() || !kind) return bad("FLOCK: malformed arguments");
+  const Session* session = std::as_const(sessions_).find(session_id);
+  if (*kind != LockKind::kUnlock && (!session || !session->open_inodes.count(inode))) {
+    return bad("FLOCK: inode not open in that session");
+  }
+  locks_.set_flock(inode, {session_id, owner}, *kind);
+  return Status::ok();
+}
+
+Status Metadata::apply_posixlock(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t session_id = args.number<uint32_t>();
+  uint64_t owner = args.number<uint64_t>();
+  auto kind = parse_lock_kind(args.text());
+  uint64_t start = args.number<uint64_t>();
+  uint64_t end = args.number<uint64_t>();
+  uint32_t pid = args.number<uint32_t>();
+  if (!args.ok() || !kind || start >= end) return bad("POSIXLOCK: malformed arguments");
+  const Session* session = std::as_const(sessions_).find(session_id);
+  if (*kind != LockKind::kUnlock && (!session || !session->open_inodes.count(inode))) {
+    return bad("POSIXLOCK: inode not open in that session");
+  }
+  locks_.set_posix(inode, {session_id, owner}, pid, *kind, start, end);
   return Status::ok();
 }
 

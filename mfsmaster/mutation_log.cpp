@@ -5,6 +5,8 @@
 namespace mfs::master {
 
 Status MutationLog::commit(std::vector<ChangelogEntry> entries) {
+  // A change that can no longer be made durable must not be made at all.
+  if (!writer_.failure()) return Status(StatusCode::kIO, "changelog unavailable: " + writer_.failure().to_string());
   for (ChangelogEntry& entry : entries) {
     entry.id = metadata_.version();
     Status status = metadata_.apply(entry);

@@ -1,3 +1,4 @@
+#include "mfsmaster/changelog_args.h"
 #include "mfsmaster/changelog_entry.h"
 
 #include <gtest/gtest.h>
@@ -155,7 +156,7 @@ TEST(ChangelogEntry, UnescapesResultsToo) {
   EXPECT_EQ(entry.results, (std::vector<std::string>{"c(", "d"}));
 }
 
-TEST(ChangelogEntry, BuilderAndTypedAccessors) {
+TEST(ChangelogEntry, Builder) {
   ChangelogEntry entry = ChangelogEntry::make("CREATE", 1795569338)
                              .arg(uint32_t{1})
                              .arg("d")
@@ -167,27 +168,42 @@ TEST(ChangelogEntry, BuilderAndTypedAccessors) {
                              .result(uint32_t{2});
   entry.id = 5;
   EXPECT_EQ(format_changelog_line(entry), "5: 1795569338|CREATE(1,d,2,511,18,18446744073709551615,x%2Cy):2\n");
-  EXPECT_EQ(*entry.u32_arg(0), 1u);
-  EXPECT_EQ(*entry.string_arg(1), "d");
-  EXPECT_EQ(*entry.string_arg(6), "x,y");
-  EXPECT_EQ(*entry.u64_arg(5), 18446744073709551615u);
-  EXPECT_EQ(*entry.u32_result(0), 2u);
-  EXPECT_EQ(*entry.u64_result(0), 2u);
+}
 
-  EXPECT_EQ(entry.u32_arg(5).code(), StatusCode::kEINVAL);  // beyond u32
-  EXPECT_FALSE(entry.u32_arg(1));                            // not a number
-  EXPECT_FALSE(entry.u32_arg(7));                            // no such argument
-  EXPECT_FALSE(entry.string_arg(7));
-  EXPECT_FALSE(entry.u64_result(1));
+// ChangelogArgs reads what the builder wrote, strictly.
+TEST(ChangelogArgs, ReadsFieldsInOrderAndFailsForGood) {
+  ChangelogEntry entry = ChangelogEntry::make("CREATE", 1).arg(1).arg("d").arg(uint64_t{18446744073709551615u}).result(2);
+  ChangelogArgs args(entry);
+  EXPECT_EQ(args.number<uint32_t>(), 1u);
+  EXPECT_EQ(args.text(), "d");
+  EXPECT_EQ(args.number<uint64_t>(), 18446744073709551615u);
+  EXPECT_EQ(args.result<uint32_t>(), 2u);
+  EXPECT_TRUE(args.ok());
+  EXPECT_FALSE(args.has_more_args());
+  args.number<uint32_t>();  // no such argument
+  EXPECT_FALSE(args.ok());
+  EXPECT_NE(args.status().to_string().find("CREATE"), std::string::npos);
 
-  ChangelogEntry numbers = ChangelogEntry::make("N");
-  numbers.args = {"", "+1", "-1", " 1", "1 ", "0x10", "4294967296", "18446744073709551616", "007", "4294967295"};
-  for (size_t i = 0; i < 8; ++i) EXPECT_FALSE(numbers.u64_arg(i) && numbers.u32_arg(i)) << numbers.args[i];
-  EXPECT_FALSE(numbers.u64_arg(7));
-  EXPECT_TRUE(numbers.u64_arg(6));
-  EXPECT_EQ(*numbers.u32_arg(8), 7u);
-  EXPECT_EQ(*numbers.u32_arg(9), 4294967295u);
-  EXPECT_NE(entry.u32_arg(9).status().to_string().find("CREATE"), std::string::npos);
+  ChangelogEntry too_big = ChangelogEntry::make("X").arg(uint64_t{4294967296});
+  ChangelogArgs narrow(too_big);
+  narrow.number<uint32_t>();
+  EXPECT_FALSE(narrow.ok());
+}
+
+TEST(ChangelogArgs, NumbersAreStrictDecimal) {
+  for (const char* bad : {"", "+1", "-1", " 1", "1 ", "0x10", "18446744073709551616"}) {
+    ChangelogEntry entry = ChangelogEntry::make("N");
+    entry.args = {bad};
+    ChangelogArgs args(entry);
+    args.number<uint64_t>();
+    EXPECT_FALSE(args.ok()) << bad;
+  }
+  ChangelogEntry entry = ChangelogEntry::make("N");
+  entry.args = {"007", "4294967295"};
+  ChangelogArgs args(entry);
+  EXPECT_EQ(args.number<uint32_t>(), 7u);
+  EXPECT_EQ(args.number<uint32_t>(), 4294967295u);
+  EXPECT_TRUE(args.ok());
 }
 
 TEST(ChangelogEntry, AcceptsLineWithOrWithoutNewline) {
