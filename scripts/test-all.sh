@@ -14,4 +14,15 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 
 echo "== compatibility tests =="
-/usr/bin/python3 -m pytest -v -p no:cacheprovider compat-tests
+status=0
+/usr/bin/python3 -m pytest -v -p no:cacheprovider compat-tests || status=$?
+if [ "$status" -eq 5 ]; then
+  # pytest: no test collected. Only acceptable while compat-tests holds no test file.
+  if ls compat-tests/test_*.py >/dev/null 2>&1; then
+    echo "compat-tests has test files but pytest collected none" >&2
+    exit 1
+  fi
+  echo "compatibility tests: none written yet"
+  status=0
+fi
+exit "$status"
