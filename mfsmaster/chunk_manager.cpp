@@ -62,6 +62,26 @@ std::vector<const Chunkserver*> ChunkManager::valid_copies(uint64_t chunk_id) co
   return result;
 }
 
+std::vector<ChunkManager::CopyReport> ChunkManager::copy_report(uint64_t chunk_id) const {
+  std::vector<CopyReport> report;
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  auto it = copies_.find(chunk_id);
+  if (!chunk || it == copies_.end()) return report;
+  for (const ChunkCopy& copy : it->second) {
+    const Chunkserver* server = servers_.find(copy.csid);
+    if (!server || copy.state == CopyState::kDeleting) continue;
+    uint8_t type = 4;
+    if (copy.state == CopyState::kValid || copy.state == CopyState::kBusy) {
+      type = copy.version == chunk->version ? 0 : 2;
+    } else if (copy.state == CopyState::kWrongVersion) {
+      type = 2;
+    }
+    if (copy.on_removal_disk && type < 4) type += 1;
+    report.push_back({server, type});
+  }
+  return report;
+}
+
 size_t ChunkManager::copy_count(uint64_t chunk_id) const {
   auto it = copies_.find(chunk_id);
   return it == copies_.end() ? 0 : it->second.size();

@@ -80,9 +80,18 @@ class ChunkManager {
   // Called every second: replication, deletion and lock expiry work.
   void housekeeping(uint32_t now);
 
+  // Every copy not being deleted, as mfsfileinfo shows it (spec 11 §5.8): type 0 valid,
+  // 1 valid on a disk marked for removal, 2 wrong version, 3 both, 4 invalid.
+  struct CopyReport {
+    const Chunkserver* server = nullptr;
+    uint8_t type = 0;
+  };
+  std::vector<CopyReport> copy_report(uint64_t chunk_id) const;
+
   // Valid copies of a chunk (for tools and tests).
   std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;
   size_t copy_count(uint64_t chunk_id) const;
+  const Chunkservers& servers() const { return servers_; }
 
  private:
   struct PendingWrite {

@@ -141,6 +141,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_flock(msgid, in, size);
     case msg::CLTOMA_FUSE_POSIX_LOCK:
       return handle_posix_lock(msgid, in, size);
+    case msg::CLTOMA_FUSE_CHECK:
+      return handle_check(msgid, in, size);
     default:
       return fail("unknown command " + std::to_string(packet.type));
   }

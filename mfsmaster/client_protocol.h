@@ -110,6 +110,7 @@ class ClientProtocol {
   bool handle_posix_lock(uint32_t msgid, PacketReader& in, size_t size);
   // A reply for a lock request, sent once the lock change is durable.
   LockManager::Reply lock_reply(uint32_t reply_type, uint32_t msgid);
+  bool handle_check(uint32_t msgid, PacketReader& in, size_t size);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

@@ -34,9 +34,11 @@ bool ClientProtocol::handle_statfs(uint32_t msgid, PacketReader& in) {
   bool whole_tree = current->parameters.root_inode == kRootInode;
   PacketWriter reply(msg::MATOCL_FUSE_STATFS);
   reply.u32(msgid);
-  // Space figures come from the chunkservers; none are tracked yet in this build.
-  reply.u64(0).u64(0);
-  if (client_version_ >= pack_version(3, 0, 102)) reply.u64(0);
+  // Space as the chunkservers report it (disks marked for removal do not count).
+  uint64_t total = services_.chunks.servers().total_space();
+  uint64_t free = services_.chunks.servers().free_space();
+  reply.u64(total).u64(free);
+  if (client_version_ >= pack_version(3, 0, 102)) reply.u64(free);
   uint64_t trash_space = 0;
   uint64_t sustained_space = 0;
   if (whole_tree) {

@@ -1,0 +1,64 @@
+// Requests of the MooseFS tools (spec 11) that the master core answers.
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "mfscommon/protocol_ids.h"
+#include "mfsmaster/client_protocol.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr size_t kCheckCounters = 12;  // copies 0..10 (10 = "10 or more"), then empty slots
+constexpr size_t kMaxReportedCopies = 100;
+
+}  // namespace
+
+// CLTOMA_FUSE_CHECK: per-file copy counts (form A), or one chunk's copies (form B).
+bool ClientProtocol::handle_check(uint32_t msgid, PacketReader& in, size_t size) {
+  if (size != 8 && size != 12) return fail("bad CHECK size");
+  uint32_t inode = in.u32();
+  RequestContext request = context(0, {0});
+  const Node* file = operations_.resolve(request, inode);
+  if (!file) {
+    reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kENOENT);
+    return true;
+  }
+  if (!file->is_file_like()) {
+    reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kEPERM);
+    return true;
+  }
+  PacketWriter reply(msg::MATOCL_FUSE_CHECK);
+  reply.u32(msgid);
+  if (size == 8) {
+    std::array<uint32_t, kCheckCounters> counters{};
+    for (uint64_t chunk_id : file->chunks) {
+      size_t copies = std::min<size_t>(services_.chunks.valid_copies(chunk_id).size(), 10);
+      ++counters[chunk_id == 0 ? kCheckCounters - 1 : copies];
+    }
+    for (uint32_t counter : counters) reply.u32(counter);
+    send(reply.take());
+    return true;
+  }
+  uint32_t index = in.u32();
+  if (index > kMaxChunkIndex) {
+    reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kIndexTooBig);
+    return true;
+  }
+  uint64_t chunk_id = index < file->chunks.size() ? file->chunks[index] : 0;
+  const ChunkRecord* chunk = chunk_id ? std::as_const(services_.metadata).chunks().find(chunk_id) : nullptr;
+  if (chunk_id != 0 && !chunk) {
+    reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kNoChunk);
+    return true;
+  }
+  reply.u64(chunk_id).u32(chunk ? chunk->version : 0);
+  if (chunk) {
+    auto copies = services_.chunks.copy_report(chunk_id);
+    if (copies.size() > kMaxReportedCopies) copies.resize(kMaxReportedCopies);
+    for (const auto& copy : copies) reply.u32(copy.server->ip).u16(copy.server->port).u8(copy.type);
+  }
+  send(reply.take());
+  return true;
+}
+
+}  // namespace mfs::master
