@@ -14,15 +14,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 
 echo "== compatibility tests =="
-status=0
-/usr/bin/python3 -m pytest -v -p no:cacheprovider compat-tests || status=$?
-if [ "$status" -eq 5 ]; then
-  # pytest: no test collected. Only acceptable while compat-tests holds no test file.
-  if ls compat-tests/test_*.py >/dev/null 2>&1; then
-    echo "compat-tests has test files but pytest collected none" >&2
-    exit 1
-  fi
+if ! ls compat-tests/test_*.py >/dev/null 2>&1; then
   echo "compatibility tests: none written yet"
-  status=0
+  exit 0
 fi
-exit "$status"
+/usr/bin/python3 -m pytest -v -p no:cacheprovider compat-tests
