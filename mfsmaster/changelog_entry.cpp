@@ -164,7 +164,6 @@ ChangelogEntry ChangelogEntry::make(std::string operation, uint32_t timestamp) {
   return entry;
 }
 
-
 std::string format_changelog_line(const ChangelogEntry& entry) {
   std::string line;
   size_t expected = 40 + entry.operation.size();

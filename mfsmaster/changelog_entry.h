@@ -60,7 +60,6 @@ struct ChangelogEntry {
     return std::move(result(value));
   }
 
-
   bool operator==(const ChangelogEntry&) const = default;
 };
 

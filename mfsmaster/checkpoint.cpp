@@ -117,7 +117,8 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(it->key());
     nodes.clear();
-    for (uint32_t inode = kRootInode; inode <= state.fs().max_inode(); ++inode) nodes.push_back(inode);
+    for (const Node* node : state.fs().all_nodes()) nodes.push_back(node->inode);
+    for (const auto& [inode, time] : state.fs().recently_freed()) nodes.push_back(inode);
     chunks.clear();
     for (const auto& [id, chunk] : state.chunks().all()) chunks.push_back(id);
     sessions.clear();

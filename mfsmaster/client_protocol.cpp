@@ -1,7 +1,6 @@
 #include "mfsmaster/client_protocol.h"
 
 #include <set>
-
 #include <utility>
 
 #include "mfscommon/log.h"
@@ -69,6 +68,10 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_any_to_any(packet);
     case msg::CLTOMA_FUSE_REGISTER:
       return handle_register(packet);
+    case msg::CLTOMA_INFO:
+      return handle_info(packet);
+    case msg::CLTOMA_CSERV_LIST:
+      return handle_chunkserver_list(packet);
     default:
       break;
   }

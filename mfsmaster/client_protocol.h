@@ -14,8 +14,8 @@
 #include "mfscommon/packet_connection.h"
 #include "mfsmaster/chunk_manager.h"
 #include "mfsmaster/exports.h"
-#include "mfsmaster/lock_manager.h"
 #include "mfsmaster/fs_operations.h"
+#include "mfsmaster/lock_manager.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
 
@@ -111,6 +111,8 @@ class ClientProtocol {
   // A reply for a lock request, sent once the lock change is durable.
   LockManager::Reply lock_reply(uint32_t reply_type, uint32_t msgid);
   bool handle_check(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_info(const Packet& packet);
+  bool handle_chunkserver_list(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

@@ -17,8 +17,7 @@ bool ClientProtocol::handle_flock(uint32_t msgid, PacketReader& in, size_t size)
   uint32_t reqid = in.u32();
   uint64_t owner = in.u64();
   uint8_t command = in.u8();
-  services_.locks.flock(inode, reqid, {session_id_, owner}, command, lock_reply(msg::MATOCL_FUSE_FLOCK, msgid),
-                        link_);
+  services_.locks.flock(inode, reqid, {session_id_, owner}, command, lock_reply(msg::MATOCL_FUSE_FLOCK, msgid), link_);
   return true;
 }
 

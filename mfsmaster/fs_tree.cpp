@@ -51,7 +51,14 @@ Edge* FsTree::lookup(const Node& directory, std::string_view name) const {
   return it == directory.directory->children.end() ? nullptr : it->second.get();
 }
 
-uint32_t FsTree::next_inode() const { return reusable_inodes_.empty() ? max_inode_ + 1 : *reusable_inodes_.begin(); }
+std::vector<const Node*> FsTree::all_nodes() const {
+  std::vector<const Node*> all;
+  all.reserve(nodes_.size());
+  for (const auto& [inode, node] : nodes_) all.push_back(node.get());
+  return all;
+}
+
+uint32_t FsTree::next_inode() const { return reusable_inodes_.lowest().value_or(max_inode_ + 1); }
 
 Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now) {
   auto node = std::make_unique<Node>();
@@ -285,9 +292,19 @@ void FsTree::restore_freed_inode(uint32_t inode, uint32_t freed_at) {
 
 void FsTree::rebuild_reusable_inodes() {
   reusable_inodes_.clear();
-  for (uint32_t inode = kRootInode + 1; inode <= max_inode_; ++inode) {
-    if (!nodes_.count(inode) && !freed_times_.count(inode)) reusable_inodes_.insert(inode);
+  // Gaps between used and recently freed numbers, walked in order of the taken ones.
+  std::vector<uint32_t> taken;
+  taken.reserve(nodes_.size() + freed_times_.size());
+  for (const auto& [inode, node] : nodes_) taken.push_back(inode);
+  for (const auto& [inode, time] : freed_times_) taken.push_back(inode);
+  std::sort(taken.begin(), taken.end());
+  uint32_t next = kRootInode + 1;
+  for (uint32_t inode : taken) {
+    if (inode > max_inode_) break;
+    if (inode > next) reusable_inodes_.insert_range(next, inode - 1);
+    if (inode >= next) next = inode + 1;
   }
+  if (next <= max_inode_) reusable_inodes_.insert_range(next, max_inode_);
 }
 
 std::optional<uint32_t> FsTree::freed_at(uint32_t inode) const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "mfsmaster/fs_node.h"
+#include "mfsmaster/inode_ranges.h"
 
 namespace mfs::master {
 
@@ -36,6 +37,8 @@ class FsTree {
   const Node* root() const { return find(kRootInode); }
   Edge* lookup(const Node& directory, std::string_view name) const;
   size_t node_count() const { return nodes_.size(); }
+  // Every node, in no particular order.
+  std::vector<const Node*> all_nodes() const;
 
   // The inode the next creation gets: the lowest reusable number, else max+1.
   uint32_t next_inode() const;
@@ -108,7 +111,7 @@ class FsTree {
   std::unordered_map<uint32_t, uint32_t> open_counts_;
   std::deque<std::pair<uint32_t, uint32_t>> recently_freed_;  // (inode, time freed), oldest first
   std::unordered_map<uint32_t, uint32_t> freed_times_;        // the same, by inode
-  std::set<uint32_t> reusable_inodes_;
+  InodeRanges reusable_inodes_;
   std::set<uint32_t> changed_nodes_;
   uint32_t max_inode_ = 1;
   uint64_t next_edge_id_ = kFirstEdgeId;

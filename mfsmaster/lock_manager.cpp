@@ -6,8 +6,8 @@ namespace mfs::master {
 namespace {
 
 namespace flock_command {
-constexpr uint8_t kUnlock = 0, kTryShared = 1, kLockShared = 2, kTryExclusive = 3, kLockExclusive = 4,
-                  kInterrupt = 5, kRelease = 6;
+constexpr uint8_t kUnlock = 0, kTryShared = 1, kLockShared = 2, kTryExclusive = 3, kLockExclusive = 4, kInterrupt = 5,
+                  kRelease = 6;
 }  // namespace flock_command
 
 namespace posix_command {
@@ -30,8 +30,11 @@ bool LockManager::holds_open(uint32_t session, uint32_t inode) const {
 }
 
 void LockManager::commit_flock(uint32_t inode, const LockOwner& who, char kind) {
-  mutations_.commit({ChangelogEntry::make("FLOCK", now_()).arg(inode).arg(who.session).arg(who.owner).arg(
-      std::string_view(&kind, 1))});
+  mutations_.commit({ChangelogEntry::make("FLOCK", now_())
+                         .arg(inode)
+                         .arg(who.session)
+                         .arg(who.owner)
+                         .arg(std::string_view(&kind, 1))});
 }
 
 void LockManager::commit_posix(const PosixRequest& request, char kind) {

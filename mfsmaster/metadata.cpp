@@ -27,9 +27,8 @@ void Metadata::rebuild_derived_state() {
     chunk->file_references = 0;
     chunk->goal = 0;
   }
-  for (uint32_t inode = kRootInode; inode <= fs_.max_inode(); ++inode) {
-    const Node* node = std::as_const(fs_).find(inode);
-    if (!node || !node->is_file_like()) continue;
+  for (const Node* node : std::as_const(fs_).all_nodes()) {
+    if (!node->is_file_like()) continue;
     for (uint64_t chunk_id : node->chunks) {
       if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *node);
     }

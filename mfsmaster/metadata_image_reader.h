@@ -56,9 +56,15 @@ struct ImageHeader {
 Result<ImageHeader> probe_metadata_image(const std::string& path);
 
 // Replaces the whole content of `into` by the image at `path`. "MFSM NEW" gives
-// into.init_empty(now). On success `extras` (if given) holds the opaque sections of the
-// image (and is cleared otherwise); on failure the content of `into` and `extras` is
+// into.init_empty(now). Checks the load-time rules of §3.18 (root i-node is a directory,
+// every other node has an entry; chunk slots naming a chunk absent from CHNK become
+// holes), then derives what is not stored with into.rebuild_derived_state(): chunk
+// reference counts and goals, open counts of the OPEN pairs (kept in
+// Session::open_inodes), reusable i-node numbers. On success `extras` (if given) holds
+// the opaque sections of the image; on failure the content of `into` and `extras` is
 // unspecified and must not be used. `now` is only used for "MFSM NEW".
+// Known sections must come in the writer's order (§3.3), each at most once; 3.0.117
+// accepts any order, but it never writes another one.
 Status load_metadata_image(const std::string& path, Metadata& into, ImageExtras* extras, uint32_t now,
                            ImageLoadReport* report = nullptr);
 // The same from an image held in memory (a metadata download, tests).

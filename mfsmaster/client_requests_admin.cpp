@@ -1,0 +1,92 @@
+// The unregistered information queries mfscli sends to the client port (spec 40 B.2-B.3).
+#include <sys/time.h>
+
+#include <fstream>
+#include <utility>
+
+#include "mfscommon/protocol_ids.h"
+#include "mfscommon/version.h"
+#include "mfsmaster/client_protocol.h"
+
+namespace mfs::master {
+namespace {
+
+constexpr uint8_t kNoHighAvailability = 0xFF;  // state bytes meaning "no HA, this is the leader"
+constexpr uint32_t kGraceOverloaded = 0xC0000000;
+constexpr uint32_t kGraceRebalance = 0x80000000;
+
+uint64_t resident_memory() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0;
+  uint64_t resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096;
+}
+
+uint64_t now_microseconds() {
+  timeval now{};
+  gettimeofday(&now, nullptr);
+  return uint64_t(now.tv_sec) * 1000000 + uint64_t(now.tv_usec);
+}
+
+}  // namespace
+
+bool ClientProtocol::handle_info(const Packet& packet) {
+  if (!packet.payload.empty()) return fail("bad INFO size");
+  const Metadata& metadata = services_.metadata;
+  const FsTree& fs = metadata.fs();
+  uint64_t trash_space = 0;
+  uint64_t sustained_space = 0;
+  for (const auto& [inode, edge] : fs.trash()) trash_space += edge->child->length;
+  for (const auto& [inode, edge] : fs.sustained()) sustained_space += edge->child->length;
+  uint32_t directories = 0;
+  uint32_t files = 0;
+  for (const Node* node : fs.all_nodes()) {
+    directories += node->is_directory();
+    files += node->is_file_like();
+  }
+  uint32_t all_copies = 0;
+  uint32_t regular_copies = 0;
+  for (const auto& [id, chunk] : metadata.chunks().all()) {
+    uint32_t copies = 0;
+    uint32_t regular = 0;
+    for (const auto& copy : services_.chunks.copy_report(id)) {
+      copies += copy.type == 0 || copy.type == 1;
+      regular += copy.type == 0;
+    }
+    all_copies += std::min<uint32_t>(copies, 10);
+    regular_copies += std::min<uint32_t>(regular, 10);
+  }
+  const Chunkservers& servers = services_.chunks.servers();
+  PacketWriter reply(msg::MATOCL_INFO, 149);
+  reply.u32(kOwnVersion).u64(resident_memory()).u64(0).u64(0);
+  reply.u64(servers.total_space()).u64(servers.free_space()).u64(servers.free_space());
+  reply.u64(trash_space).u32(static_cast<uint32_t>(fs.trash().size()));
+  reply.u64(sustained_space).u32(static_cast<uint32_t>(fs.sustained().size()));
+  reply.u32(static_cast<uint32_t>(fs.node_count())).u32(directories).u32(files);
+  reply.u32(static_cast<uint32_t>(metadata.chunks().size())).u32(all_copies).u32(regular_copies);
+  reply.u32(0).u32(0).u8(0xFF);  // last metadata store: none, this master checkpoints continuously
+  reply.u8(kNoHighAvailability).u8(kNoHighAvailability).u8(kNoHighAvailability).u8(kNoHighAvailability);
+  reply.u32(0).u32(0);
+  reply.u64(metadata.version()).u64(services_.exports().checksum()).u64(now_microseconds()).u32(0);
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_chunkserver_list(const Packet& packet) {
+  if (!packet.payload.empty()) return fail("bad CSERV_LIST size");
+  PacketWriter reply(msg::MATOCL_CSERV_LIST);
+  for (const auto& [csid, server] : services_.chunks.servers().all()) {
+    uint32_t grace = server->health == 2 ? kGraceOverloaded : server->health == 3 ? kGraceRebalance : 0;
+    reply.u8(0).u8(static_cast<uint8_t>(server->version >> 16)).u8(static_cast<uint8_t>(server->version >> 8));
+    reply.u8(static_cast<uint8_t>(server->version));
+    reply.u32(server->ip).u16(server->port).u16(server->csid);
+    reply.u64(server->used_space).u64(server->total_space).u32(server->chunk_count);
+    reply.u64(server->removal_used_space).u64(server->removal_total_space).u32(server->removal_chunk_count);
+    reply.u32(server->errors).u32(server->load).u32(grace).u32(server->labels).u8(0);
+  }
+  send(reply.take());
+  return true;
+}
+
+}  // namespace mfs::master

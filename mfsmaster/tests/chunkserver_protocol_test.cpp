@@ -1,0 +1,548 @@
+// ChunkserverProtocol against spec 20 §2: registration (v6, v5, authentication), reports,
+// replies to chunk commands routed to the ChunkManager, and refused packets.
+#include "mfsmaster/chunkserver_protocol.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mfsmaster/tests/client_protocol_test_util.h"
+
+namespace mfs::master::testing {
+namespace {
+
+constexpr uint32_t kServerA = 0x0A000001;  // 10.0.0.1
+constexpr uint32_t kServerB = 0x0A000002;
+constexpr uint32_t kServerC = 0x0A000003;
+
+// The only message sent, if it is a `Message`.
+template <class Message>
+std::optional<Message> single(const std::vector<csmsg::MasterToChunkserver>& messages) {
+  EXPECT_EQ(messages.size(), 1u);
+  if (messages.size() != 1 || !std::holds_alternative<Message>(messages.front())) return std::nullopt;
+  return std::get<Message>(messages.front());
+}
+
+class ChunkserverProtocolTest : public ProtocolFixture {
+ protected:
+  // The payload size of the only frame sent, which must be a MATOCS_MASTER_ACK.
+  static size_t ack_size(const TestChunkserver& server) {
+    EXPECT_EQ(server.link->frames.size(), 1u);
+    if (server.link->frames.size() != 1) return 0;
+    Packet packet = to_packet(server.link->frames.front());
+    EXPECT_EQ(packet.type, msg::MATOCS_MASTER_ACK);
+    return packet.payload.size();
+  }
+
+  // A mounted client with file "f" (goal 2, inherited from the root) and the two servers.
+  struct WriteSetup {
+    TestClient client;
+    uint32_t file = 0;
+    TestChunkserver a;
+    TestChunkserver b;
+  };
+  WriteSetup write_setup() {
+    WriteSetup setup{mount(), 0, registered_chunkserver(kServerA), registered_chunkserver(kServerB)};
+    Packet created = call(setup.client, request::mknod(1, kRootInode, "f", 1, 0644));
+    setup.file = get_u32_be(created.payload.data() + 4);
+    return setup;
+  }
+
+  // WRITE_CHUNK of index 0, answered OK by both servers; the new chunk's id.
+  uint64_t write_first_chunk(WriteSetup& setup) {
+    EXPECT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
+    EXPECT_TRUE(replies(setup.client).empty()) << "answered before the chunkservers";
+    auto create_a = single<csmsg::CreateCommand>(setup.a.link->take());
+    auto create_b = single<csmsg::CreateCommand>(setup.b.link->take());
+    if (!create_a || !create_b) {
+      ADD_FAILURE() << "no CREATE sent";
+      return 0;
+    }
+    EXPECT_EQ(create_a->chunkid, create_b->chunkid);
+    EXPECT_EQ(create_a->version, 1u);
+    EXPECT_TRUE(setup.a.handle(csmsg::encode(csmsg::CreateReply{create_a->chunkid, StatusCode::kOk})));
+    EXPECT_TRUE(replies(setup.client).empty()) << "answered before every chunkserver";
+    EXPECT_TRUE(setup.b.handle(csmsg::encode(csmsg::CreateReply{create_b->chunkid, StatusCode::kOk})));
+    std::vector<Packet> answer = replies(setup.client);
+    EXPECT_EQ(answer.size(), 1u);
+    if (!answer.empty()) {
+      EXPECT_EQ(answer.front().payload.size(), 25u + 2 * 14);
+    }
+    return create_a->chunkid;
+  }
+
+  // Decodes a READ_CHUNK / WRITE_CHUNK location reply.
+  struct Location {
+    uint64_t length = 0;
+    uint64_t chunk_id = 0;
+    uint32_t version = 0;
+    std::vector<uint32_t> ips;
+  };
+  static Location location_of(const Packet& reply) {
+    Location location;
+    PacketReader in(reply.payload);
+    in.u32();
+    EXPECT_EQ(in.u8(), 2u);
+    location.length = in.u64();
+    location.chunk_id = in.u64();
+    location.version = in.u32();
+    while (in.ok() && in.remaining() >= 14) {
+      location.ips.push_back(in.u32());
+      EXPECT_EQ(in.u16(), 9422u);
+      EXPECT_EQ(in.u32(), kClientVersion);  // the chunkserver's version
+      in.u32();                              // labels
+    }
+    EXPECT_TRUE(in.finished());
+    return location;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// Registration (spec 20 §2.3)
+
+TEST_F(ChunkserverProtocolTest, BeginIsAcknowledgedWithVersionTimeoutCsidAndMetaId) {
+  TestChunkserver server = connect_chunkserver(kServerA);
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(kServerA, 9422);
+  begin.space = {1000, 5000, 3, 100, 200, 1};
+  std::vector<uint8_t> frame = csmsg::encode(begin);
+  ASSERT_EQ(frame.size(), kPacketHeaderSize + 55);
+  ASSERT_TRUE(server.handle(frame)) << server.protocol->error();
+  ASSERT_EQ(ack_size(server), 17u);
+  auto ack = single<csmsg::AckAccepted>(server.link->take());
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->form, csmsg::AckAccepted::Form::kFull);
+  EXPECT_EQ(ack->master_version, kOwnVersion);
+  EXPECT_EQ(ack->timeout, 10u);  // MATOCS_TIMEOUT default for a chunkserver leaving it to the master
+  EXPECT_EQ(ack->csid, 1u);
+  EXPECT_EQ(ack->metaid, kMetaId);
+  EXPECT_EQ(server.link->timeout, 10u);
+
+  const Chunkserver* registered = server.protocol->server();
+  ASSERT_NE(registered, nullptr);
+  EXPECT_EQ(registered->ip, kServerA);
+  EXPECT_EQ(registered->port, 9422u);
+  EXPECT_EQ(registered->version, kClientVersion);
+  EXPECT_EQ(registered->used_space, 1000u);
+  EXPECT_EQ(registered->total_space, 5000u);
+  EXPECT_EQ(registered->chunk_count, 3u);
+  EXPECT_EQ(registered->removal_used_space, 100u);
+  EXPECT_EQ(registered->removal_total_space, 200u);
+  EXPECT_EQ(registered->removal_chunk_count, 1u);
+  EXPECT_FALSE(registered->registered);
+}
+
+TEST_F(ChunkserverProtocolTest, TimeoutIsTheChunkserversOrTheConfiguredOne) {
+  TestChunkserver own = connect_chunkserver(kServerA);
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(kServerA, 9422);
+  begin.timeout = 30;
+  ASSERT_TRUE(own.handle(csmsg::encode(begin)));
+  EXPECT_EQ(single<csmsg::AckAccepted>(own.link->take()).value_or(csmsg::AckAccepted{}).timeout, 30u);
+
+  config.set("MATOCS_TIMEOUT", "25");
+  TestChunkserver configured = connect_chunkserver(kServerB);
+  ASSERT_TRUE(configured.handle(csmsg::encode(chunkserver_begin(kServerB, 9422))));
+  EXPECT_EQ(single<csmsg::AckAccepted>(configured.link->take()).value_or(csmsg::AckAccepted{}).timeout, 25u);
+  EXPECT_EQ(configured.link->timeout, 25u);
+
+  TestChunkserver too_short = connect_chunkserver(kServerC);
+  begin = chunkserver_begin(kServerC, 9422);
+  begin.timeout = 5;
+  EXPECT_FALSE(too_short.handle(csmsg::encode(begin)));
+  EXPECT_FALSE(too_short.protocol->error().empty());
+}
+
+TEST_F(ChunkserverProtocolTest, ChunkBatchesAreAcknowledgedAndEndRegisters) {
+  TestChunkserver server = connect_chunkserver(kServerA);
+  ASSERT_TRUE(server.handle(csmsg::encode(chunkserver_begin(kServerA, 9422))));
+  server.link->take();
+  csmsg::RegisterChunksV6 batch;
+  batch.chunks = {{5, 1, false}, {6, 2, true}};
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(server.handle(csmsg::encode(batch))) << server.protocol->error();
+    ASSERT_EQ(ack_size(server), 1u);
+    EXPECT_TRUE(single<csmsg::AckNextBatch>(server.link->take()));
+  }
+  EXPECT_FALSE(server.protocol->server()->registered);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::RegisterEndV6{})));
+  EXPECT_TRUE(server.link->frames.empty());
+  EXPECT_TRUE(server.protocol->server()->registered);
+  EXPECT_EQ(servers.connected_count(), 1u);
+}
+
+TEST_F(ChunkserverProtocolTest, LoopbackAddressesAreRefused) {
+  TestChunkserver announced = connect_chunkserver(kServerA);
+  EXPECT_FALSE(announced.handle(csmsg::encode(chunkserver_begin(0x7F000001, 9422))));
+  EXPECT_FALSE(announced.protocol->error().empty());
+
+  TestChunkserver observed = connect_chunkserver(0x7F000002);
+  EXPECT_FALSE(observed.handle(csmsg::encode(chunkserver_begin(0, 9422))));
+  EXPECT_EQ(servers.connected_count(), 0u);
+
+  // Announced as 0: the connection's peer address is used.
+  TestChunkserver unannounced = connect_chunkserver(kServerB);
+  ASSERT_TRUE(unannounced.handle(csmsg::encode(chunkserver_begin(0, 9422))));
+  EXPECT_EQ(unannounced.protocol->server()->ip, kServerB);
+}
+
+TEST_F(ChunkserverProtocolTest, ASecondServerOnTheSameAddressIsRefused) {
+  TestChunkserver first = registered_chunkserver(kServerA);
+  TestChunkserver same = connect_chunkserver(kServerA);
+  EXPECT_FALSE(same.handle(csmsg::encode(chunkserver_begin(kServerA, 9422))));
+  EXPECT_NE(same.protocol->error().find("already connected"), std::string::npos) << same.protocol->error();
+  TestChunkserver other_port = connect_chunkserver(kServerA);
+  EXPECT_TRUE(other_port.handle(csmsg::encode(chunkserver_begin(kServerA, 9423))));
+  EXPECT_EQ(servers.connected_count(), 2u);
+}
+
+TEST_F(ChunkserverProtocolTest, AKnownCsidIsKeptAndATakenOneReplaced) {
+  TestChunkserver first = connect_chunkserver(kServerA);
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(kServerA, 9422);
+  begin.csid = 7;
+  ASSERT_TRUE(first.handle(csmsg::encode(begin)));
+  EXPECT_EQ(single<csmsg::AckAccepted>(first.link->take()).value_or(csmsg::AckAccepted{}).csid, 7u);
+  TestChunkserver second = connect_chunkserver(kServerB);
+  begin = chunkserver_begin(kServerB, 9422);
+  begin.csid = 7;
+  ASSERT_TRUE(second.handle(csmsg::encode(begin)));
+  EXPECT_NE(single<csmsg::AckAccepted>(second.link->take()).value_or(csmsg::AckAccepted{}).csid, 7u);
+}
+
+TEST_F(ChunkserverProtocolTest, SecondBeginOnOneConnectionIsRefused) {
+  TestChunkserver server = registered_chunkserver(kServerA);
+  EXPECT_FALSE(server.handle(csmsg::encode(chunkserver_begin(kServerA, 9422))));
+  EXPECT_FALSE(server.protocol->error().empty());
+}
+
+// Spec 20 §2.3: "after END, any CSTOMA_REGISTER other than rver 63 closes the connection".
+TEST_F(ChunkserverProtocolTest, RegistrationPacketsAfterEndCloseTheConnection) {
+  TestChunkserver server = registered_chunkserver(kServerA);
+  csmsg::RegisterChunksV6 batch;
+  batch.chunks = {{5, 1, false}};
+  EXPECT_FALSE(server.handle(csmsg::encode(batch))) << "BUG: a CHUNKS batch after END is accepted";
+  TestChunkserver other = registered_chunkserver(kServerB);
+  EXPECT_FALSE(other.handle(csmsg::encode(csmsg::RegisterEndV6{}))) << "BUG: a second END is accepted";
+}
+
+TEST_F(ChunkserverProtocolTest, LegacyV5Registration) {
+  TestChunkserver server = connect_chunkserver(kServerA);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::RegisterBeginV5{pack_version(1, 6, 27), kServerA, 9422, 10})));
+  ASSERT_EQ(ack_size(server), 5u);
+  auto ack = single<csmsg::AckAccepted>(server.link->take());
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->master_version, kOwnVersion);
+  csmsg::RegisterChunksV5 batch;
+  batch.chunks = {{5, 1, false}};
+  ASSERT_TRUE(server.handle(csmsg::encode(batch)));
+  EXPECT_TRUE(server.link->frames.empty());  // no ACK after a v5 batch
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::RegisterEndV5{{10, 20, 1, 0, 0, 0}})));
+  EXPECT_TRUE(server.protocol->server()->registered);
+  EXPECT_EQ(server.protocol->server()->total_space, 20u);
+
+  TestChunkserver short_timeout = connect_chunkserver(kServerB);
+  EXPECT_FALSE(short_timeout.handle(csmsg::encode(csmsg::RegisterBeginV5{pack_version(1, 6, 27), kServerB, 9422, 3})));
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication (spec 20 §2.3 step 2)
+
+TEST_F(ChunkserverProtocolTest, AuthCodeChallengeAndDigest) {
+  config.set("AUTH_CODE", "secret");
+  TestChunkserver server = connect_chunkserver(kServerA);
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(kServerA, 9422);
+  ASSERT_TRUE(server.handle(csmsg::encode(begin)));
+  ASSERT_EQ(ack_size(server), 33u);
+  auto challenge = single<csmsg::AckChallenge>(server.link->take());
+  ASSERT_TRUE(challenge);
+  EXPECT_EQ(server.protocol->server(), nullptr);  // the first BEGIN is forgotten
+
+  std::string random(challenge->random.begin(), challenge->random.end());
+  begin.digest = md5(random.substr(0, 16) + "secret" + random.substr(16));
+  std::vector<uint8_t> answer = csmsg::encode(begin);
+  ASSERT_EQ(answer.size(), kPacketHeaderSize + 71);
+  ASSERT_TRUE(server.handle(answer)) << server.protocol->error();
+  ASSERT_EQ(ack_size(server), 17u);
+  EXPECT_TRUE(single<csmsg::AckAccepted>(server.link->take()));
+  EXPECT_NE(server.protocol->server(), nullptr);
+}
+
+TEST_F(ChunkserverProtocolTest, AuthCodeWrongOrUnchallengedDigestIsRefused) {
+  config.set("AUTH_CODE", "secret");
+  TestChunkserver wrong = connect_chunkserver(kServerA);
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(kServerA, 9422);
+  ASSERT_TRUE(wrong.handle(csmsg::encode(begin)));
+  auto challenge = single<csmsg::AckChallenge>(wrong.link->take());
+  ASSERT_TRUE(challenge);
+  std::string random(challenge->random.begin(), challenge->random.end());
+  begin.digest = md5(random.substr(0, 16) + "guess" + random.substr(16));
+  EXPECT_FALSE(wrong.handle(csmsg::encode(begin)));
+  EXPECT_FALSE(wrong.protocol->error().empty());
+
+  TestChunkserver unchallenged = connect_chunkserver(kServerB);
+  begin = chunkserver_begin(kServerB, 9422);
+  begin.digest = md5(std::string(16, '\0') + "secret" + std::string(16, '\0'));
+  EXPECT_FALSE(unchallenged.handle(csmsg::encode(begin)));
+  EXPECT_EQ(servers.connected_count(), 0u);
+}
+
+// Spec 20 §2.3: "A master with AUTH_CODE rejects rver 1–4 and 50 (closes the connection)."
+TEST_F(ChunkserverProtocolTest, AuthCodeRefusesLegacyRegistrations) {
+  config.set("AUTH_CODE", "secret");
+  TestChunkserver v5 = connect_chunkserver(kServerA);
+  EXPECT_FALSE(v5.handle(csmsg::encode(csmsg::RegisterBeginV5{pack_version(1, 6, 27), kServerA, 9422, 10})))
+      << "BUG: a rver-50 BEGIN registers without authentication";
+  TestChunkserver legacy = connect_chunkserver(kServerB);
+  csmsg::RegisterLegacy single_packet;
+  single_packet.variant = 4;
+  single_packet.ip = kServerB;
+  single_packet.port = 9422;
+  single_packet.timeout = 10;
+  EXPECT_FALSE(legacy.handle(csmsg::encode(single_packet)))
+      << "BUG: a single-packet (rver 4) registration registers without authentication";
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports (spec 20 §2.5) and refused packets
+
+TEST_F(ChunkserverProtocolTest, ReportsUpdateTheServer) {
+  TestChunkserver server = registered_chunkserver(kServerA);
+  Chunkserver& state = *server.protocol->server();
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::SpaceReport{csmsg::SpaceReport::Form::kFull, {7, 70, 2, 1, 10, 1}})));
+  EXPECT_EQ(state.used_space, 7u);
+  EXPECT_EQ(state.total_space, 70u);
+  EXPECT_EQ(state.chunk_count, 2u);
+  EXPECT_EQ(state.removal_total_space, 10u);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::CurrentLoadReport{17, csmsg::LoadStatus::kOverloaded})));
+  EXPECT_EQ(state.load, 17u);
+  EXPECT_EQ(state.health, 2u);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::LabelsReport{0b101})));
+  EXPECT_EQ(state.labels, 0b101u);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::ErrorOccurredReport{})));
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::ErrorOccurredReport{})));
+  EXPECT_EQ(state.errors, 2u);
+  ASSERT_TRUE(server.handle(csmsg::encode(csmsg::ChunkChecksumReply{5, 1, StatusCode::kOk, 0x1234})));
+  EXPECT_TRUE(server.link->frames.empty());  // reports are never answered
+}
+
+TEST_F(ChunkserverProtocolTest, OnlyRegistrationAndAnyToAnyPacketsAreAcceptedBeforeBegin) {
+  std::vector<std::vector<uint8_t>> refused{
+      csmsg::encode(csmsg::SpaceReport{csmsg::SpaceReport::Form::kFull, {}}),
+      csmsg::encode(csmsg::RegisterChunksV6{{{5, 1, false}}}),
+      csmsg::encode(csmsg::RegisterEndV6{}),
+      csmsg::encode(csmsg::RegisterDisconnect{}),
+      csmsg::encode(csmsg::LabelsReport{1}),
+      csmsg::encode(csmsg::CreateReply{5, StatusCode::kOk}),
+      csmsg::encode(csmsg::ChunkLostReport{{5}}),
+      csmsg::encode(csmsg::ErrorOccurredReport{}),
+  };
+  for (const auto& frame : refused) {
+    TestChunkserver server = connect_chunkserver(kServerA);
+    EXPECT_FALSE(server.handle(frame)) << "type " << to_packet(frame).type;
+    EXPECT_FALSE(server.protocol->error().empty());
+  }
+  TestChunkserver server = connect_chunkserver(kServerA);
+  EXPECT_TRUE(server.handle(anymsg::encode(anymsg::Ignorable{msg::ANTOAN_NOP})));
+  EXPECT_TRUE(server.handle(anymsg::encode(anymsg::GetVersion{5})));
+  ASSERT_EQ(server.link->frames.size(), 1u);
+  Packet version = to_packet(server.link->frames.front());
+  EXPECT_EQ(version.type, msg::ANTOAN_VERSION);
+  EXPECT_EQ(msgid_of(version), 5u);
+  EXPECT_TRUE(server.handle(csmsg::encode(chunkserver_begin(kServerA, 9422))));
+}
+
+TEST_F(ChunkserverProtocolTest, MalformedAndUnknownPacketsCloseTheConnection) {
+  auto raw = [](uint32_t type, std::vector<uint8_t> payload) {
+    PacketWriter out(type);
+    out.bytes(payload);
+    return out.take();
+  };
+  std::vector<std::vector<uint8_t>> refused{
+      raw(9999, {}),
+      raw(msg::CSTOMA_SPACE, std::vector<uint8_t>(17)),
+      raw(msg::CSTOMA_CHUNK_DAMAGED, std::vector<uint8_t>(7)),
+      raw(msg::CSTOMA_CHUNK_NEW, std::vector<uint8_t>(13)),
+      raw(msg::CSTOMA_CREATE, std::vector<uint8_t>(10)),
+      raw(msg::CSTOMA_LABELS, std::vector<uint8_t>(3)),
+      raw(msg::CSTOMA_REGISTER, {99}),
+      raw(msg::CSTOMA_REGISTER, {}),
+      raw(msg::CSTOMA_REGISTER, {62, 0}),
+      csmsg::encode(csmsg::ChunkOpReply{}),
+      csmsg::encode(csmsg::ChunkBlocksReply{5, 1, 0, StatusCode::kOk}),
+  };
+  for (const auto& frame : refused) {
+    TestChunkserver server = registered_chunkserver(kServerA);
+    EXPECT_FALSE(server.handle(frame)) << "type " << to_packet(frame).type << " size " << frame.size();
+    EXPECT_FALSE(server.protocol->error().empty());
+    server.protocol->disconnected();
+  }
+}
+
+TEST_F(ChunkserverProtocolTest, DisconnectionForgetsTheServerAndItsCopies) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 2u);
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::RegisterDisconnect{})));
+  EXPECT_TRUE(setup.a.protocol->wants_close());
+  setup.a.protocol->disconnected();
+  EXPECT_EQ(servers.connected_count(), 1u);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Chunk operations for client writes (spec 20 §2.6, §2.9; spec 10 §8.3-8.5)
+
+TEST_F(ChunkserverProtocolTest, WriteChunkOnAnEmptySlotCreatesTheChunkOnChosenServers) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(chunk_id, 1u);
+  EXPECT_NE(changelog().find("|WRITE(" + std::to_string(setup.file) + ",0,1,0):1\n"), std::string::npos);
+
+  Packet ended = call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000));
+  EXPECT_EQ(status_of(ended), 0u);
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->length, 1000u);
+
+  Packet read = call(setup.client, request::chunk(msg::CLTOMA_FUSE_READ_CHUNK, 4, setup.file, 0));
+  ASSERT_EQ(read.payload.size(), 25u + 2 * 14);
+  Location location = location_of(read);
+  EXPECT_EQ(location.length, 1000u);
+  EXPECT_EQ(location.chunk_id, chunk_id);
+  EXPECT_EQ(location.version, 1u);
+  std::sort(location.ips.begin(), location.ips.end());
+  EXPECT_EQ(location.ips, (std::vector<uint32_t>{kServerA, kServerB}));
+
+  Packet counts = call(setup.client, request::check(5, setup.file));
+  ASSERT_EQ(counts.payload.size(), 4u + 12 * 4);
+  EXPECT_EQ(get_u32_be(counts.payload.data() + 4 + 2 * 4), 1u);  // one chunk with two copies
+}
+
+TEST_F(ChunkserverProtocolTest, WriteChunkOnAnExistingChunkSetsANewVersionOnEveryCopy) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 10))), 0u);
+
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
+  EXPECT_TRUE(replies(setup.client).empty());
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto command = single<csmsg::SetVersionCommand>(server->link->take());
+    ASSERT_TRUE(command);
+    EXPECT_EQ(command->chunkid, chunk_id);
+    EXPECT_EQ(command->new_version, 2u);
+    EXPECT_EQ(command->old_version, 1u);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::SetVersionReply{chunk_id, StatusCode::kOk})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(msgid_of(answer[0]), 4u);
+  Location location = location_of(answer[0]);
+  EXPECT_EQ(location.chunk_id, chunk_id);
+  EXPECT_EQ(location.version, 2u);
+  EXPECT_EQ(location.ips.size(), 2u);
+}
+
+TEST_F(ChunkserverProtocolTest, FailedCreateRollsBackAndAnswersNoSpace) {
+  WriteSetup setup = write_setup();
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto create = single<csmsg::CreateCommand>(server->link->take());
+    ASSERT_TRUE(create);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::CreateReply{create->chunkid, StatusCode::kNoSpace})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(status_of(answer[0]), uint8_t(StatusCode::kNoSpace));
+  Packet read = call(setup.client, request::chunk(msg::CLTOMA_FUSE_READ_CHUNK, 3, setup.file, 0));
+  EXPECT_EQ(location_of(read).chunk_id, 0u);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+// Spec 20 §2.9: the client gets NOSPACE only when every copy failed with NOSPACE or
+// MISMATCH, otherwise NOTDONE.
+TEST_F(ChunkserverProtocolTest, CreateFailingWithAnIoErrorAnswersNotDone) {
+  WriteSetup setup = write_setup();
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto create = single<csmsg::CreateCommand>(server->link->take());
+    ASSERT_TRUE(create);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::CreateReply{create->chunkid, StatusCode::kIO})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(status_of(answer[0]), uint8_t(StatusCode::kNotDone))
+      << "BUG: a new chunk whose creation failed with IO on every copy is answered NOSPACE";
+}
+
+TEST_F(ChunkserverProtocolTest, AServerLeavingDuringAWriteIsLeftOutOfTheAnswer) {
+  WriteSetup setup = write_setup();
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
+  auto create_a = single<csmsg::CreateCommand>(setup.a.link->take());
+  ASSERT_TRUE(create_a);
+  setup.b.link->take();
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::CreateReply{create_a->chunkid, StatusCode::kOk})));
+  setup.b.protocol->disconnected();
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  Location location = location_of(answer[0]);
+  EXPECT_EQ(location.chunk_id, create_a->chunkid);
+  EXPECT_EQ(location.ips, std::vector<uint32_t>{kServerA});
+}
+
+TEST_F(ChunkserverProtocolTest, TruncateInsideAChunkTruncatesEveryCopy) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+
+  ASSERT_TRUE(setup.client.handle(request::truncate(4, setup.file, 0, 10)));
+  EXPECT_TRUE(replies(setup.client).empty());
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto command = single<csmsg::TruncateCommand>(server->link->take());
+    ASSERT_TRUE(command);
+    EXPECT_EQ(command->chunkid, chunk_id);
+    EXPECT_EQ(command->length, 10u);
+    EXPECT_EQ(command->new_version, 2u);
+    EXPECT_EQ(command->old_version, 1u);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::TruncateReply{chunk_id, StatusCode::kOk})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  ASSERT_EQ(answer[0].payload.size(), 48u);
+  PacketReader in(answer[0].payload);
+  EXPECT_EQ(in.u32(), 4u);
+  EXPECT_EQ(in.u64(), 1000u);
+  EXPECT_EQ(read_attr(in).length, 10u);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+TEST_F(ChunkserverProtocolTest, AnnouncedCopiesOfTheCurrentVersionAreValid) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  TestChunkserver c = connect_chunkserver(kServerC);
+  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 1, false}}})));
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 3u);
+
+  TestChunkserver stale = connect_chunkserver(kServerC + 1);
+  ASSERT_TRUE(stale.handle(csmsg::encode(chunkserver_begin(kServerC + 1, 9422))));
+  ASSERT_TRUE(stale.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 7, false}}})));
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 3u);
+  EXPECT_EQ(chunks->copy_count(chunk_id), 4u);
+}
+
+TEST_F(ChunkserverProtocolTest, LostAndDamagedReportsRemoveValidCopies) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::ChunkLostReport{{chunk_id}})));
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+  EXPECT_EQ(chunks->copy_count(chunk_id), 1u);
+  ASSERT_TRUE(setup.b.handle(csmsg::encode(csmsg::ChunkDamagedReport{{chunk_id}})));
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 0u);
+  Packet read = call(setup.client, request::chunk(msg::CLTOMA_FUSE_READ_CHUNK, 9, setup.file, 0));
+  EXPECT_EQ(status_of(read), uint8_t(StatusCode::kChunkLost));
+
+  // CHUNK_NEW brings a copy back.
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::ChunkNewReport{{{chunk_id, 1, false}}})));
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+}
+
+}  // namespace
+}  // namespace mfs::master::testing
