@@ -225,8 +225,9 @@ void FsTree::set_length(Node& file, uint64_t length) {
     }
   }
   file.length = length;
+  // Only a shrink drops chunks: a write may fill a chunk past the length it publishes later.
   size_t chunks_needed = static_cast<size_t>((length + kChunkSize - 1) / kChunkSize);
-  while (file.chunks.size() > chunks_needed) {
+  while (delta < 0 && file.chunks.size() > chunks_needed) {
     if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back());
     file.chunks.pop_back();
   }

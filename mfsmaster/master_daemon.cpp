@@ -126,27 +126,48 @@ Status MasterDaemon::start() {
   chunkserver_services_.reset(
       new ChunkserverServices{metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }});
 
-  chunkserver_listener_ =
-      std::make_unique<TcpListener>(io_, "master <-> chunkservers module", [this](boost::asio::ip::tcp::socket socket) {
-        return serve_chunkserver(std::move(socket), *chunkserver_services_);
-      });
-  if (Status status =
-          chunkserver_listener_->listen(config_.get_string("MATOCS_LISTEN_HOST", "*"),
-                                        static_cast<uint16_t>(config_.get_uint("MATOCS_LISTEN_PORT", 9420)));
+  // The metalogger port is taken as MooseFS takes it, but metaloggers are not served yet:
+  // each one that connects is told so in the log and disconnected.
+  auto refuse_metalogger = [](boost::asio::ip::tcp::socket socket) -> boost::asio::awaitable<void> {
+    boost::system::error_code ignored;
+    auto peer = socket.remote_endpoint(ignored);
+    MFS_LOG_WARNING("metalogger %s refused: this master does not serve metaloggers yet",
+                    peer.address().to_string().c_str());
+    socket.close(ignored);
+    co_return;
+  };
+  auto serve_chunkservers = [this](boost::asio::ip::tcp::socket socket) {
+    return serve_chunkserver(std::move(socket), *chunkserver_services_);
+  };
+  auto serve_clients = [this](boost::asio::ip::tcp::socket socket) {
+    return serve_client(std::move(socket), *client_services_);
+  };
+  if (Status status = start_listener(metalogger_listener_, "master <-> metaloggers module", "MATOML", 9419,
+                                     refuse_metalogger);
       !status) {
     return status;
   }
-  MFS_LOG_NOTICE("master <-> chunkservers module: listen on %s", chunkserver_listener_->address().c_str());
-  client_listener_ = std::make_unique<TcpListener>(
-      io_, "main master server module",
-      [this](boost::asio::ip::tcp::socket socket) { return serve_client(std::move(socket), *client_services_); });
-  if (Status status = client_listener_->listen(config_.get_string("MATOCL_LISTEN_HOST", "*"),
-                                               static_cast<uint16_t>(config_.get_uint("MATOCL_LISTEN_PORT", 9421)));
+  if (Status status = start_listener(chunkserver_listener_, "master <-> chunkservers module", "MATOCS", 9420,
+                                     serve_chunkservers);
       !status) {
     return status;
   }
-  MFS_LOG_NOTICE("main master server module: listen on %s", client_listener_->address().c_str());
+  if (Status status = start_listener(client_listener_, "main master server module", "MATOCL", 9421, serve_clients);
+      !status) {
+    return status;
+  }
   start_timers();
+  return Status::ok();
+}
+
+Status MasterDaemon::start_listener(std::unique_ptr<TcpListener>& listener, const std::string& name,
+                                    const std::string& option_prefix, uint16_t default_port,
+                                    TcpListener::Handler handler) {
+  listener = std::make_unique<TcpListener>(io_, name, std::move(handler));
+  std::string host = config_.get_string(option_prefix + "_LISTEN_HOST", "*");
+  auto port = static_cast<uint16_t>(config_.get_uint(option_prefix + "_LISTEN_PORT", default_port));
+  if (Status status = listener->listen(host, port); !status) return status;
+  MFS_LOG_NOTICE("%s: listen on %s", name.c_str(), listener->address().c_str());
   return Status::ok();
 }
 
@@ -182,6 +203,7 @@ Status MasterDaemon::stop() {
   tick_timer_.cancel();
   if (client_listener_) client_listener_->stop();
   if (chunkserver_listener_) chunkserver_listener_->stop();
+  if (metalogger_listener_) metalogger_listener_->stop();
   Status result = Status::ok();
   if (changelog_) result = changelog_->shutdown();
   if (checkpoint_) {

@@ -39,6 +39,9 @@ class MasterDaemon {
  private:
   Status load_exports();
   Status load_metadata();
+  // Listens on <option_prefix>_LISTEN_HOST:<option_prefix>_LISTEN_PORT.
+  Status start_listener(std::unique_ptr<TcpListener>& listener, const std::string& name,
+                        const std::string& option_prefix, uint16_t default_port, TcpListener::Handler handler);
   void start_timers();
   void tick();
 
@@ -60,6 +63,7 @@ class MasterDaemon {
   std::unique_ptr<ChunkserverServices> chunkserver_services_;
   std::unique_ptr<TcpListener> client_listener_;
   std::unique_ptr<TcpListener> chunkserver_listener_;
+  std::unique_ptr<TcpListener> metalogger_listener_;
   boost::asio::steady_timer tick_timer_;
   uint32_t started_at_ = 0;
 };

@@ -93,6 +93,19 @@ TEST_F(Fixture, ApplyRejectsOutOfOrderAndMismatchedEntries) {
   EXPECT_EQ(metadata.apply(unknown).code(), StatusCode::kENOTSUP);
 }
 
+// A client writes the chunk past the current length before it publishes the new length:
+// extending the length to the chunk's start must not drop the chunk being written.
+TEST_F(Fixture, WritingASecondChunkKeepsIt) {
+  ASSERT_TRUE(apply(entry("CREATE", {"1", "f", "1", "420", "18", "0", "0", "0"}, {"2"})));
+  ASSERT_TRUE(apply(entry("WRITE", {"2", "0", "1", "0"}, {"1"})));
+  ASSERT_TRUE(apply(entry("WRITE", {"2", "1", "1", "0"}, {"2"})));
+  ASSERT_TRUE(apply(entry("LENGTH", {"2", "67108865", "0"})));
+  EXPECT_EQ(metadata.fs().find(2)->chunks, (std::vector<uint64_t>{1, 2}));
+  ASSERT_TRUE(apply(entry("LENGTH", {"2", "10", "0"})));
+  EXPECT_EQ(metadata.fs().find(2)->chunks, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(metadata.chunks().find(2)->file_references, 0u);
+}
+
 TEST_F(Fixture, OldLetterTypeCreateHasNoCumask) {
   ChangelogEntry create = entry("CREATE", {"1", "f", "f", "420", "0", "0", "0"}, {"2"});
   EXPECT_TRUE(apply(create));

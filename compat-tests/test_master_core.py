@@ -1,0 +1,156 @@
+"""Issue 2: the real 3.0.117 mfsmount and chunkservers against a master, ours or the real
+one (the real one shows the workload itself is right)."""
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+MASTERS = ["ours", "real"]
+
+
+def md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_files_of_edge_sizes_are_md5_exact(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    mount = cluster.mountpoint
+    expected = {}
+    for size in (0, 1, 65535, 65536, 65537, 64 * 1024 * 1024 + 1):
+        data = os.urandom(size)
+        path = mount / f"file_{size}"
+        path.write_bytes(data)
+        expected[path] = hashlib.md5(data).hexdigest()
+    # Read back through a second mount, which has no cache of what was written.
+    other = cluster.mount("real")
+    for path, digest in expected.items():
+        assert md5(other / path.name) == digest, path.name
+        assert (other / path.name).stat().st_size == path.stat().st_size
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_namespace_operations(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    mount = cluster.mountpoint
+    (mount / "d").mkdir(mode=0o750)
+    assert oct((mount / "d").stat().st_mode & 0o777) == oct(0o750 & ~0o022)
+    (mount / "d" / "f").write_text("hello")
+    os.link(mount / "d" / "f", mount / "d" / "hard")
+    assert (mount / "d" / "f").stat().st_nlink == 2
+    os.symlink("f", mount / "d" / "sym")
+    assert os.readlink(mount / "d" / "sym") == "f"
+    assert (mount / "d" / "sym").read_text() == "hello"
+    os.rename(mount / "d" / "f", mount / "moved")
+    assert sorted(os.listdir(mount / "d")) == ["hard", "sym"]
+    os.mkfifo(mount / "fifo")
+    assert (mount / "fifo").is_fifo()
+    os.chmod(mount / "moved", 0o600)
+    os.chown(mount / "moved", 1234, 5678)
+    st = (mount / "moved").stat()
+    assert (st.st_mode & 0o777, st.st_uid, st.st_gid) == (0o600, 1234, 5678)
+    os.utime(mount / "moved", (1000000000, 1000000001))
+    assert (mount / "moved").stat().st_mtime == 1000000001
+    os.truncate(mount / "moved", 2)
+    assert (mount / "moved").read_text() == "he"
+    os.setxattr(mount / "moved", "user.color", b"blue")
+    assert os.getxattr(mount / "moved", "user.color") == b"blue"
+    assert "user.color" in os.listxattr(mount / "moved")
+    with pytest.raises(OSError):
+        os.rmdir(mount / "d")
+    os.unlink(mount / "d" / "hard")
+    os.unlink(mount / "d" / "sym")
+    os.rmdir(mount / "d")
+    os.unlink(mount / "moved")
+    assert sorted(os.listdir(mount)) == ["fifo"]
+    statvfs = os.statvfs(mount)
+    assert statvfs.f_files >= 1
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_goal_copies_as_mfsfileinfo_shows_them(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(os.urandom(3 * 1024 * 1024))
+    # The root's default goal is 2: both copies valid, on two different chunkservers.
+    chunks = cluster.wait_copies(path, 2, timeout=60)
+    holders = {address for address, _ in chunks[0]["copies"]}
+    assert len(holders) == 2
+    assert holders <= {cs.address for cs in cluster.chunkservers}
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_lost_copy_is_replicated_back_to_goal(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    path = cluster.mountpoint / "f"
+    data = os.urandom(1024 * 1024)
+    path.write_bytes(data)
+    chunks = cluster.wait_copies(path, 2, timeout=60)
+    holder = chunks[0]["copies"][0][0]
+    victim = next(cs for cs in cluster.chunkservers if cs.address == holder)
+    victim.kill9()
+    chunks = cluster.wait_copies(path, 2, timeout=120)
+    assert holder not in {address for address, _ in chunks[0]["copies"]}
+    assert md5(cluster.mount("real") / "f") == hashlib.md5(data).hexdigest()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_concurrent_writers(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    mount = cluster.mountpoint
+    writers = [subprocess.Popen(["python3", "-c", f"""
+import os
+for i in range(20):
+    with open(os.path.join({str(mount)!r}, "w{w}_" + str(i)), "wb") as f:
+        f.write(bytes([{w}]) * (100000 + i))
+"""]) for w in range(4)]
+    for writer in writers:
+        assert writer.wait(timeout=300) == 0
+    for w in range(4):
+        for i in range(20):
+            assert (mount / f"w{w}_{i}").read_bytes() == bytes([w]) * (100000 + i)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_client_survives_master_restart(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    mount = cluster.mountpoint
+    (mount / "before").write_bytes(b"x" * 100000)
+    cluster.restart_master()
+    # The mount reconnects by itself; operations in the meantime are retried.
+    (mount / "after").write_bytes(b"y" * 100000)
+    assert (mount / "before").read_bytes() == b"x" * 100000
+    assert sorted(os.listdir(mount)) == ["after", "before"]
+
+
+def test_acknowledged_files_survive_kill_9_of_the_master(cluster_factory):
+    cluster = cluster_factory(master="ours", mount="real")
+    mount = cluster.mountpoint
+    writer = subprocess.Popen(["python3", "-c", f"""
+import os, sys
+i = 0
+while True:
+    path = os.path.join({str(mount)!r}, f"f{{i}}")
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+    os.write(fd, str(i).encode() * 100)
+    os.fsync(fd)
+    os.close(fd)
+    print(i, flush=True)
+    i += 1
+"""], stdout=subprocess.PIPE, text=True)
+    acknowledged = []
+    for line in writer.stdout:
+        acknowledged.append(int(line))
+        if len(acknowledged) >= 30:
+            break
+    cluster.master.stop(kill=True)
+    writer.kill()
+    writer.wait()
+    cluster.start_master()
+    for i in acknowledged:
+        assert (mount / f"f{i}").read_bytes() == str(i).encode() * 100
