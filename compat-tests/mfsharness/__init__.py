@@ -1,0 +1,13 @@
+"""Test harness: MooseFS 3.0.117 daemons ("real") and ours in a private network namespace.
+
+See compat-tests/README.md.  Main entry points: Cluster (cluster.py), the daemon classes
+(daemons.py) and NetNS (netns.py).
+"""
+
+from .cluster import Cluster
+from .daemons import (Chunkserver, Daemon, HarnessError, Master, Metalogger, Mount, binary,
+                      build_dir, is_mounted, wait_until)
+from .netns import NetNS
+
+__all__ = ["Cluster", "Chunkserver", "Daemon", "HarnessError", "Master", "Metalogger", "Mount",
+           "NetNS", "binary", "build_dir", "is_mounted", "wait_until"]
