@@ -21,6 +21,9 @@ from mfsharness import Cluster, HarnessError  # noqa: E402
 from mfsharness.netns import PREFIX, list_namespaces, stale_namespaces  # noqa: E402
 
 LOG_LINES = 200
+# Every cluster made in this session, so that an interrupted run (Ctrl-C, which skips
+# fixture teardown) still stops them in pytest_sessionfinish.
+_ALL_CLUSTERS: list[Cluster] = []
 _CLUSTERS = pytest.StashKey[list]()
 _LOGS_ADDED = pytest.StashKey[bool]()
 
@@ -74,6 +77,7 @@ def cluster_factory(request, tmp_path):
         if error:
             pytest.fail(error, pytrace=False)
         clusters.append(cluster)
+        _ALL_CLUSTERS.append(cluster)
         if start:
             cluster.start()
         return cluster
@@ -108,6 +112,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    for cluster in _ALL_CLUSTERS:
+        if cluster.started and not cluster.stopped:
+            cluster.stop()
     ours = [n for n in list_namespaces() if n.startswith(f"{PREFIX}-{os.getpid()}-")]
     if ours:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -319,10 +319,18 @@ void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<Annou
 }
 
 void ChunkManager::chunk_damaged(Chunkserver& server, uint64_t chunk_id) {
+  MFS_LOG_WARNING("chunk %016llX: copy on %s reported damaged", static_cast<unsigned long long>(chunk_id),
+                  server.address().c_str());
   if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) copy->state = CopyState::kInvalid;
 }
 
 void ChunkManager::chunk_lost(Chunkserver& server, uint64_t chunk_id) {
+  MFS_LOG_WARNING("chunk %016llX: copy on %s reported lost", static_cast<unsigned long long>(chunk_id),
+                  server.address().c_str());
+  forget_copy(server, chunk_id);
+}
+
+void ChunkManager::forget_copy(const Chunkserver& server, uint64_t chunk_id) {
   auto it = copies_.find(chunk_id);
   if (it == copies_.end()) return;
   std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; });
@@ -331,7 +339,7 @@ void ChunkManager::chunk_lost(Chunkserver& server, uint64_t chunk_id) {
 
 void ChunkManager::deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status) {
   if (server.deletions > 0) --server.deletions;
-  if (status == kStatusOk || status == kStatusNoChunk) chunk_lost(server, chunk_id);
+  if (status == kStatusOk || status == kStatusNoChunk) forget_copy(server, chunk_id);
 }
 
 void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status) {

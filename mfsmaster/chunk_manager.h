@@ -94,6 +94,8 @@ class ChunkManager {
   const Chunkservers& servers() const { return servers_; }
 
  private:
+  // Removes the server's copy from the chunk's list (deleted or lost).
+  void forget_copy(const Chunkserver& server, uint64_t chunk_id);
   struct PendingWrite {
     uint32_t inode = 0;
     uint32_t index = 0;

@@ -165,7 +165,6 @@ class Cluster:
         on their own, or needed SIGKILL after SIGTERM)."""
         if self.stopped:
             return self.problems()
-        self.stopped = True
         errors: list[str] = []
         try:
             for d in self.daemons:  # paused daemons cannot stop
@@ -184,6 +183,8 @@ class Cluster:
             if leftovers:
                 errors.append(f"processes still running in {self.ns.name} (killed): {leftovers}")
             self.ns.delete()
+            # Only now: a stop interrupted half-way (Ctrl-C) is finished by the next call.
+            self.stopped = True
         return self.problems() + errors
 
     def problems(self) -> list[str]:
