@@ -19,11 +19,11 @@ void put_attr(PacketWriter& out, const Node& node, const AttrPresentation& prese
   if ((node.eattr & (eattr::kNoOwner | eattr::kNoAttrCache)) || caller.map_all) flags |= attrflag::kNoAttrCache;
   if (presentation.parent_no_entry_cache) flags |= attrflag::kNoEntryCache;
   if (!(node.eattr & eattr::kNoDataCache) && presentation.allow_data_cache) flags |= attrflag::kAllowDataCache;
-  if (node.xattrs.empty()) flags |= attrflag::kNoXattr;
+  if (node.xattrs.empty() && !node.access_acl && !node.default_acl) flags |= attrflag::kNoXattr;
   if (node.eattr & eattr::kNoDataCache) flags |= attrflag::kDirectMode;
   if (node.eattr & (eattr::kUndeletable | eattr::kImmutable | eattr::kAppendOnly)) flags |= attrflag::kUndeletable;
 
-  uint16_t mode = node.mode & 07777;
+  uint16_t mode = node.effective_mode() & 07777;
   uint32_t uid = node.uid;
   uint32_t gid = node.gid;
   if ((node.eattr & eattr::kNoOwner) && caller.uid != 0) {

@@ -8,6 +8,8 @@ namespace mfs::master::checkpoint_records {
 namespace {
 
 constexpr uint8_t kFormat = 1;
+// Node records: format 2 adds the POSIX ACLs; format 1 records have none.
+constexpr uint8_t kNodeFormatWithAcls = 2;
 
 // Values are built with the packet codec; the 8-byte frame header is dropped.
 std::string body_of(PacketWriter& writer) {
@@ -20,6 +22,23 @@ PacketReader reader_of(std::string_view value) {
 }
 
 Status corrupt(const char* what) { return Status(StatusCode::kIO, std::string("corrupt checkpoint record: ") + what); }
+
+// present:u8, then the ACL as write_acl() puts it.
+void put_acl(PacketWriter& out, const PosixAcl* acl) {
+  out.u8(acl ? 1 : 0);
+  if (acl) write_acl(out, *acl);
+}
+
+bool get_acl(PacketReader& in, std::unique_ptr<PosixAcl>& acl) {
+  if (in.u8() == 0) return in.ok();
+  acl = std::make_unique<PosixAcl>();
+  AclEntryCounts counts = read_acl_base(in, *acl);
+  size_t size = (size_t{counts.users} + counts.groups) * kEncodedAclEntrySize;
+  if (size > in.remaining()) return false;
+  std::span<const uint8_t> entries = in.bytes(size);
+  return in.ok() && decode_acl_entries(std::string_view(reinterpret_cast<const char*>(entries.data()), size),
+                                       counts.users, counts.groups, *acl);
+}
 
 }  // namespace
 
@@ -38,7 +57,7 @@ Result<uint64_t> id_of(std::string_view key, char prefix) {
 
 std::string encode_node(const Node& node) {
   PacketWriter out(0);
-  out.u8(kFormat).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
+  out.u8(kNodeFormatWithAcls).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
   out.u16(node.mode).u16(node.trash_hours).u32(node.uid).u32(node.gid);
   out.u32(node.atime).u32(node.mtime).u32(node.ctime);
   out.u32(static_cast<uint32_t>(node.parents.size()));
@@ -48,12 +67,15 @@ std::string encode_node(const Node& node) {
   out.string32(node.symlink_target).u32(node.rdev);
   out.u32(static_cast<uint32_t>(node.xattrs.size()));
   for (const auto& [name, value] : node.xattrs) out.string32(name).string32(value);
+  put_acl(out, node.access_acl.get());
+  put_acl(out, node.default_acl.get());
   return body_of(out);
 }
 
 Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value, std::vector<StoredEdge>& edges) {
   PacketReader in = reader_of(value);
-  if (in.u8() != kFormat) return corrupt("node format");
+  uint8_t format = in.u8();
+  if (format != kFormat && format != kNodeFormatWithAcls) return corrupt("node format");
   auto node = std::make_unique<Node>();
   node->inode = inode;
   uint8_t type = in.u8();
@@ -91,6 +113,9 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
     std::string name(in.string32());
     std::string data(in.string32());
     node->xattrs.emplace_back(std::move(name), std::move(data));
+  }
+  if (format == kNodeFormatWithAcls && !(get_acl(in, node->access_acl) && get_acl(in, node->default_acl))) {
+    return corrupt("node ACL");
   }
   if (!in.finished()) return corrupt("node length");
   if (node->type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();

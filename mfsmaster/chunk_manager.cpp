@@ -10,11 +10,11 @@
 namespace mfs::master {
 namespace {
 
-constexpr uint32_t kWriteLockSeconds = 120;
 constexpr uint8_t kStatusOk = 0;
 constexpr uint8_t kStatusNoChunk = 13;
 constexpr uint8_t kStatusNotDone = 16;
 constexpr uint8_t kStatusNoSpace = 21;
+constexpr uint8_t kStatusMismatch = 32;
 
 }  // namespace
 
@@ -28,6 +28,7 @@ void ChunkManager::configure(const ConfigFile& config) {
   write_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_WRITE_REP_LIMIT", 2)));
   read_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_READ_REP_LIMIT", 10)));
   deletion_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_HARD_DEL_LIMIT", 25)));
+  temporary_maintenance_ = static_cast<uint32_t>(config.get_uint("CS_TEMP_MAINTENANCE_MODE_TIMEOUT", 1800));
 }
 
 void ChunkManager::commit(ChangelogEntry entry) {
@@ -239,6 +240,9 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
       copy->state = CopyState::kInvalid;
     }
   }
+  if (status != kStatusOk && status != kStatusNoSpace && status != kStatusMismatch) {
+    pending.failed_for_space_only = false;
+  }
   if (status != kStatusOk) {
     MFS_LOG_WARNING("chunk %016llX: operation on %s failed with status %u", static_cast<unsigned long long>(chunk_id),
                     server.address().c_str(), status);
@@ -263,7 +267,7 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
       }
     }
     lock_owners_.erase(chunk_id);
-    for (auto& done : pending.done) done(pending.previous_chunk == 0 ? StatusCode::kNoSpace : StatusCode::kNotDone);
+    for (auto& done : pending.done) done(pending.failed_for_space_only ? StatusCode::kNoSpace : StatusCode::kNotDone);
     return;
   }
   ChunkLocation location;
@@ -360,10 +364,25 @@ void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, 
   }
 }
 
+void ChunkManager::server_connected(const Chunkserver& server) { maintained_.server_back(server.csid); }
+
 void ChunkManager::server_disconnected(Chunkserver& server) {
+  if (server.leaving_gracefully && temporary_maintenance_ > 0) {
+    std::vector<uint64_t> held;
+    for (const auto& [chunk_id, copies] : copies_) {
+      for (const ChunkCopy& copy : copies) {
+        if (copy.csid == server.csid && copy.state == CopyState::kValid) held.push_back(chunk_id);
+      }
+    }
+    MFS_LOG_NOTICE("chunkserver %s: temporary maintenance for %u s, its %zu copies still count", server.address().c_str(),
+                   temporary_maintenance_, held.size());
+    maintained_.server_left(server.csid, now_() + temporary_maintenance_, std::move(held));
+  }
   std::vector<uint64_t> finished;
   for (auto& [chunk_id, pending] : pending_writes_) {
-    if (pending.waiting.erase(server.csid) && pending.waiting.empty()) finished.push_back(chunk_id);
+    if (!pending.waiting.erase(server.csid)) continue;
+    pending.failed_for_space_only = false;
+    if (pending.waiting.empty()) finished.push_back(chunk_id);
   }
   for (auto it = copies_.begin(); it != copies_.end();) {
     std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; });
@@ -387,6 +406,9 @@ void ChunkManager::housekeeping(uint32_t now) {
     if (!chunk || (chunk->locked_to <= now && !pending_writes_.count(chunk_id))) expired.push_back(chunk_id);
   }
   for (uint64_t chunk_id : expired) lock_owners_.erase(chunk_id);
+  if (size_t ended = maintained_.expire(now)) {
+    MFS_LOG_NOTICE("temporary maintenance of %zu chunkserver(s) ended: their chunks are replicated", ended);
+  }
 
   std::vector<uint64_t> ids;
   ids.reserve(metadata_.chunks().size());
@@ -425,7 +447,7 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   }
   if (unused || valid.empty()) return;
   uint32_t goal = goal_of(chunk);
-  if (valid.size() < goal && now >= started_at_ + replications_delay_) {
+  if (valid.size() + maintained_.count(chunk_id) < goal && now >= started_at_ + replications_delay_) {
     std::set<uint16_t> holders;
     for (const ChunkCopy& copy : copies) holders.insert(copy.csid);
     Chunkserver* source = nullptr;

@@ -14,6 +14,7 @@
 #include "mfscommon/config_file.h"
 #include "mfscommon/status.h"
 #include "mfsmaster/chunkservers.h"
+#include "mfsmaster/maintained_copies.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
 
@@ -75,6 +76,7 @@ class ChunkManager {
   void operation_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
   void deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
   void replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status);
+  void server_connected(const Chunkserver& server);
   void server_disconnected(Chunkserver& server);
 
   // Called every second: replication, deletion and lock expiry work.
@@ -103,6 +105,8 @@ class ChunkManager {
     uint32_t new_version = 0;
     std::set<uint16_t> waiting;
     std::vector<uint16_t> succeeded;
+    // Spec 20 §2.9: a write with no good copy is NOSPACE only if every copy failed for space.
+    bool failed_for_space_only = true;
     std::vector<WriteDone> done;
   };
 
@@ -131,6 +135,8 @@ class ChunkManager {
   uint32_t write_replication_limit_ = 2;
   uint32_t read_replication_limit_ = 10;
   uint32_t deletion_limit_ = 25;
+  uint32_t temporary_maintenance_ = 1800;
+  MaintainedCopies maintained_;
 };
 
 }  // namespace mfs::master

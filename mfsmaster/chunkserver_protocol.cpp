@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <variant>
 
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
@@ -36,6 +37,13 @@ std::array<uint8_t, 16> auth_digest(const std::array<uint8_t, 32>& random, const
   return digest;
 }
 
+// The list upload between BEGIN and END; spec 20 §2.3 allows none of it after END.
+bool is_registration_step(const csmsg::ChunkserverToMaster& message) {
+  return std::holds_alternative<csmsg::RegisterChunksV6>(message) ||
+         std::holds_alternative<csmsg::RegisterChunksV5>(message) ||
+         std::holds_alternative<csmsg::RegisterEndV6>(message) || std::holds_alternative<csmsg::RegisterEndV5>(message);
+}
+
 }  // namespace
 
 ChunkserverProtocol::ChunkserverProtocol(ChunkserverServices& services, std::shared_ptr<ChunkserverLink> link)
@@ -65,13 +73,13 @@ bool ChunkserverProtocol::handle(const Packet& packet) {
     return begin(*begin_v6);
   }
   if (auto* begin_v5 = std::get_if<csmsg::RegisterBeginV5>(&message)) {
-    if (server_) return fail("second registration on one connection");
+    if (!may_register_without_digest()) return false;
     if (!begin_legacy(begin_v5->version, begin_v5->ip, begin_v5->port, begin_v5->timeout, 0)) return false;
     link_->send(csmsg::encode(csmsg::AckAccepted{csmsg::AckAccepted::Form::kVersionOnly, kOwnVersion, 0, 0, 0}));
     return true;
   }
   if (auto* legacy = std::get_if<csmsg::RegisterLegacy>(&message)) {
-    if (server_) return fail("second registration on one connection");
+    if (!may_register_without_digest()) return false;
     uint16_t timeout = std::max<uint16_t>(legacy->timeout, kMinTimeout);
     if (!begin_legacy(legacy->version, legacy->ip, legacy->port, timeout, 0)) return false;
     apply_space(legacy->space);
@@ -80,7 +88,15 @@ bool ChunkserverProtocol::handle(const Packet& packet) {
     return true;
   }
   if (!server_) return fail("message before registration");
+  if (server_->registered && is_registration_step(message)) return fail("registration packet after END");
   return handle_registered(message);
+}
+
+bool ChunkserverProtocol::may_register_without_digest() {
+  if (server_) return fail("second registration on one connection");
+  // Spec 20 §2.3: only the v6 BEGIN can answer the challenge, so AUTH_CODE refuses the older forms.
+  if (services_.config().raw("AUTH_CODE")) return fail("registration without authentication while AUTH_CODE is set");
+  return true;
 }
 
 bool ChunkserverProtocol::begin(const csmsg::RegisterBeginV6& request) {
@@ -117,6 +133,7 @@ bool ChunkserverProtocol::begin_legacy(uint32_t version, uint32_t ip, uint16_t p
   }
   if (csid != 0 && services_.servers.find(csid)) csid = 0;  // that id is in use by another server
   server_ = &services_.servers.connect(ip, port, csid);
+  services_.chunks.server_connected(*server_);
   server_->version = version;
   server_->send = [link = link_](std::vector<uint8_t> frame) { link->send(std::move(frame)); };
   MFS_LOG_NOTICE("chunkserver register begin (packet version: 6) - ip: %s, port: %u, csid: %u",
@@ -168,6 +185,7 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
           },
           [&](const csmsg::RegisterDisconnect&) {
             MFS_LOG_NOTICE("chunkserver %s: graceful disconnection", server.address().c_str());
+            server.leaving_gracefully = true;
             wants_close_ = true;
             return true;
           },

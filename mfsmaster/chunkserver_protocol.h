@@ -49,6 +49,8 @@ class ChunkserverProtocol {
  private:
   bool fail(std::string reason);
   bool begin(const csmsg::RegisterBeginV6& begin);
+  // Checks for the registrations that carry no digest (rver 50 and the single-packet forms).
+  bool may_register_without_digest();
   bool begin_legacy(uint32_t version, uint32_t ip, uint16_t port, uint16_t timeout, uint16_t csid);
   void announce(const std::vector<csmsg::ChunkEntry>& chunks);
   void apply_space(const csmsg::SpaceInfo& space);

@@ -27,6 +27,7 @@ struct Chunkserver {
   uint8_t health = 1;  // 1 ok, 2 overloaded, 3 rebalancing
   uint32_t errors = 0;
   bool registered = false;  // END received: its chunk list is complete
+  bool leaving_gracefully = false;  // said goodbye (rver 63): expected back after a restart
   // Commands in flight, to respect replication and deletion limits.
   uint32_t replications_to = 0;
   uint32_t replications_from = 0;

@@ -55,7 +55,12 @@ asio::awaitable<void> serve_client(asio::ip::tcp::socket socket, ClientServices&
   asio::co_spawn(co_await asio::this_coro::executor, keep_alive(connection, protocol), asio::detached);
   while (connection->is_open()) {
     std::optional<Packet> packet = co_await connection->read();
-    if (!packet) break;
+    if (!packet) {
+      // The one line for a length beyond the limit too: the reader closes for it.
+      MFS_LOG_INFO("client %s: connection lost (%s)", connection->peer_name().c_str(),
+                   connection->close_reason().c_str());
+      break;
+    }
     if (!protocol->handle(*packet)) {
       MFS_LOG_WARNING("client %s: %s - closing connection", connection->peer_name().c_str(), protocol->error().c_str());
       connection->close("protocol error");

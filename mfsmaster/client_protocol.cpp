@@ -9,6 +9,40 @@
 #include "mfsmaster/attr_record.h"
 
 namespace mfs::master {
+namespace {
+
+// Spec 11 §2.6: what a REGISTER_TOOLS connection may send besides the any-to-any packets
+// and REGISTER; anything else kills the connection.
+bool allowed_for_old_tools(uint32_t type) {
+  switch (type) {
+    case msg::CLTOMA_FUSE_READ_CHUNK:
+    case msg::CLTOMA_FUSE_CHECK:
+    case msg::CLTOMA_FUSE_GETTRASHTIME:
+    case msg::CLTOMA_FUSE_SETTRASHTIME:
+    case msg::CLTOMA_FUSE_GETSCLASS:
+    case msg::CLTOMA_FUSE_SETSCLASS:
+    case msg::CLTOMA_FUSE_APPEND_SLICE:
+    case msg::CLTOMA_FUSE_GETDIRSTATS:
+    case msg::CLTOMA_FUSE_TRUNCATE:
+    case msg::CLTOMA_FUSE_REPAIR:
+    case msg::CLTOMA_FUSE_SNAPSHOT:
+    case msg::CLTOMA_FUSE_GETEATTR:
+    case msg::CLTOMA_FUSE_SETEATTR:
+    case msg::CLTOMA_FUSE_QUOTACONTROL:
+    case msg::CLTOMA_FUSE_ARCHCTL:
+    case msg::CLTOMA_SCLASS_CREATE:
+    case msg::CLTOMA_SCLASS_CHANGE:
+    case msg::CLTOMA_SCLASS_DELETE:
+    case msg::CLTOMA_SCLASS_DUPLICATE:
+    case msg::CLTOMA_SCLASS_RENAME:
+    case msg::CLTOMA_SCLASS_LIST:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 ClientProtocol::ClientProtocol(ClientServices& services, std::shared_ptr<ClientLink> link)
     : services_(services), link_(std::move(link)), operations_(services.metadata) {}
@@ -76,6 +110,9 @@ bool ClientProtocol::handle(const Packet& packet) {
       break;
   }
   if (state_ == State::kUnregistered) return fail("command " + std::to_string(packet.type) + " before registration");
+  if (state_ == State::kOldTools && !allowed_for_old_tools(packet.type)) {
+    return fail("command " + std::to_string(packet.type) + " not allowed on a tools connection");
+  }
   switch (packet.type) {
     case msg::CLTOMA_FUSE_TIME_SYNC:
       return handle_time_sync(packet);
@@ -175,10 +212,12 @@ void ClientProtocol::disconnected() {
   if (!current || current->connections == 0) return;
   if (--current->connections == 0) {
     // A closed session is deleted with its open files; others wait for a reconnect.
+    // Copied first: SESDEL frees `current`.
     std::set<uint32_t> held = current->open_inodes;
+    bool closed = current->closed;
     services_.mutations.commit(
-        {ChangelogEntry::make(current->closed ? "SESDEL" : "SESDISCONNECTED", services_.now()).arg(session_id_)});
-    if (current->closed) {
+        {ChangelogEntry::make(closed ? "SESDEL" : "SESDISCONNECTED", services_.now()).arg(session_id_)});
+    if (closed) {
       for (uint32_t inode : held) services_.locks.locks_released(inode);
     }
   }

@@ -1,5 +1,6 @@
 // Namespace requests of spec 10 §7 and open/create of §8: decode, call FsOperations,
 // commit, reply.
+#include <optional>
 #include <utility>
 
 #include "mfscommon/protocol_ids.h"
@@ -39,15 +40,20 @@ bool ClientProtocol::handle_statfs(uint32_t msgid, PacketReader& in) {
   uint64_t free = services_.chunks.servers().free_space();
   reply.u64(total).u64(free);
   if (client_version_ >= pack_version(3, 0, 102)) reply.u64(free);
+  const FsTree& fs = std::as_const(services_.metadata).fs();
   uint64_t trash_space = 0;
   uint64_t sustained_space = 0;
   if (whole_tree) {
-    for (const auto& [inode, edge] : std::as_const(services_.metadata).fs().trash()) trash_space += edge->child->length;
-    for (const auto& [inode, edge] : std::as_const(services_.metadata).fs().sustained())
-      sustained_space += edge->child->length;
+    for (const auto& [inode, edge] : fs.trash()) trash_space += edge->child->length;
+    for (const auto& [inode, edge] : fs.sustained()) sustained_space += edge->child->length;
   }
   reply.u64(trash_space).u64(sustained_space);
-  reply.u32(static_cast<uint32_t>(std::as_const(services_.metadata).fs().node_count()));
+  uint32_t inodes = static_cast<uint32_t>(fs.node_count());
+  if (!whole_tree) {
+    const Node* root = fs.find(current->parameters.root_inode);
+    inodes = root ? FsTree::subtree_node_count(*root) : 0;
+  }
+  reply.u32(inodes);
   send(reply.take());
   return true;
 }
@@ -333,7 +339,7 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
   uint32_t inode = in.u32();
   RequestIds ids;
   uint8_t flags = 0;
-  bool with_edge_id = false;
+  std::optional<uint64_t> edge_id;  // only the forms of 29 bytes and more carry one
   if (size == 16) {
     ids.uid = in.u32();
     ids.gids = {in.u32()};
@@ -344,9 +350,8 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
   } else {
     if (!read_request_ids(in, 13, ids)) return fail("bad READDIR size");
     flags = in.u8();
-    in.u32();  // maxentries: the whole directory is always returned
-    in.u64();  // nedgeid: echoed as the 3.0.117 master does
-    with_edge_id = true;
+    in.u32();            // maxentries: the whole directory is always returned
+    edge_id = in.u64();  // echoed, not acted on, as the 3.0.117 master does
   }
   if (!in.finished()) return fail("bad READDIR size");
   bool with_attributes = flags & 0x01;
@@ -365,7 +370,7 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
   bool no_entry_cache = dir.eattr & eattr::kNoEntryCache;
   PacketWriter reply(msg::MATOCL_FUSE_READDIR);
   reply.u32(msgid);
-  if (with_edge_id) reply.u64(0);
+  if (edge_id) reply.u64(*edge_id);
   auto put_entry = [&](std::string_view name, const Node& node) {
     reply.name8(name).u32(operations_.wire_inode(request, node));
     if (with_attributes) {

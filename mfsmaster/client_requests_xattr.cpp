@@ -1,7 +1,8 @@
 // Extended attributes and POSIX ACL requests (spec 10 §10).
+#include <span>
+#include <string_view>
 #include <utility>
 
-#include "mfscommon/log.h"
 #include "mfscommon/protocol_ids.h"
 #include "mfsmaster/client_credentials.h"
 #include "mfsmaster/client_protocol.h"
@@ -67,28 +68,36 @@ bool ClientProtocol::handle_setxattr(uint32_t msgid, PacketReader& in, size_t) {
 bool ClientProtocol::handle_getfacl(uint32_t msgid, PacketReader& in, size_t size) {
   uint32_t inode = in.u32();
   uint8_t acl_type = in.u8();
-  if (size != 9 && size != 18 && (size < 18 || (size - 18) % 4 != 0)) return fail("bad GETFACL size");
-  RequestContext request = context(0, {0});
-  if (!operations_.resolve(request, inode, true)) {
-    reply_status(msg::MATOCL_FUSE_GETFACL, msgid, StatusCode::kENOENT);
+  // 9, or 18(+4G) with opened uid gid / uid gcnt gids, which are ignored.
+  if (size != 9 && (size < 18 || (size - 18) % 4 != 0)) return fail("bad GETFACL size");
+  auto acl = operations_.getfacl(context(0, {0}), inode, acl_type);
+  if (!acl) {
+    reply_status(msg::MATOCL_FUSE_GETFACL, msgid, acl.status());
     return true;
   }
-  // POSIX ACLs are not stored by this master yet: no node has one.
-  reply_status(msg::MATOCL_FUSE_GETFACL, msgid,
-               acl_type == 1 || acl_type == 2 ? StatusCode::kENOATTR : StatusCode::kEINVAL);
+  PacketWriter reply(msg::MATOCL_FUSE_GETFACL);
+  reply.u32(msgid);
+  write_acl(reply, **acl);
+  send(reply.take());
   return true;
 }
 
-bool ClientProtocol::handle_setfacl(uint32_t msgid, PacketReader& in, size_t size) {
-  in.u32();  // inode
-  in.u32();  // uid
-  in.u8();   // acl type
-  in.bytes(8);
-  uint16_t named_users = in.u16();
-  uint16_t named_groups = in.u16();
-  if (size != 25 + 6 * (size_t{named_users} + named_groups)) return fail("bad SETFACL size");
-  MFS_LOG_WARNING("SETFACL refused: POSIX ACLs are not supported by this master yet");
-  reply_status(msg::MATOCL_FUSE_SETFACL, msgid, StatusCode::kENOTSUP);
+bool ClientProtocol::handle_setfacl(uint32_t msgid, PacketReader& in, size_t) {
+  uint32_t inode = in.u32();
+  uint32_t uid = in.u32();
+  uint8_t acl_type = in.u8();
+  PosixAcl acl;
+  AclEntryCounts counts = read_acl_base(in, acl);
+  std::span<const uint8_t> entries = in.bytes(in.remaining());
+  std::string_view blob(reinterpret_cast<const char*>(entries.data()), entries.size());
+  // The entries must fill the rest exactly: length 25 + 6 * (named users + named groups).
+  if (!in.ok() || !decode_acl_entries(blob, counts.users, counts.groups, acl)) return fail("bad SETFACL size");
+  auto changes = operations_.setfacl(context(uid, {0}), inode, acl_type, acl);
+  if (!changes) {
+    reply_status(msg::MATOCL_FUSE_SETFACL, msgid, changes.status());
+    return true;
+  }
+  commit_then_reply(msg::MATOCL_FUSE_SETFACL, msgid, std::move(*changes), [](PacketWriter& out) { out.u8(0); });
   return true;
 }
 

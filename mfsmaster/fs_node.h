@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mfsmaster/posix_acl.h"
+
 namespace mfs::master {
 
 enum class NodeType : uint8_t {
@@ -85,10 +87,20 @@ struct Node {
   uint32_t rdev = 0;
   // xattrs: name -> value, in creation order for listing (newest first)
   std::vector<std::pair<std::string, std::string>> xattrs;
+  // POSIX ACLs; the access ACL's owner, owning group and other permissions are also the
+  // mode's 0777 bits.
+  std::unique_ptr<PosixAcl> access_acl;
+  std::unique_ptr<PosixAcl> default_acl;
 
+  std::unique_ptr<PosixAcl>& acl(AclType type) { return type == AclType::kAccess ? access_acl : default_acl; }
+  const PosixAcl* acl(AclType type) const { return (type == AclType::kAccess ? access_acl : default_acl).get(); }
   bool is_directory() const { return type == NodeType::kDirectory; }
   bool is_file_like() const {
     return type == NodeType::kFile || type == NodeType::kTrash || type == NodeType::kSustained;
+  }
+  // The 07777 bits as clients see them: with an access ACL the group bits are its mask.
+  uint16_t effective_mode() const {
+    return access_acl ? static_cast<uint16_t>((mode & 07000) | access_acl->mode_bits()) : mode;
   }
   // Link count as reported in attributes: directories count "." and sub-directories' "..".
   uint32_t nlink() const {

@@ -270,8 +270,8 @@ Result<Entries> FsOperations::setattr(const RequestContext& context, uint32_t in
   if (node->eattr & eattr::kImmutable) return StatusCode::kEPERM;
 
   // The kernel clearing suid/sgid on a write by a non-owner needs no permission.
-  bool clearing_sugid_on_write = caller.uid != 0 && mask == setmask::kMode && request.mode == (node->mode & 01777) &&
-                                 (node->mode & (kSetUid | kSetGid));
+  bool clearing_sugid_on_write = caller.uid != 0 && mask == setmask::kMode &&
+                                 request.mode == (node->effective_mode() & 01777) && (node->mode & (kSetUid | kSetGid));
   if (caller.uid != 0 && !clearing_sugid_on_write) {
     if (caller.map_all && (mask & (setmask::kUid | setmask::kGid))) return StatusCode::kEPERM;
     if (!(node->eattr & eattr::kNoOwner) && caller.uid != node->uid) {
@@ -323,6 +323,13 @@ Result<Entries> FsOperations::setattr(const RequestContext& context, uint32_t in
   if ((mask & setmask::kMode) && caller.uid != 0 && (new_mode & kSetGid) && !caller.in_group(gid)) {
     new_mode &= ~kSetGid;
   }
+  uint16_t acl_mode = 0;
+  if (const PosixAcl* acl = node->access_acl.get()) {
+    // chmod sets the ACL's owner, group class and other; the owning group entry keeps its bits.
+    bool chmod = mask & setmask::kMode;
+    acl_mode = kAttrAclModeFlag | (chmod ? new_mode & 0777 : acl->mode_bits());
+    if (chmod && acl->has_mask()) new_mode = (new_mode & ~070) | (node->mode & 070);
+  }
   uint32_t atime = (mask & setmask::kAtimeNow) ? context.now : (mask & setmask::kAtime) ? request.atime : node->atime;
   uint32_t mtime = (mask & setmask::kMtimeNow) ? context.now : (mask & setmask::kMtime) ? request.mtime : node->mtime;
   uint8_t winattr = (mask & setmask::kWinattr) ? request.winattr : node->winattr;
@@ -335,7 +342,7 @@ Result<Entries> FsOperations::setattr(const RequestContext& context, uint32_t in
                         .arg(atime)
                         .arg(mtime)
                         .arg(winattr)
-                        .arg(0));
+                        .arg(acl_mode));
   return entries;
 }
 

@@ -19,7 +19,8 @@ namespace disable {
 inline constexpr uint32_t kChown = 1u << 0, kChmod = 1u << 1, kSymlink = 1u << 2, kMkfifo = 1u << 3, kMkdev = 1u << 4,
                           kMksock = 1u << 5, kMkdir = 1u << 6, kUnlink = 1u << 7, kRmdir = 1u << 8, kRename = 1u << 9,
                           kMove = 1u << 10, kLink = 1u << 11, kCreate = 1u << 12, kReaddir = 1u << 13, kRead = 1u << 14,
-                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetXattr = 1u << 23;
+                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetXattr = 1u << 23,
+                          kSetFacl = 1u << 24;
 }  // namespace disable
 
 struct RequestContext {
@@ -104,6 +105,12 @@ class FsOperations {
   // SETXATTR / REMOVEXATTR (mode 3).
   Result<Entries> setxattr(const RequestContext& context, uint32_t inode, std::string_view name, std::string_view value,
                            uint8_t mode, bool opened) const;
+
+  // GETFACL: the node's ACL of `acl_type` (1 access, 2 default).
+  Result<const PosixAcl*> getfacl(const RequestContext& context, uint32_t inode, uint8_t acl_type) const;
+  // SETFACL: `acl` as the client sent it (kNoAclEntry for absent entries; all four absent
+  // and no named entries removes the ACL).
+  Result<Entries> setfacl(const RequestContext& context, uint32_t inode, uint8_t acl_type, const PosixAcl& acl) const;
 
   static bool valid_name(std::string_view name);
 

@@ -233,6 +233,19 @@ void FsTree::set_length(Node& file, uint64_t length) {
   }
 }
 
+uint32_t FsTree::subtree_node_count(const Node& node) {
+  uint32_t count = 0;
+  std::vector<const Node*> pending{&node};  // iterative: directory depth is unbounded
+  while (!pending.empty()) {
+    const Node* current = pending.back();
+    pending.pop_back();
+    ++count;
+    if (!current->is_directory()) continue;
+    for (const auto& [name, edge] : current->directory->children) pending.push_back(edge->child);
+  }
+  return count;
+}
+
 uint64_t FsTree::subtree_length(const Node& node) {
   if (node.is_directory()) return node.directory->total_length;
   return node.type == NodeType::kFile ? node.length : 0;

@@ -37,6 +37,8 @@ class FsTree {
   const Node* root() const { return find(kRootInode); }
   Edge* lookup(const Node& directory, std::string_view name) const;
   size_t node_count() const { return nodes_.size(); }
+  // Nodes in the subtree of `node`, itself included; a node linked twice in it counts twice.
+  static uint32_t subtree_node_count(const Node& node);
   // Every node, in no particular order.
   std::vector<const Node*> all_nodes() const;
 

@@ -66,6 +66,7 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"ACCESS", &Metadata::apply_access},
       {"LENGTH", &Metadata::apply_length},
       {"SETXATTR", &Metadata::apply_setxattr},
+      {"SETACL", &Metadata::apply_setacl},
       {"PURGE", &Metadata::apply_purge},
       {"FREEINODES", &Metadata::apply_freeinodes},
       {"SETMETAID", &Metadata::apply_setmetaid},

@@ -58,6 +58,7 @@ class Metadata {
   Status apply_access(const ChangelogEntry& entry);
   Status apply_length(const ChangelogEntry& entry);
   Status apply_setxattr(const ChangelogEntry& entry);
+  Status apply_setacl(const ChangelogEntry& entry);
   Status apply_purge(const ChangelogEntry& entry);
   Status apply_freeinodes(const ChangelogEntry& entry);
   Status apply_setmetaid(const ChangelogEntry& entry);

@@ -34,6 +34,14 @@ void inherit_from_parent(Node& node, const Node& parent) {
   node.eattr = parent.eattr & ~dropped;
 }
 
+// In a directory with a default ACL the umask is not applied: the ACL decides the mode.
+void apply_default_acl(Node& node, const PosixAcl& parent_default, uint16_t requested_mode) {
+  InheritedPermissions inherited = inherit_default_acl(parent_default, requested_mode & 07777, node.is_directory());
+  node.mode = inherited.mode;
+  node.access_acl = std::move(inherited.access);
+  node.default_acl = std::move(inherited.default_acl);
+}
+
 }  // namespace
 
 Status Metadata::apply_create(const ChangelogEntry& entry) {
@@ -58,6 +66,7 @@ Status Metadata::apply_create(const ChangelogEntry& entry) {
 
   Node* node = fs_.create(*parent, name, *type, inode, entry.timestamp);
   node->mode = mode & ~cumask & 07777;
+  if (parent->default_acl) apply_default_acl(*node, *parent->default_acl, mode);
   node->uid = uid;
   node->gid = gid;
   if (parent->mode & kSetGid) {
@@ -86,6 +95,7 @@ Status Metadata::apply_symlink(const ChangelogEntry& entry) {
 
   Node* node = fs_.create(*parent, name, NodeType::kSymlink, inode, entry.timestamp);
   node->mode = 0777;
+  if (parent->default_acl) apply_default_acl(*node, *parent->default_acl, 0777);  // as 3.0.117 does
   node->uid = uid;
   node->gid = (parent->mode & kSetGid) ? parent->gid : gid;
   node->symlink_target = std::string(target);
@@ -168,11 +178,12 @@ Status Metadata::apply_attr(const ChangelogEntry& entry) {
   uint32_t mtime = args.number<uint32_t>();
   // winattr and aclmode are absent in older logs.
   uint8_t winattr = args.has_more_args() ? args.number<uint8_t>() : 0;
-  if (args.has_more_args()) args.number<uint16_t>();  // aclmode: ACLs keep their own state
+  uint16_t acl_mode = args.has_more_args() ? args.number<uint16_t>() : 0;
   if (!args.ok()) return args.status();
   Node* node = fs_.find(inode);
   if (!node) return mismatch("ATTR: no such node");
   node->mode = mode & 07777;
+  if (node->access_acl && acl_mode != 0) node->access_acl->set_mode_bits(acl_mode & 0777);
   node->uid = uid;
   node->gid = gid;
   node->atime = atime;
@@ -250,6 +261,33 @@ Status Metadata::apply_setxattr(const ChangelogEntry& entry) {
       return mismatch("SETXATTR: bad mode");
   }
   node->ctime = entry.timestamp;
+  return Status::ok();
+}
+
+Status Metadata::apply_setacl(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint16_t mode = args.number<uint16_t>();
+  uint8_t changes_ctime = args.number<uint8_t>();
+  std::optional<AclType> type = acl_type_of(args.number<uint8_t>());
+  PosixAcl acl;
+  acl.user = args.number<uint16_t>();
+  acl.group = args.number<uint16_t>();
+  acl.other = args.number<uint16_t>();
+  acl.mask = args.number<uint16_t>();
+  uint16_t named_users = args.number<uint16_t>();
+  uint16_t named_groups = args.number<uint16_t>();
+  std::string_view blob = args.text();
+  if (!args.ok()) return args.status();
+  if (!type) return mismatch("SETACL: bad ACL type");
+  if (!decode_acl_entries(blob, named_users, named_groups, acl)) return mismatch("SETACL: bad entry list");
+  Node* node = fs_.find(inode);
+  if (!node) return mismatch("SETACL: no such node");
+  node->mode = mode & 07777;
+  if (changes_ctime) node->ctime = entry.timestamp;
+  // A minimal access ACL lives in the mode alone; a default ACL goes only when all is absent.
+  bool removed = type == AclType::kAccess ? acl.is_minimal() : acl.is_empty();
+  node->acl(*type) = removed ? nullptr : std::make_unique<PosixAcl>(std::move(acl));
   return Status::ok();
 }
 

@@ -180,7 +180,7 @@ struct SectionKind {
 };
 constexpr SectionKind kSections[] = {
     {"SESS", 0x10, 0x15, false}, {"SCLA", 0x16, 0x16, true}, {"NODE", 0x14, 0x14, false}, {"EDGE", 0x11, 0x11, false},
-    {"FREE", 0x10, 0x10, false}, {"QUOT", 0x10, 0x11, true}, {"XATR", 0x10, 0x10, false}, {"PACL", 0x10, 0x11, true},
+    {"FREE", 0x10, 0x10, false}, {"QUOT", 0x10, 0x11, true}, {"XATR", 0x10, 0x10, false}, {"PACL", 0x10, 0x11, false},
     {"OPEN", 0x10, 0x10, false}, {"FLCK", 0x10, 0x10, true}, {"PLCK", 0x10, 0x10, true},  {"CSDB", 0x10, 0x13, true},
     {"CHNK", 0x10, 0x11, false},
 };
@@ -206,7 +206,6 @@ class OpaqueValidator {
   bool validate(std::string_view tag, uint8_t version) {
     if (tag == "SCLA" || tag == "LABS") return storage_classes();
     if (tag == "QUOT") return quotas(version);
-    if (tag == "PACL") return acls();
     if (tag == "FLCK") return flocks();
     if (tag == "PLCK") return posix_locks();
     if (tag == "CSDB") return chunkservers(version);
@@ -265,28 +264,6 @@ class OpaqueValidator {
       if (!seen.insert(inode).second) return fail("QUOT: i-node " + std::to_string(inode) + " has two quotas");
     }
     return true;
-  }
-
-  bool acls() {
-    std::set<std::pair<uint32_t, uint8_t>> seen;
-    for (;;) {
-      if (!in_.need(17, "ACL record")) return false;
-      uint32_t inode = in_.u32();
-      uint8_t type = in_.u8();
-      uint16_t fields[4];
-      for (uint16_t& f : fields) f = in_.u16();
-      uint16_t named_users = in_.u16();
-      uint16_t named_groups = in_.u16();
-      if (inode == 0) {
-        if (type | fields[0] | fields[1] | fields[2] | fields[3] | named_users | named_groups) {
-          return fail("PACL: malformed terminator");
-        }
-        return true;
-      }
-      if (type != 1 && type != 2) return fail("PACL: bad ACL type " + std::to_string(type));
-      if (!seen.insert({inode, type}).second) return fail("PACL: repeated ACL of i-node " + std::to_string(inode));
-      if (!in_.skip((uint64_t{named_users} + named_groups) * 6)) return false;
-    }
   }
 
   bool flocks() {
@@ -447,6 +424,7 @@ class ImageLoader {
     if (tag == "EDGE") return edges();
     if (tag == "FREE") return free_inodes();
     if (tag == "XATR") return xattrs();
+    if (tag == "PACL") return acls(version);
     if (tag == "OPEN") return open_files();
     if (tag == "CHNK") return chunks(version);
     return fail("no parser for section " + tag);
@@ -692,6 +670,41 @@ class ImageLoader {
         continue;
       }
       node->xattrs.emplace_back(std::move(name), std::move(value));
+    }
+  }
+
+  bool acls(uint8_t version) {
+    for (;;) {
+      if (!in_.need(17, "ACL record")) return false;
+      uint32_t inode = in_.u32();
+      uint8_t type = in_.u8();
+      PosixAcl acl;
+      AclEntryCounts counts = read_acl_base(in_, acl);
+      if (inode == 0) {
+        if (type | acl.user | acl.group | acl.other | acl.mask | counts.users | counts.groups) {
+          return fail("PACL: malformed terminator");
+        }
+        return true;
+      }
+      std::string where = "PACL of i-node " + std::to_string(inode) + ": ";
+      std::string entries;
+      if (!in_.read_string(entries, (uint64_t{counts.users} + counts.groups) * kEncodedAclEntrySize)) return false;
+      if (!decode_acl_entries(entries, counts.users, counts.groups, acl)) return fail(where + "bad entry list");
+      std::optional<AclType> acl_type = acl_type_of(type);
+      if (!acl_type) return fail(where + "bad ACL type " + std::to_string(type));
+      Node* node = fs_.find(inode);
+      if (!node) {
+        ++report_.acls_skipped;
+        continue;
+      }
+      if (version == 0x10 && acl.mask == 0) {  // 1.0 wrote no mask as 0; the base entries follow the mode
+        acl.mask = 7;
+        acl.user = (node->mode >> 6) & 7;
+        acl.other = node->mode & 7;
+      }
+      std::unique_ptr<PosixAcl>& slot = node->acl(*acl_type);
+      if (slot) return fail(where + "ACL repeated");
+      slot = std::make_unique<PosixAcl>(std::move(acl));
     }
   }
 

@@ -22,8 +22,8 @@ struct ImageSection {
 };
 
 // Sections of the image that the master's state does not model yet: storage classes
-// (SCLA, or the older tag LABS), quotas (QUOT), POSIX ACLs (PACL), flock and POSIX locks
-// (FLCK, PLCK) and the chunkserver database (CSDB). The reader parses and validates them
+// (SCLA, or the older tag LABS), quotas (QUOT), flock and POSIX locks (FLCK, PLCK) and
+// the chunkserver database (CSDB). The reader parses and validates them
 // fully (bounds, counts, terminators) but keeps them only as opaque raw section bytes, so
 // that the writer can write them back unchanged (with their original section version).
 // Once one of them is modelled in Metadata, it moves out of here.
@@ -36,6 +36,7 @@ struct ImageLoadReport {
   uint64_t chunk_references_cleared = 0;  // file slots naming a chunk absent from CHNK
   uint64_t open_files_dropped = 0;        // OPEN pairs of an unknown session or i-node
   uint64_t xattrs_skipped = 0;            // XATR records of non-existent i-nodes
+  uint64_t acls_skipped = 0;              // PACL records of non-existent i-nodes
   uint64_t names_truncated = 0;           // EDGE names longer than 255 bytes
   uint64_t symlinks_too_long = 0;         // symlink targets over 4096 bytes (replaced)
   // Edge ids not strictly increasing within some directory: the 3.0.117 master then

@@ -116,7 +116,7 @@ class ImageWriter {
     free_inodes();
     opaque_or("QUOT", 0x11, [this] { out_.u32(0); });
     if (Status status = xattrs(); !status) return status;
-    opaque_or("PACL", 0x11, [this] { out_.zeros(17); });
+    acls();
     open_files();
     opaque_or("FLCK", 0x10, [this] { out_.zeros(17); });
     opaque_or("PLCK", 0x10, [this] { out_.zeros(37); });
@@ -365,6 +365,21 @@ class ImageWriter {
     out_.zeros(9);
     end(at);
     return Status::ok();
+  }
+
+  void acls() {
+    uint64_t at = begin("PACL", 0x11);
+    for (const Node* node : nodes_) {
+      for (AclType type : {AclType::kAccess, AclType::kDefault}) {
+        const PosixAcl* acl = node->acl(type);
+        if (!acl) continue;
+        out_.u32(node->inode);
+        out_.u8(static_cast<uint8_t>(type));
+        write_acl(out_, *acl);
+      }
+    }
+    out_.zeros(17);
+    end(at);
   }
 
   void open_files() {

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "mfscommon/version.h"
 #include "mfsmaster/tests/client_protocol_test_util.h"
 
 namespace mfs::master::testing {
@@ -92,7 +93,7 @@ class ChunkserverProtocolTest : public ProtocolFixture {
       location.ips.push_back(in.u32());
       EXPECT_EQ(in.u16(), 9422u);
       EXPECT_EQ(in.u32(), kClientVersion);  // the chunkserver's version
-      in.u32();                              // labels
+      in.u32();                             // labels
     }
     EXPECT_TRUE(in.finished());
     return location;
@@ -370,12 +371,15 @@ TEST_F(ChunkserverProtocolTest, MalformedAndUnknownPacketsCloseTheConnection) {
       csmsg::encode(csmsg::ChunkOpReply{}),
       csmsg::encode(csmsg::ChunkBlocksReply{5, 1, 0, StatusCode::kOk}),
   };
+  TestChunkserver bystander = registered_chunkserver(kServerB);
   for (const auto& frame : refused) {
     TestChunkserver server = registered_chunkserver(kServerA);
     EXPECT_FALSE(server.handle(frame)) << "type " << to_packet(frame).type << " size " << frame.size();
     EXPECT_FALSE(server.protocol->error().empty());
     server.protocol->disconnected();
   }
+  EXPECT_TRUE(bystander.handle(csmsg::encode(csmsg::LabelsReport{1}))) << bystander.protocol->error();
+  EXPECT_EQ(servers.connected_count(), 1u);
 }
 
 TEST_F(ChunkserverProtocolTest, DisconnectionForgetsTheServerAndItsCopies) {

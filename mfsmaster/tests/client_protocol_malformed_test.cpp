@@ -2,12 +2,11 @@
 // every wrong length of every request, unknown commands, requests in the wrong registration
 // state, oversized length fields and invalid names. The master must refuse each one (close
 // the connection, or answer an error status), never crash, and keep serving other sessions.
-#include "mfsmaster/client_protocol.h"
-
 #include <set>
 #include <string>
 #include <vector>
 
+#include "mfsmaster/client_protocol.h"
 #include "mfsmaster/tests/client_protocol_test_util.h"
 
 namespace mfs::master::testing {
@@ -337,13 +336,13 @@ TEST_F(ClientProtocolMalformedTest, LengthFieldsBeyondThePacketClose) {
     Packet packet;
     size_t gcnt_offset;
   };
-  for (WithGcnt request : {WithGcnt{request::access(1, kRootInode, 4), 12}, WithGcnt{request::lookup(1, 1, "g"), 14},
-                           WithGcnt{request::setattr(1, kRootInode, {}), 13}, WithGcnt{request::mkdir(1, 1, "g"), 18},
-                           WithGcnt{request::remove(msg::CLTOMA_FUSE_UNLINK, 1, 1, "g"), 14},
-                           WithGcnt{request::readdir(1, kRootInode, 0), 12},
-                           WithGcnt{request::open(1, kRootInode, request::openflag::kRead), 12},
-                           WithGcnt{request::truncate(1, kRootInode, 0, 0), 13},
-                           WithGcnt{request::getxattr(1, kRootInode, "g", 0), 16}}) {
+  for (WithGcnt request :
+       {WithGcnt{request::access(1, kRootInode, 4), 12}, WithGcnt{request::lookup(1, 1, "g"), 14},
+        WithGcnt{request::setattr(1, kRootInode, {}), 13}, WithGcnt{request::mkdir(1, 1, "g"), 18},
+        WithGcnt{request::remove(msg::CLTOMA_FUSE_UNLINK, 1, 1, "g"), 14},
+        WithGcnt{request::readdir(1, kRootInode, 0), 12},
+        WithGcnt{request::open(1, kRootInode, request::openflag::kRead), 12},
+        WithGcnt{request::truncate(1, kRootInode, 0, 0), 13}, WithGcnt{request::getxattr(1, kRootInode, "g", 0), 16}}) {
     put_u32_be(request.packet.payload.data() + request.gcnt_offset, 0xFFFFFFFF);
     refused.push_back(request.packet);
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mfscommon/version.h"
 #include "mfsmaster/attr_record.h"
 #include "mfsmaster/tests/client_protocol_test_util.h"
 
@@ -92,17 +93,17 @@ TEST_F(ClientProtocolTest, NewSessionReplyHas49BytesForA3_0_117Client) {
   EXPECT_EQ(in.u32(), kOwnVersion);
   EXPECT_EQ(in.u32(), 1u);  // first session
   EXPECT_EQ(in.u64(), kMetaId);
-  EXPECT_EQ(in.u8(), 0u);                // sesflags: rw
-  EXPECT_EQ(in.u16(), 0u);               // umask
-  EXPECT_EQ(in.u32(), 0u);               // rootuid (maproot=0)
-  EXPECT_EQ(in.u32(), 0u);               // rootgid
-  EXPECT_EQ(in.u32(), 999u);             // mapalluid
-  EXPECT_EQ(in.u32(), 999u);             // mapallgid
-  EXPECT_EQ(in.u8(), 1u);                // mingoal
-  EXPECT_EQ(in.u8(), 9u);                // maxgoal
-  EXPECT_EQ(in.u32(), 0u);               // mintrashtime
-  EXPECT_EQ(in.u32(), 0xFFFFFFFFu);      // maxtrashtime
-  EXPECT_EQ(in.u32(), 0u);               // disables
+  EXPECT_EQ(in.u8(), 0u);            // sesflags: rw
+  EXPECT_EQ(in.u16(), 0u);           // umask
+  EXPECT_EQ(in.u32(), 0u);           // rootuid (maproot=0)
+  EXPECT_EQ(in.u32(), 0u);           // rootgid
+  EXPECT_EQ(in.u32(), 999u);         // mapalluid
+  EXPECT_EQ(in.u32(), 999u);         // mapallgid
+  EXPECT_EQ(in.u8(), 1u);            // mingoal
+  EXPECT_EQ(in.u8(), 9u);            // maxgoal
+  EXPECT_EQ(in.u32(), 0u);           // mintrashtime
+  EXPECT_EQ(in.u32(), 0xFFFFFFFFu);  // maxtrashtime
+  EXPECT_EQ(in.u32(), 0u);           // disables
   EXPECT_TRUE(in.finished());
   EXPECT_EQ(client.protocol->state(), ClientProtocol::State::kSession);
   const Session* session = std::as_const(metadata).sessions().find(1);
@@ -242,8 +243,7 @@ TEST_F(ClientProtocolTest, ReconnectStatuses) {
   };
   uint32_t id = first.session_id;
   EXPECT_EQ(reconnect_status(request::reconnect(id)), 0u);  // 73 bytes: no metaid
-  EXPECT_EQ(reconnect_status(request::reconnect(id, kClientVersion, kMetaId + 1)),
-            uint8_t(StatusCode::kBadSessionId));
+  EXPECT_EQ(reconnect_status(request::reconnect(id, kClientVersion, kMetaId + 1)), uint8_t(StatusCode::kBadSessionId));
   EXPECT_EQ(reconnect_status(request::reconnect(id + 100)), uint8_t(StatusCode::kBadSessionId));
   EXPECT_EQ(reconnect_status(request::reconnect(id), kClientIp + 1), uint8_t(StatusCode::kEPERM));
 
@@ -724,8 +724,7 @@ TEST_F(ClientProtocolTest, OpenWithTruncateEmptiesTheFile) {
   TestClient client = mount();
   uint32_t file = make_file(client, kRootInode, "f");
   call(client, request::truncate(1, file, 0, 5000));
-  Packet reply =
-      call(client, request::open(2, file, request::openflag::kWrite | request::openflag::kTruncate));
+  Packet reply = call(client, request::open(2, file, request::openflag::kWrite | request::openflag::kTruncate));
   ASSERT_EQ(reply.payload.size(), 41u);
   EXPECT_EQ(attr_at(reply, 5).length, 0u);
 }

@@ -68,6 +68,12 @@ std::string describe(const Metadata& md) {
     }
     out << "\n";
     for (const auto& [name, value] : n->xattrs) out << "  xattr " << hex(name) << "=" << hex(value) << "\n";
+    for (AclType type : {AclType::kAccess, AclType::kDefault}) {
+      if (const PosixAcl* acl = n->acl(type)) {
+        out << "  acl " << int(type) << " " << acl->user << "," << acl->group << "," << acl->other << "," << acl->mask
+            << " " << hex(encode_acl_entries(*acl)) << " users " << acl->named_users.size() << "\n";
+      }
+    }
     std::vector<std::string> parents;
     for (const Edge* e : n->parents) {
       parents.push_back(std::to_string(e->parent) + " " + std::to_string(e->edge_id) + " " + hex(e->name));
@@ -174,6 +180,8 @@ void build_sample(Metadata& md) {
   dir->sclass = 3;
   dir->trash_hours = 48;
   dir->xattrs = {{"security.empty", ""}};
+  dir->access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 5, 7, {{1000, 7}}, {{2000, 5}}});
+  dir->default_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 5, {{1001, 5}}, {}});
   Node* sub = make(*dir, "sub", NodeType::kDirectory);       // 3
   Node* deeper = make(*sub, "deeper", NodeType::kDirectory);  // 4
   Node* file = make(*dir, "file", NodeType::kFile);           // 5
@@ -181,6 +189,7 @@ void build_sample(Metadata& md) {
   file->chunks = {1, 0, 2};  // hole at index 1
   file->xattrs = {{"user.new", "v2"}, {"user.old", std::string("\0\1\xff", 3)}};
   file->winattr = 0x21;
+  file->access_acl = std::make_unique<PosixAcl>(PosixAcl{6, 4, 4, 6, {}, {{2001, 6}}});
   file->atime = kNow - 1;
   Node* big = make(*deeper, "big", NodeType::kFile);  // 6
   big->sclass = 5;
@@ -342,7 +351,14 @@ TEST(MetadataImage, WritesSectionsInOrderWithVersions) {
   // Built-in goal classes (2270 bytes, as 3.0.117 writes them) and empty opaque sections.
   EXPECT_EQ(section_body(image, "SCLA").size(), 2270u);
   EXPECT_EQ(section_body(image, "QUOT"), std::string(4, '\0'));
-  EXPECT_EQ(section_body(image, "PACL"), std::string(17, '\0'));
+  // PACL in node order (the root's newest entry, the hard link to file, comes first): file's
+  // access ACL, dir's access and default ACL, then the terminator.
+  EXPECT_EQ(section_body(image, "PACL"),
+            std::string("\0\0\0\5\1\0\6\0\4\0\4\0\6\0\0\0\1" "\0\0\7\xd1\0\6"
+                        "\0\0\0\2\1\0\7\0\5\0\5\0\7\0\1\0\1" "\0\0\3\xe8\0\7" "\0\0\7\xd0\0\5"
+                        "\0\0\0\2\2\0\7\0\5\0\0\0\5\0\1\0\0" "\0\0\3\xe9\0\5",
+                        17 + 6 + 17 + 12 + 17 + 6) +
+                std::string(17, '\0'));
   EXPECT_EQ(section_body(image, "FLCK"), std::string(17, '\0'));
   EXPECT_EQ(section_body(image, "PLCK"), std::string(37, '\0'));
   EXPECT_EQ(section_body(image, "CSDB"), std::string(4, '\0'));
@@ -482,8 +498,6 @@ TEST(MetadataImage, ExtrasWrittenBackUnchanged) {
   scla += myclass + std::string(10, '\0');
   extras.sections["SCLA"] = {0x16, scla};
   extras.sections["QUOT"] = {0x11, std::string("\0\0\0\1\0\0\0\2\0\0\0\0\1\x33", 14) + std::string(60, '\1')};
-  extras.sections["PACL"] = {0x11, std::string("\0\0\0\2\1\0\6\0\4\0\4\0\7\0\1\0\0" "\0\0\3\xe8\0\7", 23) +
-                                       std::string(17, '\0')};
   extras.sections["FLCK"] = {0x10, std::string("\0\0\0\5\1\2\3\4\5\6\7\x08\0\0\0\1\0", 17) + std::string(17, '\0')};
   extras.sections["PLCK"] = {0x10, std::string("\0\0\0\5", 4) + std::string(8, '\x11') + std::string("\0\0\0\1", 4) +
                                        std::string("\0\0\x7c\x58", 4) + std::string("\0\0\0\0\0\0\0\5", 8) +
@@ -509,7 +523,7 @@ TEST(MetadataImage, ExtrasWrittenBackUnchanged) {
 
   // Invalid extras are refused by the writer.
   ImageExtras bad;
-  bad.sections["PACL"] = {0x11, std::string(16, '\0')};
+  bad.sections["FLCK"] = {0x10, std::string(16, '\0')};
   EXPECT_FALSE(serialize_metadata_image(md, &bad).is_ok());
   bad.sections.clear();
   bad.sections["ZZZZ"] = {0x10, ""};
@@ -664,8 +678,6 @@ TEST(MetadataImage, FuzzedImagesNeverCrash) {
   build_sample(md);
   ImageExtras extras;
   extras.sections["QUOT"] = {0x11, std::string("\0\0\0\1\0\0\0\2\0\0\0\0\1\x33", 14) + std::string(60, '\1')};
-  extras.sections["PACL"] = {0x11, std::string("\0\0\0\2\1\0\6\0\4\0\4\0\7\0\1\0\0" "\0\0\3\xe8\0\7", 23) +
-                                       std::string(17, '\0')};
   extras.sections["CSDB"] = {0x13, std::string("\0\0\0\1\x7f\0\0\1\x25\x32\0\1\0\0\0\0\0", 17)};
   const Bytes sample = serialize(md, &extras);
   const Bytes real = read_file(real_image_path());
@@ -785,6 +797,9 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
   ASSERT_TRUE(d && d->is_directory());
   EXPECT_EQ(d->eattr, eattr::kNoOwner);
   EXPECT_EQ(d->mode, 0644);  // set by SETACL
+  ASSERT_NE(d->access_acl, nullptr);
+  EXPECT_EQ(*d->access_acl, (PosixAcl{6, 4, 4, 7, {{1000, 7}}, {{2000, 5}}}));
+  EXPECT_EQ(d->default_acl, nullptr);
   const Node* small = fs.find(3);
   EXPECT_EQ(small->sclass, 10);
   EXPECT_EQ(small->length, 12u);
@@ -839,7 +854,7 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
 
   std::set<std::string> tags;
   for (const auto& [tag, section] : extras.sections) tags.insert(tag);
-  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PACL", "PLCK", "QUOT", "SCLA"}));
+  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PLCK", "QUOT", "SCLA"}));
   EXPECT_EQ(extras.sections.at("SCLA").body.size(), 2367u);
   EXPECT_EQ(extras.sections.at("QUOT").body.size(), 74u);
   EXPECT_EQ(extras.sections.at("CSDB").version, 0x13);
@@ -908,6 +923,9 @@ TEST(MetadataImageReal, MfsmetadumpReadsOurImage) {
            "# free nodes: 2",
            "XATTR|i:         5|n:user.new|v:7632",
            "XATTR|i:         5|n:user.old|v:0001FF",
+           "POSIXACL|i:         2|t:1|u:000007|g:000005|o:000005|m:000007|n:(u(1000):000007,g(2000):000005)",
+           "POSIXACL|i:         2|t:2|u:000007|g:000005|o:000000|m:000005|n:(u(1001):000005)",
+           "POSIXACL|i:         5|t:1|u:000006|g:000004|o:000004|m:000006|n:(g(2001):000006)",
            "OPENFILE|s:         1|i:        14",
            "OPENFILE|s:         4|i:         5",
            "# nextchunkid: 000000000000000C",

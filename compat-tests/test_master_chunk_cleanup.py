@@ -1,0 +1,67 @@
+"""Issue 2: the master deletes chunk copies nobody needs: chunks of truncated files, and the
+surplus copy a returning chunkserver brings back after the goal was restored elsewhere."""
+import os
+import time
+
+import pytest
+from mfsharness.daemons import wait_until
+
+MASTERS = ["ours", "real"]
+
+
+def chunk_files(chunkserver):
+    return list((chunkserver.workdir / "hdd").glob("*/chunk_*.mfs"))
+
+
+def all_chunk_files(cluster):
+    return [path for cs in cluster.chunkservers for path in chunk_files(cs)]
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_chunks_of_a_truncated_file_are_deleted_from_the_disks(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(os.urandom(2 * 1024 * 1024))
+    cluster.wait_copies(path, 2)
+    assert len(all_chunk_files(cluster)) == 2
+    os.truncate(path, 0)
+    wait_until(lambda: not all_chunk_files(cluster), 90, "no chunk file left on any disk",
+               interval=0.5)
+    assert path.stat().st_size == 0
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_surplus_copy_of_a_returning_chunkserver_is_deleted(cluster_factory, master):
+    cluster = cluster_factory(master=master, mount="real")
+    path = cluster.mountpoint / "f"
+    data = os.urandom(1024 * 1024)
+    path.write_bytes(data)
+    chunks = cluster.wait_copies(path, 2)
+    holder = chunks[0]["copies"][0][0]
+    away = next(cs for cs in cluster.chunkservers if cs.address == holder)
+    # kill -9: after a clean stop the real master waits (temporary maintenance) before it
+    # replicates.
+    away.kill9()
+    cluster.wait_copies(path, 2, timeout=120)  # goal restored on the third chunkserver
+    away.start()
+    # Three copies for a goal of 2 until the master deletes one of them.
+    wait_until(lambda: len(all_chunk_files(cluster)) == 2, 120, "the surplus copy deleted",
+               interval=0.5)
+    chunks = cluster.wait_copies(path, 2)
+    assert (cluster.mount("real") / "f").read_bytes() == data
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_gracefully_stopped_chunkserver_is_waited_for_then_replaced(cluster_factory, master):
+    # Spec 20 §2.10: a clean stop puts the chunkserver in temporary maintenance, during which
+    # its copies are not replicated elsewhere.
+    cluster = cluster_factory(master=master, mount="real",
+                              master_options={"CS_TEMP_MAINTENANCE_MODE_TIMEOUT": 20})
+    path = cluster.mountpoint / "f"
+    path.write_bytes(os.urandom(1024 * 1024))
+    holder = cluster.wait_copies(path, 2)[0]["copies"][0][0]
+    away = next(cs for cs in cluster.chunkservers if cs.address == holder)
+    away.stop()
+    time.sleep(10)
+    assert cluster.valid_copies(path) == [1], "replicated during the maintenance"
+    cluster.wait_copies(path, 2, timeout=120)  # maintenance over: goal restored elsewhere
