@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "mfscommon/codec_errors.h"
 #include "mfscommon/packet.h"
 #include "mfscommon/version.h"
 
@@ -9,11 +10,6 @@ namespace mfs::anymsg {
 namespace {
 
 constexpr size_t kMaxNameLength = 255;
-
-Status bad_length(std::string_view name, size_t length, std::string_view expected) {
-  return Status(StatusCode::kEINVAL, std::string(name) + ": payload of " + std::to_string(length) +
-                                         " bytes, expected " + std::string(expected));
-}
 
 std::string_view truncated(const std::string& text) {
   return std::string_view(text).substr(0, kMaxNameLength);

@@ -1,5 +1,7 @@
 #include "mfscommon/chunkserver_master_messages.h"
 
+#include "mfscommon/codec_errors.h"
+
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -72,10 +74,6 @@ Status malformed(std::string what, std::string_view why) {
   return Status(StatusCode::kEINVAL, std::move(what) + ": " + std::string(why));
 }
 
-Status bad_length(const std::string& what, size_t length, std::string_view expected) {
-  return malformed(what, "payload of " + std::to_string(length) + " bytes, expected " +
-                             std::string(expected));
-}
 
 std::string register_name(uint8_t rver) {
   return "CSTOMA_REGISTER rver " + std::to_string(rver);
@@ -455,11 +453,6 @@ Result<MasterToChunkserver> decode_replicate(Bytes payload) {
     source.port = in.u16();
   }
   return Out(message);
-}
-
-Status unknown_type(uint32_t type, std::string_view direction) {
-  return Status(StatusCode::kEINVAL, "unknown message type " + std::to_string(type) + " " +
-                                         std::string(direction));
 }
 
 }  // namespace

@@ -1,0 +1,324 @@
+#include "mfschunkserver/chunk_store.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "mfscommon/crc32.h"
+#include "mfscommon/log.h"
+
+namespace mfs::cs {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr uint32_t kNoLength = 0xFFFFFFFF;
+
+bool damages(StatusCode code) { return code == StatusCode::kIO || code == StatusCode::kCRC; }
+
+// New chunks go to the sub-folder of their id's low byte: any folder is valid (the
+// real scanner looks in all 256) and this spreads chunks evenly.
+uint8_t folder_for(uint64_t chunkid) { return static_cast<uint8_t>(chunkid & 0xFF); }
+
+Status unlink_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Status(StatusCode::kIO, "can't remove " + path + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status check_write_request(uint16_t block, uint32_t offset, std::span<const uint8_t> data, uint32_t crc) {
+  if (Status bounds = check_write_bounds(block, offset, data.size()); !bounds) return bounds;
+  if (crc32(data) != crc) return Status(StatusCode::kCRC, "crc error in the data sent");
+  return Status::ok();
+}
+
+ChunkStore::ChunkStore(std::vector<std::unique_ptr<Disk>> disks, BlockingPool& pool, ChunkReports& reports,
+                       bool fsync_before_close)
+    : disks_(std::move(disks)), pool_(pool), reports_(reports), fsync_before_close_(fsync_before_close) {}
+
+Status ChunkStore::load() {
+  for (const auto& disk : disks_) {
+    auto found = disk->list_chunks();
+    if (!found) return found.status();
+    for (const ScannedChunk& chunk : *found) {
+      auto existing = chunks_.find(chunk.chunkid);
+      if (existing != chunks_.end()) {
+        // Two copies of one chunk: the newer version is the chunk, the other file stays.
+        MFS_LOG_WARNING("chunk %016llX found twice (versions %08X and %08X) - using the newer one",
+                        static_cast<unsigned long long>(chunk.chunkid), existing->second.version, chunk.version);
+        if (existing->second.version >= chunk.version) continue;
+        existing->second.disk->chunks--;
+        chunks_.erase(existing);
+      }
+      add(chunk.chunkid, disk.get(), chunk.folder, chunk.version);
+    }
+    MFS_LOG_NOTICE("disk %s: %zu chunks", disk->path().c_str(), found->size());
+  }
+  return Status::ok();
+}
+
+void ChunkStore::add(uint64_t chunkid, Disk* disk, uint8_t folder, uint32_t version) {
+  chunks_[chunkid] = Record{disk, folder, version, {}};
+  disk->chunks++;
+}
+
+Result<ChunkStore::Record*> ChunkStore::find(uint64_t chunkid, uint32_t version) {
+  auto it = chunks_.find(chunkid);
+  if (it == chunks_.end()) {
+    reports_.chunk_lost(chunkid);
+    return StatusCode::kNoChunk;
+  }
+  if (version != 0 && it->second.version != version) return StatusCode::kWrongVersion;
+  return &it->second;
+}
+
+Status ChunkStore::note(uint64_t chunkid, Status status) {
+  if (damages(status.code())) {
+    MFS_LOG_WARNING("%s", status.to_string().c_str());
+    auto it = chunks_.find(chunkid);
+    if (it != chunks_.end()) {
+      it->second.disk->last_error_chunkid = chunkid;
+      it->second.disk->last_error_time = static_cast<uint32_t>(std::time(nullptr));
+    }
+    reports_.chunk_damaged(chunkid);
+  }
+  return status;
+}
+
+asio::awaitable<Result<std::shared_ptr<ChunkFile>>> ChunkStore::file_of(uint64_t chunkid, Record& record) {
+  if (auto file = record.file.lock()) co_return file;
+  std::string path = record.disk->chunk_path(record.folder, chunkid, record.version);
+  uint32_t version = record.version;
+  auto opened = co_await pool_.run([&] { return ChunkFile::open(path, chunkid, version); });
+  if (!opened) {
+    if (opened.code() == StatusCode::kNoChunk) {
+      // The file went away behind our back: forget the chunk.
+      MFS_LOG_WARNING("%s", opened.status().to_string().c_str());
+      record.disk->chunks--;
+      chunks_.erase(chunkid);
+      reports_.chunk_lost(chunkid);
+      co_return StatusCode::kNoChunk;
+    }
+    co_return note(chunkid, opened.status());
+  }
+  auto file = std::make_shared<ChunkFile>(std::move(*opened));
+  record.file = file;
+  co_return file;
+}
+
+asio::awaitable<Result<ChunkStore::Held>> ChunkStore::hold(uint64_t chunkid, uint32_t version) {
+  auto guard = co_await locks_.lock(chunkid);
+  auto record = find(chunkid, version);
+  if (!record) co_return record.status();
+  auto file = co_await file_of(chunkid, **record);
+  if (!file) co_return file.status();
+  co_return Held{std::move(guard), *record, std::move(*file)};
+}
+
+asio::awaitable<Status> ChunkStore::change_version(uint64_t chunkid, Record& record, ChunkFile& file,
+                                                   uint32_t new_version) {
+  std::string from = record.disk->chunk_path(record.folder, chunkid, record.version);
+  std::string to = record.disk->chunk_path(record.folder, chunkid, new_version);
+  bool renamed = false;
+  Status status = co_await pool_.run([&]() -> Status {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return Status(StatusCode::kIO, "can't rename " + from + ": " + std::strerror(errno));
+    }
+    renamed = true;
+    return file.set_version(new_version);
+  });
+  // Once renamed the file is known under its new name, even with a header left behind.
+  if (renamed) record.version = new_version;
+  co_return note(chunkid, status);
+}
+
+Disk* ChunkStore::disk_for_new_chunk() const {
+  Disk* best = nullptr;
+  uint64_t best_available = 0;
+  for (const auto& disk : disks_) {
+    if (disk->marked_for_removal()) continue;
+    uint64_t available = disk->space().available;
+    if (available > best_available) {
+      best = disk.get();
+      best_available = available;
+    }
+  }
+  return best;
+}
+
+asio::awaitable<Status> ChunkStore::create(uint64_t chunkid, uint32_t version) {
+  auto guard = co_await locks_.lock(chunkid);
+  if (chunks_.contains(chunkid)) co_return StatusCode::kChunkExist;
+  Disk* disk = disk_for_new_chunk();
+  if (!disk) co_return StatusCode::kNoSpace;
+  std::string path = disk->chunk_path(folder_for(chunkid), chunkid, version);
+  auto created = co_await pool_.run([&] { return ChunkFile::create(path, chunkid, version); });
+  if (!created) co_return note(chunkid, created.status());
+  add(chunkid, disk, folder_for(chunkid), version);
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> ChunkStore::remove(uint64_t chunkid, uint32_t version) {
+  auto guard = co_await locks_.lock(chunkid);
+  auto record = find(chunkid, version);
+  if (!record) co_return record.status();
+  std::string path = (*record)->disk->chunk_path((*record)->folder, chunkid, (*record)->version);
+  Status status = co_await pool_.run([&] { return unlink_file(path); });
+  if (!status) co_return note(chunkid, status);
+  (*record)->disk->chunks--;
+  chunks_.erase(chunkid);
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> ChunkStore::set_version(uint64_t chunkid, uint32_t new_version, uint32_t old_version) {
+  if (new_version == 0) co_return StatusCode::kEINVAL;
+  auto held = co_await hold(chunkid, old_version);
+  if (!held) co_return held.status();
+  co_return co_await change_version(chunkid, *held->record, *held->file, new_version);
+}
+
+asio::awaitable<Status> ChunkStore::duplicate(uint64_t new_chunkid, uint32_t new_version, uint64_t old_chunkid,
+                                              uint32_t old_version, std::optional<uint32_t> length) {
+  if (old_version == 0 || new_chunkid == 0) co_return StatusCode::kEINVAL;
+  if (length && (*length == kNoLength || *length > kChunkSize)) co_return StatusCode::kEINVAL;
+  if (new_version == 0) new_version = old_version;
+  if (new_chunkid == old_chunkid) co_return StatusCode::kChunkExist;
+  // Both chunks are locked, always the lower id first so that two duplications of the
+  // same pair in opposite directions cannot wait for each other.
+  auto first = co_await locks_.lock(std::min(new_chunkid, old_chunkid));
+  auto second = co_await locks_.lock(std::max(new_chunkid, old_chunkid));
+  if (chunks_.contains(new_chunkid)) co_return StatusCode::kChunkExist;
+  auto record = find(old_chunkid, old_version);
+  if (!record) co_return record.status();
+  auto source = co_await file_of(old_chunkid, **record);
+  if (!source) co_return source.status();
+  Disk* disk = disk_for_new_chunk();
+  if (!disk) co_return StatusCode::kNoSpace;
+  std::string path = disk->chunk_path(folder_for(new_chunkid), new_chunkid, new_version);
+  Status status = co_await pool_.run([&]() -> Status {
+    auto target = ChunkFile::create(path, new_chunkid, new_version);
+    if (!target) return target.status();
+    Status copied = (*source)->copy_to(*target);
+    if (copied && length) copied = target->truncate(*length);
+    if (!copied) unlink_file(path);
+    return copied;
+  });
+  if (!status) {
+    // A CRC error is the source's; an I/O error may be the new file's as well.
+    if (status.code() == StatusCode::kCRC) note(old_chunkid, status);
+    co_return status;
+  }
+  add(new_chunkid, disk, folder_for(new_chunkid), new_version);
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> ChunkStore::truncate(uint64_t chunkid, uint32_t length, uint32_t new_version,
+                                             uint32_t old_version) {
+  if (new_version == 0 || length == kNoLength || length > kChunkSize) co_return StatusCode::kEINVAL;
+  auto held = co_await hold(chunkid, old_version);
+  if (!held) co_return held.status();
+  if (Status changed = co_await change_version(chunkid, *held->record, *held->file, new_version); !changed) {
+    co_return changed;
+  }
+  Status status = co_await pool_.run([&] { return held->file->truncate(length); });
+  co_return note(chunkid, status);
+}
+
+asio::awaitable<Status> ChunkStore::test(uint64_t chunkid, uint32_t version) {
+  auto held = co_await hold(chunkid, version);
+  if (!held) co_return held.status();
+  Status status = co_await pool_.run([&]() -> Status {
+    Block content;
+    for (uint16_t block = 0; block < held->file->blocks(); ++block) {
+      if (auto read = held->file->read_block(block, content); !read) return read.status();
+    }
+    return Status::ok();
+  });
+  co_return note(chunkid, status);
+}
+
+asio::awaitable<Result<ChunkSummary>> ChunkStore::summary(uint64_t chunkid, uint32_t version) {
+  auto held = co_await hold(chunkid, version);
+  if (!held) co_return held.status();
+  co_return ChunkSummary{held->file->blocks(), held->file->crc_table()};
+}
+
+asio::awaitable<Result<OpenedChunk>> ChunkStore::open(uint64_t chunkid, uint32_t version) {
+  auto held = co_await hold(chunkid, version);
+  if (!held) co_return held.status();
+  co_return OpenedChunk{chunkid, held->file};
+}
+
+asio::awaitable<Result<uint32_t>> ChunkStore::read_block(const OpenedChunk& chunk, uint16_t block, Block& out) {
+  auto guard = co_await locks_.lock(chunk.chunkid);
+  auto crc = co_await pool_.run([&] { return chunk.file->read_block(block, out); });
+  if (!crc) co_return note(chunk.chunkid, crc.status());
+  co_return crc;
+}
+
+asio::awaitable<Status> ChunkStore::write(const OpenedChunk& chunk, uint16_t block, uint32_t offset,
+                                          std::span<const uint8_t> data, uint32_t crc) {
+  if (Status request = check_write_request(block, offset, data, crc); !request) co_return request;
+  auto guard = co_await locks_.lock(chunk.chunkid);
+  Status status =
+      co_await pool_.run([&] { return chunk.file->write(block, offset, data, crc); });
+  co_return note(chunk.chunkid, status);
+}
+
+asio::awaitable<Status> ChunkStore::close(const OpenedChunk& chunk) {
+  if (!fsync_before_close_) co_return Status::ok();
+  auto guard = co_await locks_.lock(chunk.chunkid);
+  Status status = co_await pool_.run([&] { return chunk.file->sync(); });
+  co_return note(chunk.chunkid, status);
+}
+
+std::vector<csmsg::ChunkEntry> ChunkStore::chunk_list() const {
+  std::vector<csmsg::ChunkEntry> list;
+  list.reserve(chunks_.size());
+  for (const auto& [chunkid, record] : chunks_) {
+    list.push_back({chunkid, record.version, record.disk->marked_for_removal()});
+  }
+  return list;
+}
+
+csmsg::SpaceInfo ChunkStore::space() const {
+  csmsg::SpaceInfo info;
+  for (const auto& disk : disks_) {
+    DiskSpace space = disk->space();
+    if (disk->marked_for_removal()) {
+      info.td_used += space.used;
+      info.td_total += space.total;
+      info.td_chunks += disk->chunks;
+    } else {
+      info.used += space.used;
+      info.total += space.total;
+      info.chunks += disk->chunks;
+    }
+  }
+  return info;
+}
+
+std::vector<csdata::DiskEntry> ChunkStore::disk_entries() const {
+  std::vector<csdata::DiskEntry> entries;
+  for (const auto& disk : disks_) {
+    csdata::DiskEntry entry;
+    DiskSpace space = disk->space();
+    entry.path = disk->path();
+    entry.flags = disk->marked_for_removal() ? csdata::kDiskMarkedForRemoval : 0;
+    entry.error_chunkid = disk->last_error_chunkid;
+    entry.error_time = disk->last_error_time;
+    entry.used = space.used;
+    entry.total = space.total;
+    entry.chunks = disk->chunks;
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+}  // namespace mfs::cs

@@ -1,0 +1,168 @@
+#include "mfschunkserver/chunk_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/detached.hpp>
+#include <filesystem>
+#include <functional>
+
+#include "mfschunkserver/chunk_queries.h"
+#include "mfscommon/crc32.h"
+
+namespace mfs::cs {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+class RecordingReports : public ChunkReports {
+ public:
+  void chunk_lost(uint64_t chunkid) override { lost.push_back(chunkid); }
+  void chunk_damaged(uint64_t chunkid) override { damaged.push_back(chunkid); }
+  std::vector<uint64_t> lost;
+  std::vector<uint64_t> damaged;
+};
+
+class ChunkStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("chunk_store_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    store_ = make_store();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<ChunkStore> make_store(bool marked = false) {
+    std::vector<std::unique_ptr<Disk>> disks;
+    DiskConfig config;
+    config.path = dir_.string() + "/";
+    config.marked_for_removal = marked;
+    disks.push_back(std::make_unique<Disk>(config, 0));
+    EXPECT_TRUE(disks.back()->open());
+    auto store = std::make_unique<ChunkStore>(std::move(disks), pool_, reports_, false);
+    EXPECT_TRUE(store->load());
+    return store;
+  }
+
+  // Runs a coroutine of the store on the test's io_context to its end.
+  template <typename T>
+  T run(std::function<asio::awaitable<T>()> body) {
+    std::optional<T> result;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> { result.emplace(co_await body()); }, asio::detached);
+    io_.restart();
+    io_.run();
+    return std::move(*result);
+  }
+  Status write(uint64_t chunkid, uint32_t version, uint16_t block, std::span<const uint8_t> data) {
+    return run<Status>([&]() -> asio::awaitable<Status> {
+      auto chunk = co_await store_->open(chunkid, version);
+      if (!chunk) co_return chunk.status();
+      co_return co_await store_->write(*chunk, block, 0, data, crc32(data));
+    });
+  }
+
+  fs::path dir_;
+  asio::io_context io_;
+  BlockingPool pool_{2};
+  RecordingReports reports_;
+  std::unique_ptr<ChunkStore> store_;
+};
+
+TEST_F(ChunkStoreTest, CreateWriteReadThroughTheThreads) {
+  EXPECT_TRUE(run<Status>([&] { return store_->create(10, 1); }));
+  EXPECT_EQ(run<Status>([&] { return store_->create(10, 1); }).code(), StatusCode::kChunkExist);
+  std::vector<uint8_t> data(kBlockSize, 0x5A);
+  ASSERT_TRUE(write(10, 1, 1, data));
+  auto summary = run<Result<ChunkSummary>>([&] { return store_->summary(10, 0); });
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->blocks, 2);
+  EXPECT_EQ(summary->crcs[1], crc32(data));
+  EXPECT_TRUE(fs::exists(dir_ / "0A" / "chunk_000000000000000A_00000001.mfs"));
+  EXPECT_EQ(store_->space().chunks, 1u);
+}
+
+TEST_F(ChunkStoreTest, VersionChecksAndLostReports) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(1, 5); }));
+  EXPECT_EQ(run<Status>([&] { return store_->set_version(1, 6, 4); }).code(), StatusCode::kWrongVersion);
+  EXPECT_EQ(run<Status>([&] { return store_->set_version(1, 0, 5); }).code(), StatusCode::kEINVAL);
+  EXPECT_TRUE(run<Status>([&] { return store_->set_version(1, 6, 5); }));
+  EXPECT_TRUE(fs::exists(dir_ / "01" / "chunk_0000000000000001_00000006.mfs"));
+  EXPECT_EQ(run<Status>([&] { return store_->remove(2, 0); }).code(), StatusCode::kNoChunk);
+  EXPECT_EQ(reports_.lost, std::vector<uint64_t>{2});
+  EXPECT_EQ(run<Status>([&] { return store_->remove(1, 5); }).code(), StatusCode::kWrongVersion);
+  EXPECT_TRUE(run<Status>([&] { return store_->remove(1, 0); }));
+  EXPECT_FALSE(fs::exists(dir_ / "01" / "chunk_0000000000000001_00000006.mfs"));
+}
+
+TEST_F(ChunkStoreTest, DuplicateAndDupTrunc) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(1, 1); }));
+  std::vector<uint8_t> data(kBlockSize, 7);
+  ASSERT_TRUE(write(1, 1, 0, data));
+  ASSERT_TRUE(write(1, 1, 1, data));
+  EXPECT_TRUE(run<Status>([&] { return store_->duplicate(2, 0, 1, 1, std::nullopt); }));
+  EXPECT_EQ(run<Status>([&] { return store_->duplicate(2, 1, 1, 1, std::nullopt); }).code(), StatusCode::kChunkExist);
+  EXPECT_EQ(run<Status>([&] { return store_->duplicate(3, 1, 1, 0, std::nullopt); }).code(), StatusCode::kEINVAL);
+  EXPECT_TRUE(run<Status>([&] { return store_->duplicate(3, 9, 1, 1, uint32_t{100}); }));
+  auto copy = run<Result<ChunkSummary>>([&] { return store_->summary(2, 1); });
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->blocks, 2);
+  auto truncated = run<Result<ChunkSummary>>([&] { return store_->summary(3, 9); });
+  ASSERT_TRUE(truncated);
+  EXPECT_EQ(truncated->blocks, 1);
+  std::vector<uint8_t> expected(kBlockSize, 0);
+  std::fill(expected.begin(), expected.begin() + 100, 7);
+  EXPECT_EQ(truncated->crcs[0], crc32(expected));
+}
+
+TEST_F(ChunkStoreTest, TruncateChangesVersionAndLength) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(4, 1); }));
+  std::vector<uint8_t> data(kBlockSize, 1);
+  ASSERT_TRUE(write(4, 1, 2, data));
+  EXPECT_EQ(run<Status>([&] { return store_->truncate(4, 0xFFFFFFFF, 2, 1); }).code(), StatusCode::kEINVAL);
+  EXPECT_TRUE(run<Status>([&] { return store_->truncate(4, 10, 2, 1); }));
+  auto summary = run<Result<ChunkSummary>>([&] { return store_->summary(4, 2); });
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->blocks, 1);
+}
+
+TEST_F(ChunkStoreTest, DamagedCopiesAreReported) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(8, 1); }));
+  std::vector<uint8_t> data(kBlockSize, 3);
+  ASSERT_TRUE(write(8, 1, 0, data));
+  fs::resize_file(dir_ / "08" / "chunk_0000000000000008_00000001.mfs", 8192 + 10);  // not whole blocks
+  store_ = make_store();  // forgets the open file
+  EXPECT_EQ(run<Status>([&] { return store_->test(8, 1); }).code(), StatusCode::kIO);
+  EXPECT_EQ(reports_.damaged, std::vector<uint64_t>{8});
+}
+
+TEST_F(ChunkStoreTest, ScanFindsChunksAndFlagsDisksMarkedForRemoval) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(0x1234, 3); }));
+  ASSERT_TRUE(run<Status>([&] { return store_->create(0x99, 1); }));
+  store_.reset();
+  store_ = make_store(true);
+  auto list = store_->chunk_list();
+  std::sort(list.begin(), list.end(), [](auto& a, auto& b) { return a.chunkid < b.chunkid; });
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0], (csmsg::ChunkEntry{0x99, 1, true}));
+  EXPECT_EQ(list[1], (csmsg::ChunkEntry{0x1234, 3, true}));
+  EXPECT_EQ(store_->space().td_chunks, 2u);
+  EXPECT_EQ(store_->space().chunks, 0u);
+  // A disk marked for removal takes no new chunks.
+  EXPECT_EQ(run<Status>([&] { return store_->create(5, 1); }).code(), StatusCode::kNoSpace);
+}
+
+TEST(ChunkChecksum, FoldsTheCrcTable) {
+  CrcTable crcs;
+  crcs.fill(kEmptyBlockCrc);
+  crcs[0] = 0x79B2766A;
+  EXPECT_EQ(chunk_checksum(crcs), 0x7422E6EEu);  // observed, spec 20 §3.5
+}
+
+}  // namespace
+}  // namespace mfs::cs
