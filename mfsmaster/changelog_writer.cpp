@@ -124,22 +124,23 @@ ChangelogWriter::ChangelogWriter(boost::asio::io_context& io, std::string data_p
 
 ChangelogWriter::~ChangelogWriter() { shutdown(); }
 
-void ChangelogWriter::append(std::string line, uint64_t id) {
-  durability_->appended_id = std::max(durability_->appended_id, id);
+void ChangelogWriter::append(std::string lines, uint64_t last_id) {
+  durability_->appended_id = std::max(durability_->appended_id, last_id);
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
-      MFS_LOG_ERROR("changelog: change %llu arrived after shutdown - not written", static_cast<unsigned long long>(id));
+      MFS_LOG_ERROR("changelog: change %llu arrived after shutdown - not written",
+                    static_cast<unsigned long long>(last_id));
       return;
     }
     if (queue_.empty() || queue_.back().rotate_after) queue_.emplace_back();
     Segment& segment = queue_.back();
     if (segment.lines.empty()) {
-      segment.lines = std::move(line);
+      segment.lines = std::move(lines);
     } else {
-      segment.lines += line;
+      segment.lines += lines;
     }
-    segment.last_id = id;
+    segment.last_id = last_id;
   }
   wake_.notify_one();
 }

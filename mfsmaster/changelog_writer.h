@@ -38,8 +38,9 @@ class ChangelogWriter {
 
   // The calls below are made on the metadata thread, the one running `io`.
 
-  // Queues one complete line (with its '\n') whose change id is `id`; ids increase.
-  void append(std::string line, uint64_t id);
+  // Queues one or more complete lines (each with its '\n'); `last_id` is the change id of
+  // the last one, ids increase. Lines queued by one call are written in the same batch.
+  void append(std::string lines, uint64_t last_id);
   // Runs `callback` on `io` once every line appended so far with an id <= `id` is durable
   // (at once, through `io`, if they already are). Callbacks run in (id, registration) order.
   void on_durable(uint64_t id, DurableCallback callback);

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mfsmaster/parent_edges.h"
 #include "mfsmaster/posix_acl.h"
 
 namespace mfs::master {
@@ -57,6 +58,11 @@ struct Edge {
 struct DirectoryData {
   // Keyed by a view of the edge's own name; map nodes never move, so views stay valid.
   std::unordered_map<std::string_view, std::unique_ptr<Edge>> children;
+  // The children in creation order (edge ids decreasing), as READDIR lists them; built on
+  // the first listing, kept by appends of new entries, dropped on any other change, so
+  // that listing a big directory in several requests does not sort it each time.
+  // Empty or complete: see FsTree::in_creation_order.
+  mutable std::vector<const Edge*> creation_order;
   uint32_t subdirectories = 0;
   uint64_t total_length = 0;  // sum of file lengths in the subtree, for the directory's size
 };
@@ -74,7 +80,7 @@ struct Node {
   uint32_t atime = 0;
   uint32_t mtime = 0;
   uint32_t ctime = 0;
-  std::vector<Edge*> parents;  // hard links: every edge pointing at this node
+  ParentEdges parents;  // hard links: every edge pointing at this node
 
   // files (and trash/sustained files)
   uint64_t length = 0;

@@ -51,6 +51,18 @@ Edge* FsTree::lookup(const Node& directory, std::string_view name) const {
   return it == directory.directory->children.end() ? nullptr : it->second.get();
 }
 
+const std::vector<const Edge*>& FsTree::in_creation_order(const Node& directory) {
+  DirectoryData& data = *directory.directory;
+  if (data.creation_order.size() != data.children.size()) {
+    data.creation_order.clear();
+    data.creation_order.reserve(data.children.size());
+    for (const auto& [name, edge] : data.children) data.creation_order.push_back(edge.get());
+    std::sort(data.creation_order.begin(), data.creation_order.end(),
+              [](const Edge* a, const Edge* b) { return a->edge_id > b->edge_id; });
+  }
+  return data.creation_order;
+}
+
 std::vector<const Node*> FsTree::all_nodes() const {
   std::vector<const Node*> all;
   all.reserve(nodes_.size());
@@ -90,6 +102,12 @@ Edge* FsTree::attach(Node& parent, std::unique_ptr<Edge> edge) {
   Node& child = *raw->child;
   mark_changed(child.inode);
   parent.directory->children.emplace(std::string_view(raw->name), std::move(edge));
+  std::vector<const Edge*>& order = parent.directory->creation_order;
+  if (!order.empty() && order.back()->edge_id > raw->edge_id) {
+    order.push_back(raw);  // the newest entry: the order stays complete
+  } else {
+    std::vector<const Edge*>().swap(order);
+  }
   child.parents.push_back(raw);
   if (child.is_directory()) ++parent.directory->subdirectories;
   add_to_directory_totals(parent, static_cast<int64_t>(subtree_length(child)));
@@ -139,7 +157,8 @@ void FsTree::unlink_edge(Edge& edge) {
   mark_changed(child.inode);
   add_to_directory_totals(*parent, -static_cast<int64_t>(subtree_length(child)));
   if (child.is_directory()) --parent->directory->subdirectories;
-  child.parents.erase(std::find(child.parents.begin(), child.parents.end(), &edge));
+  child.parents.remove(&edge);
+  std::vector<const Edge*>().swap(parent->directory->creation_order);
   parent->directory->children.erase(std::string_view(edge.name));  // destroys edge
 }
 

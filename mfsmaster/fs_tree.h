@@ -36,6 +36,9 @@ class FsTree {
   Node* root() { return find(kRootInode); }
   const Node* root() const { return find(kRootInode); }
   Edge* lookup(const Node& directory, std::string_view name) const;
+  // The entries of a directory in creation order (edge ids decreasing); valid until the
+  // directory changes.
+  static const std::vector<const Edge*>& in_creation_order(const Node& directory);
   size_t node_count() const { return nodes_.size(); }
   // Nodes in the subtree of `node`, itself included; a node linked twice in it counts twice.
   static uint32_t subtree_node_count(const Node& node);

@@ -1,5 +1,9 @@
 #include "mfsmaster/mutation_log.h"
 
+#include <algorithm>
+#include <set>
+#include <string_view>
+
 #include "mfscommon/log.h"
 
 namespace mfs::master {
@@ -7,17 +11,29 @@ namespace mfs::master {
 Status MutationLog::commit(std::vector<ChangelogEntry> entries) {
   // A change that can no longer be made durable must not be made at all.
   if (!writer_.failure()) return Status(StatusCode::kIO, "changelog unavailable: " + writer_.failure().to_string());
+  std::string lines;
+  uint64_t last_id = 0;
+  Status status;
   for (ChangelogEntry& entry : entries) {
     entry.id = metadata_.version();
-    Status status = metadata_.apply(entry);
+    status = metadata_.apply(entry);
     if (!status) {
       MFS_LOG_ERROR("change %s rejected by apply (%s) - not logged; this is a master bug",
                     format_changelog_line(entry).c_str(), status.to_string().c_str());
-      return status;
+      break;
     }
-    writer_.append(format_changelog_line(entry), entry.id);
+    lines += format_changelog_line(entry);
+    last_id = entry.id;
   }
-  return Status::ok();
+  if (last_id != 0) writer_.append(std::move(lines), last_id);
+  return status;
+}
+
+bool MutationLog::reply_awaits_durability(const std::vector<ChangelogEntry>& entries) {
+  static const std::set<std::string_view> kSessionBookkeeping = {"ACQUIRE", "RELEASE", "AMTIME"};
+  return entries.empty() || !std::all_of(entries.begin(), entries.end(), [](const ChangelogEntry& entry) {
+           return kSessionBookkeeping.count(entry.operation) != 0;
+         });
 }
 
 void MutationLog::when_durable(std::function<void()> done) {

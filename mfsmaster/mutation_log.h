@@ -17,12 +17,21 @@ class MutationLog {
  public:
   MutationLog(Metadata& metadata, ChangelogWriter& writer) : metadata_(metadata), writer_(writer) {}
 
-  // Applies and logs the entries in order, giving each the next change id. A failing
-  // apply means validation let through something replay could not repeat: the entry is
-  // not logged, the failure is logged loudly and returned.
+  // Applies and logs the entries in order, giving each the next change id; they reach the
+  // changelog writer as one batch (one fdatasync). A failing apply means validation let
+  // through something replay could not repeat: the entry is not logged (those before it
+  // are), the failure is logged loudly and returned.
   Status commit(std::vector<ChangelogEntry> entries);
   // Runs `done` on the metadata thread once everything committed so far is on disk.
   void when_durable(std::function<void()> done);
+
+  // Whether a reply acknowledging these entries has to wait for their durability. Session
+  // bookkeeping (open files, access and modification times reported by mounts) does not:
+  // it is not user data, a mount re-announces its open files after reconnecting
+  // (SUSTAINED_INODES), and the changelog is written in order, so the next awaited
+  // mutation makes such entries durable as well. A reply without entries waits: it may
+  // rest on earlier changes.
+  static bool reply_awaits_durability(const std::vector<ChangelogEntry>& entries);
 
  private:
   Metadata& metadata_;

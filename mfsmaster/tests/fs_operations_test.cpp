@@ -142,5 +142,22 @@ TEST_F(Fixture, SubfolderSessionSeesOnlyItsTree) {
   EXPECT_EQ(parent->wire_inode, 1u);
 }
 
+TEST_F(Fixture, DirectoryEntriesStayInCreationOrderAcrossChanges) {
+  auto names = [this] {
+    std::vector<std::string> listed;
+    for (const Edge* edge : FsTree::in_creation_order(*metadata.fs().root())) listed.push_back(edge->name);
+    return listed;
+  };
+  for (const char* name : {"c", "a", "b"}) ASSERT_TRUE(run(ops.mknod(as_user(0), 1, name, 1, 0644, 0, 0)));
+  EXPECT_EQ(names(), (std::vector<std::string>{"c", "a", "b"}));
+  ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "d", 0755, 0)));  // appended to a listing already built
+  EXPECT_EQ(names(), (std::vector<std::string>{"c", "a", "b", "d"}));
+  ASSERT_TRUE(run(ops.unlink(as_user(0), 1, "a", false)));
+  EXPECT_EQ(names(), (std::vector<std::string>{"c", "b", "d"}));
+  ASSERT_TRUE(run(ops.rename(as_user(0), 1, "c", 1, "e")));  // a renamed entry is a new entry
+  ASSERT_TRUE(run(ops.link(as_user(0), inode_of(1, "b"), 1, "f")));
+  EXPECT_EQ(names(), (std::vector<std::string>{"b", "d", "e", "f"}));
+}
+
 }  // namespace
 }  // namespace mfs::master
