@@ -1,12 +1,12 @@
 #include "mfsmaster/chunkserver_protocol.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstring>
 #include <variant>
 
+#include "mfscommon/auth_digest.h"
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
 #include "mfscommon/version.h"
@@ -23,19 +23,6 @@ Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 constexpr uint16_t kMinTimeout = 10;
 constexpr uint32_t kVersionAcknowledgingBatches = pack_version(2, 0, 0);
-
-std::array<uint8_t, 16> auth_digest(const std::array<uint8_t, 32>& random, const std::string& code) {
-  std::array<uint8_t, 16> digest{};
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(context, EVP_md5(), nullptr);
-  EVP_DigestUpdate(context, random.data(), 16);
-  EVP_DigestUpdate(context, code.data(), code.size());
-  EVP_DigestUpdate(context, random.data() + 16, 16);
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context, digest.data(), &length);
-  EVP_MD_CTX_free(context);
-  return digest;
-}
 
 // The list upload between BEGIN and END; spec 20 §2.3 allows none of it after END.
 bool is_registration_step(const csmsg::ChunkserverToMaster& message) {
@@ -84,7 +71,7 @@ bool ChunkserverProtocol::handle(const Packet& packet) {
     if (!begin_legacy(legacy->version, legacy->ip, legacy->port, timeout, 0)) return false;
     apply_space(legacy->space);
     announce(legacy->chunks);
-    server_->registered = true;
+    registration_finished();
     return true;
   }
   if (!server_) return fail("message before registration");
@@ -174,13 +161,13 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
             return true;
           },
           [&](const csmsg::RegisterEndV6&) {
-            server.registered = true;
+            registration_finished();
             MFS_LOG_NOTICE("chunkserver register end - ip: %s, port: %u", ip_to_string(server.ip).c_str(), server.port);
             return true;
           },
           [&](const csmsg::RegisterEndV5& end) {
             apply_space(end.space);
-            server.registered = true;
+            registration_finished();
             return true;
           },
           [&](const csmsg::RegisterDisconnect&) {
@@ -256,12 +243,22 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
       message);
 }
 
+void ChunkserverProtocol::registration_finished() {
+  server_->registered = true;
+  const auto& servers = services_.servers.all();
+  bool all_registered =
+      std::all_of(servers.begin(), servers.end(), [](const auto& entry) { return entry.second->registered; });
+  // Spec 10 §11: once every registering server is done, mounts look chunks up afresh.
+  if (all_registered) services_.client_notifier.chunk_locations_changed();
+}
+
 void ChunkserverProtocol::disconnected() {
   if (!server_) return;
   MFS_LOG_NOTICE("chunkserver %s disconnected", server_->address().c_str());
   services_.chunks.server_disconnected(*server_);
   services_.servers.disconnect(*server_);
   server_ = nullptr;
+  services_.client_notifier.chunk_locations_changed();
 }
 
 }  // namespace mfs::master

@@ -12,6 +12,7 @@
 #include "mfscommon/config_file.h"
 #include "mfsmaster/chunk_manager.h"
 #include "mfsmaster/chunkservers.h"
+#include "mfsmaster/client_notifier.h"
 #include "mfsmaster/metadata.h"
 
 namespace mfs::master {
@@ -30,6 +31,8 @@ struct ChunkserverServices {
   Chunkservers& servers;
   ChunkManager& chunks;
   std::function<const ConfigFile&()> config;
+  // Mounts drop their cached chunk locations when the set of chunkservers changes.
+  ClientNotifier& client_notifier;
 };
 
 class ChunkserverProtocol {
@@ -55,6 +58,8 @@ class ChunkserverProtocol {
   void announce(const std::vector<csmsg::ChunkEntry>& chunks);
   void apply_space(const csmsg::SpaceInfo& space);
   bool handle_registered(const csmsg::ChunkserverToMaster& message);
+  // END received: the server's chunk list is complete.
+  void registration_finished();
 
   ChunkserverServices& services_;
   std::shared_ptr<ChunkserverLink> link_;

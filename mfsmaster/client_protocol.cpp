@@ -42,6 +42,36 @@ bool allowed_for_old_tools(uint32_t type) {
   }
 }
 
+// Tool and meta-mount requests of spec 11 that are not served yet; each reply is
+// `msgid | status` of type request+1, which every one of these tools understands.
+bool is_unimplemented_tool_request(uint32_t type) {
+  switch (type) {
+    case msg::CLTOMA_FUSE_APPEND_SLICE:
+    case msg::CLTOMA_FUSE_GETTRASH:
+    case msg::CLTOMA_FUSE_GETDETACHEDATTR:
+    case msg::CLTOMA_FUSE_GETTRASHPATH:
+    case msg::CLTOMA_FUSE_SETTRASHPATH:
+    case msg::CLTOMA_FUSE_UNDEL:
+    case msg::CLTOMA_FUSE_PURGE:
+    case msg::CLTOMA_FUSE_REPAIR:
+    case msg::CLTOMA_FUSE_SNAPSHOT:
+    case msg::CLTOMA_FUSE_GETSUSTAINED:
+    case msg::CLTOMA_FUSE_QUOTACONTROL:
+    case msg::CLTOMA_FUSE_PATHS:
+    case msg::CLTOMA_FUSE_ARCHCTL:
+    case msg::CLTOMA_NODE_INFO:
+    case msg::CLTOMA_SCLASS_CREATE:
+    case msg::CLTOMA_SCLASS_CHANGE:
+    case msg::CLTOMA_SCLASS_DELETE:
+    case msg::CLTOMA_SCLASS_DUPLICATE:
+    case msg::CLTOMA_SCLASS_RENAME:
+    case msg::CLTOMA_SCLASS_LIST:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 ClientProtocol::ClientProtocol(ClientServices& services, std::shared_ptr<ClientLink> link)
@@ -80,6 +110,7 @@ void ClientProtocol::reply_status(uint32_t type, uint32_t msgid, const Status& s
 void ClientProtocol::commit_and_reply(ClientServices& services, const std::shared_ptr<ClientLink>& link,
                                       uint32_t reply_type, uint32_t msgid, Entries entries,
                                       const std::function<void(PacketWriter&)>& build_reply) {
+  bool awaits_durability = MutationLog::reply_awaits_durability(entries);
   Status committed = services.mutations.commit(std::move(entries));
   PacketWriter reply(reply_type);
   reply.u32(msgid);
@@ -87,6 +118,10 @@ void ClientProtocol::commit_and_reply(ClientServices& services, const std::share
     build_reply(reply);
   } else {
     reply.u8(committed.wire());
+  }
+  if (committed && !awaits_durability) {
+    link->send(reply.take());
+    return;
   }
   services.mutations.when_durable([link, frame = reply.take()]() mutable { link->send(std::move(frame)); });
 }
@@ -183,9 +218,29 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_posix_lock(msgid, in, size);
     case msg::CLTOMA_FUSE_CHECK:
       return handle_check(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETDIRSTATS:
+      return handle_dir_stats(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETSCLASS:
+    case msg::CLTOMA_FUSE_GETTRASHTIME:
+    case msg::CLTOMA_FUSE_GETEATTR:
+      return handle_get_setting(packet.type, msgid, in, size);
+    case msg::CLTOMA_FUSE_SETSCLASS:
+      return handle_setsclass(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETTRASHTIME:
+      return handle_settrashtime(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETEATTR:
+      return handle_seteattr(msgid, in, size);
     default:
-      return fail("unknown command " + std::to_string(packet.type));
+      if (!is_unimplemented_tool_request(packet.type)) return fail("unknown command " + std::to_string(packet.type));
+      reply_not_implemented(packet.type, msgid);
+      return true;
   }
+}
+
+void ClientProtocol::reply_not_implemented(uint32_t request_type, uint32_t msgid) {
+  MFS_LOG_WARNING("client request %u from session %u: not implemented yet (answered ENOTSUP)", request_type,
+                  session_id_);
+  reply_status(request_type + 1, msgid, StatusCode::kENOTSUP);
 }
 
 bool ClientProtocol::handle_any_to_any(const Packet& packet) {
@@ -208,6 +263,7 @@ bool ClientProtocol::handle_any_to_any(const Packet& packet) {
 
 void ClientProtocol::disconnected() {
   if (state_ == State::kUnregistered || session_id_ == 0) return;
+  services_.notifier.detach(*link_);
   Session* current = services_.metadata.sessions().find(session_id_);
   if (!current || current->connections == 0) return;
   if (--current->connections == 0) {

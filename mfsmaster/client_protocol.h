@@ -13,6 +13,8 @@
 #include "mfscommon/packet.h"
 #include "mfscommon/packet_connection.h"
 #include "mfsmaster/chunk_manager.h"
+#include "mfsmaster/client_notifier.h"
+#include "mfsmaster/data_cache_tracker.h"
 #include "mfsmaster/exports.h"
 #include "mfsmaster/fs_operations.h"
 #include "mfsmaster/lock_manager.h"
@@ -40,6 +42,8 @@ struct ClientServices {
   std::function<const Exports&()> exports;
   std::function<uint32_t()> now;
   std::function<const ConfigFile&()> config;
+  ClientNotifier& notifier;
+  DataCacheTracker& data_cache;
 };
 
 class ClientProtocol {
@@ -60,7 +64,8 @@ class ClientProtocol {
  private:
   bool fail(std::string reason);
   void send(std::vector<uint8_t> frame) { link_->send(std::move(frame)); }
-  // Commits the entries and sends the reply built after they are applied, once durable.
+  // Commits the entries and sends the reply built after they are applied, once durable
+  // (at once for session bookkeeping, see MutationLog::reply_awaits_durability).
   // On a failed commit the client gets the status instead.
   void commit_then_reply(uint32_t reply_type, uint32_t msgid, Entries entries,
                          std::function<void(PacketWriter&)> build_reply) {
@@ -111,6 +116,15 @@ class ClientProtocol {
   // A reply for a lock request, sent once the lock change is durable.
   LockManager::Reply lock_reply(uint32_t reply_type, uint32_t msgid);
   bool handle_check(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_dir_stats(uint32_t msgid, PacketReader& in, size_t size);
+  // GETSCLASS, GETTRASHTIME and GETEATTR share their request and differ in the setting.
+  bool handle_get_setting(uint32_t request_type, uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_setsclass(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_settrashtime(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_seteattr(uint32_t msgid, PacketReader& in, size_t size);
+  void reply_setting_update(uint32_t reply_type, uint32_t msgid, Result<SettingUpdate> update);
+  // A tool request we do not serve yet gets ENOTSUP, so the tool fails instead of hanging.
+  void reply_not_implemented(uint32_t request_type, uint32_t msgid);
   bool handle_info(const Packet& packet);
   bool handle_chunkserver_list(const Packet& packet);
   bool handle_time_sync(const Packet& packet);

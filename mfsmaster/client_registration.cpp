@@ -196,7 +196,12 @@ bool ClientProtocol::register_new_session(PacketReader& in, uint8_t code, size_t
     reply.u32(parameters.min_trashtime).u32(parameters.max_trashtime);
     if (version >= kVersionWithDisables) reply.u32(parameters.disables);
   }
-  services_.mutations.when_durable([link = link_, frame = reply.take()]() mutable { link->send(std::move(frame)); });
+  // Notifications may follow the reply, never precede it.
+  services_.mutations.when_durable(
+      [link = link_, frame = reply.take(), &notifier = services_.notifier, session_id, version]() mutable {
+        link->send(std::move(frame));
+        notifier.attach(link, session_id, version);
+      });
   return true;
 }
 
@@ -226,6 +231,7 @@ bool ClientProtocol::register_reconnect(PacketReader& in, uint8_t code, size_t p
     session_id_ = requested_session;
     state_ = code == rcode::kReconnect ? State::kSession : State::kOldTools;
     attach_to_session(*existing);
+    if (state_ == State::kSession) services_.notifier.attach(link_, session_id_, client_version_);
   }
   return true;
 }

@@ -26,6 +26,12 @@ std::vector<uint8_t> location_reply(uint32_t type, uint32_t msgid, const ChunkLo
   return reply.take();
 }
 
+// 0 for a missing node.
+uint64_t length_of(const Metadata& metadata, uint32_t inode) {
+  const Node* node = metadata.fs().find(inode);
+  return node ? node->length : 0;
+}
+
 }  // namespace
 
 bool ClientProtocol::handle_read_chunk(uint32_t msgid, PacketReader& in, size_t size) {
@@ -62,14 +68,28 @@ bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t
     reply_status(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, code);
     return true;
   }
-  MutationLog& mutations = services_.mutations;
+  uint32_t file_inode = (*file)->inode;
   services_.chunks.write_chunk(
-      session_id_, (*file)->inode, index, can_modify_mtime, request.now,
-      [link = link_, &mutations, msgid](Result<ChunkLocation> location) {
-        std::vector<uint8_t> frame =
-            location ? location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location)
-                     : PacketWriter(msg::MATOCL_FUSE_WRITE_CHUNK, 5).u32(msgid).u8(location.status().wire()).take();
-        mutations.when_durable([link, frame = std::move(frame)]() mutable { link->send(std::move(frame)); });
+      session_id_, file_inode, index, can_modify_mtime, request.now,
+      [link = link_, &services = services_, msgid, file_inode, index,
+       session = session_id_](Result<ChunkLocation> location) {
+        if (!location) {
+          std::vector<uint8_t> frame =
+              PacketWriter(msg::MATOCL_FUSE_WRITE_CHUNK, 5).u32(msgid).u8(location.status().wire()).take();
+          services.mutations.when_durable([link, frame = std::move(frame)]() mutable { link->send(std::move(frame)); });
+          return;
+        }
+        services.data_cache.modified(file_inode, session);
+        ClientNotifier::ChunkChange change{.inode = file_inode,
+                                           .index = index,
+                                           .chunk_id = location->chunk_id,
+                                           .version = location->version,
+                                           .file_length = location->file_length};
+        services.mutations.when_durable([link, frame = location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location),
+                                         &notifier = services.notifier, change]() mutable {
+          link->send(std::move(frame));
+          notifier.chunk_changed(link.get(), change);
+        });
       });
   return true;
 }
@@ -78,23 +98,45 @@ bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, si
   if (size != 24 && size != 25 && size != 29) return fail("bad WRITE_CHUNK_END size");
   uint64_t chunk_id = in.u64();
   uint32_t inode = in.u32();
-  if (size == 29) in.u32();  // chunk index: the chunk id already identifies the slot
+  // The chunk id identifies the slot; the index is only passed on to other mounts.
+  uint32_t index = size == 29 ? in.u32() : 0;
   uint64_t length = in.u64();
   uint8_t flags = size >= 25 ? in.u8() : kCanModifyMtime;
   bool can_modify_mtime = (flags & kCanModifyMtime) && client_version_ < kVersionReportingAmtime;
   RequestContext request = context(0, {0});
+  uint32_t real_inode = inode == kRootInode ? request.session->root_inode : inode;
+  uint64_t length_before = length_of(services_.metadata, real_inode);
   Status status = Status::ok();
   if (request.disabled(disable::kWrite)) {
     status = StatusCode::kEPERM;
   } else if (request.read_only()) {
     status = client_version_ < kVersionWithWriteErofs ? StatusCode::kIO : StatusCode::kEROFS;
   } else {
-    uint32_t real_inode = inode == kRootInode ? request.session->root_inode : inode;
     status = services_.chunks.write_end(chunk_id, real_inode, length, can_modify_mtime, request.now);
+    services_.data_cache.modified(real_inode, session_id_);
   }
   PacketWriter reply(msg::MATOCL_FUSE_WRITE_CHUNK_END, 5);
   reply.u32(msgid).u8(status.wire());
-  services_.mutations.when_durable([link = link_, frame = reply.take()]() mutable { link->send(std::move(frame)); });
+  // Spec 10 §8.5: the 29-byte form is followed by CHUNK_HAS_CHANGED whatever the status,
+  // the legacy forms by FLENG_HAS_CHANGED when the file grew.
+  std::function<void()> notify;
+  if (size == 29) {
+    const ChunkRecord* chunk = std::as_const(services_.metadata).chunks().find(chunk_id);
+    ClientNotifier::ChunkChange change{.inode = real_inode,
+                                       .index = index,
+                                       .chunk_id = chunk_id,
+                                       .version = chunk ? chunk->version : 0,
+                                       .file_length = length};
+    notify = [&notifier = services_.notifier, origin = link_.get(), change] { notifier.chunk_changed(origin, change); };
+  } else if (uint64_t length_after = length_of(services_.metadata, real_inode); length_after > length_before) {
+    notify = [&notifier = services_.notifier, origin = link_.get(), real_inode, length_after] {
+      notifier.length_changed(origin, real_inode, length_after);
+    };
+  }
+  services_.mutations.when_durable([link = link_, frame = reply.take(), notify = std::move(notify)]() mutable {
+    link->send(std::move(frame));
+    if (notify) notify();
+  });
   return true;
 }
 
@@ -126,20 +168,38 @@ bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t si
         if (with_prev_length) out.u64(previous_length);
         put_attr(out, *std::as_const(services.metadata).fs().find(file_inode), {credentials, false, winattr, true});
       };
+  uint64_t new_length = plan->new_length;
   if (!plan->cuts_chunk) {
+    bool changes_length = new_length != plan->previous_length;
     commit_then_reply(msg::MATOCL_FUSE_TRUNCATE, msgid, std::move(plan->entries), build_reply);
+    if (changes_length) {
+      services_.data_cache.modified(file_inode, session_id_);
+      services_.mutations.when_durable([&notifier = services_.notifier, origin = link_, file_inode, new_length] {
+        notifier.length_changed(origin.get(), file_inode, new_length);
+      });
+    }
     return true;
   }
-  uint32_t length_in_chunk = static_cast<uint32_t>(plan->new_length % kChunkSize);
+  uint32_t chunk_index = plan->chunk_index;
+  uint32_t length_in_chunk = static_cast<uint32_t>(new_length % kChunkSize);
   services_.chunks.truncate_chunk(
-      file_inode, plan->chunk_index, length_in_chunk, request.now,
-      [&services = services_, link = link_, entries = std::move(plan->entries), build_reply,
-       msgid](Result<ChunkLocation> location) mutable {
+      file_inode, chunk_index, length_in_chunk, request.now,
+      [&services = services_, link = link_, entries = std::move(plan->entries), build_reply, msgid, file_inode,
+       chunk_index, new_length, session = session_id_](Result<ChunkLocation> location) mutable {
         if (!location) {
           link->send(PacketWriter(msg::MATOCL_FUSE_TRUNCATE, 5).u32(msgid).u8(location.status().wire()).take());
           return;
         }
         commit_and_reply(services, link, msg::MATOCL_FUSE_TRUNCATE, msgid, std::move(entries), build_reply);
+        services.data_cache.modified(file_inode, session);
+        ClientNotifier::ChunkChange change{.inode = file_inode,
+                                           .index = chunk_index,
+                                           .chunk_id = location->chunk_id,
+                                           .version = location->version,
+                                           .file_length = new_length,
+                                           .truncated = true};
+        services.mutations.when_durable(
+            [&notifier = services.notifier, link, change] { notifier.chunk_changed(link.get(), change); });
       });
   return true;
 }

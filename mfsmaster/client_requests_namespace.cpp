@@ -16,9 +16,12 @@ constexpr uint32_t kVersionWithLookupFlags = pack_version(3, 0, 40);
 constexpr uint32_t kVersionWithUnlinkInode = pack_version(3, 0, 107);
 constexpr uint32_t kVersionWithOpenFlags = pack_version(3, 0, 113);
 constexpr uint16_t kLookupReadOnlyFilesystem = 0x0200;
+constexpr uint16_t kLookupKeepCache = 0x0400;
 constexpr uint16_t kLookupImmutable = 0x0800;
 constexpr uint16_t kLookupDirectMode = 0x1000;
 constexpr uint16_t kLookupAppendOnly = 0x2000;
+constexpr uint8_t kOpenRequestTruncate = 0x08;  // OPEN request flag (O_TRUNC)
+constexpr uint8_t kOpenKeepCache = 0x01;
 constexpr uint8_t kOpenDirectMode = 0x02;
 constexpr uint8_t kOpenAppendOnly = 0x04;
 
@@ -92,10 +95,13 @@ bool ClientProtocol::handle_lookup(uint32_t msgid, PacketReader& in, size_t) {
   const Node& node = *found->node;
   uint16_t lookup_flags = access_modes_mask(node, request.credentials);
   bool data_access = (lookup_flags & 0x00FC) != 0 && node.is_file_like();
+  bool direct_mode = node.eattr & eattr::kNoDataCache;
+  bool keep_cache = data_access && !direct_mode && services_.data_cache.may_keep(node.inode, session_id_);
+  if (keep_cache) lookup_flags |= kLookupKeepCache;
   PacketWriter reply(msg::MATOCL_FUSE_LOOKUP);
   reply.u32(msgid).u32(found->wire_inode);
-  // KEEPCACHE is never granted yet, so clients revalidate cached data on open.
-  put_attr(reply, node, {request.credentials, found->parent_no_entry_cache, with_winattr(), !data_access});
+  put_attr(reply, node,
+           {request.credentials, found->parent_no_entry_cache, with_winattr(), !data_access || keep_cache});
   if (client_version_ >= kVersionWithLookupFlags) {
     if (request.read_only()) lookup_flags |= kLookupReadOnlyFilesystem;
     if (node.eattr & eattr::kImmutable) lookup_flags |= kLookupImmutable;
@@ -368,7 +374,12 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
     if (const Node* up = fs.find(dir.parents.front()->parent)) parent = up;
   }
   bool no_entry_cache = dir.eattr & eattr::kNoEntryCache;
-  PacketWriter reply(msg::MATOCL_FUSE_READDIR);
+  const std::vector<const Edge*>& children = FsTree::in_creation_order(dir);
+  // Enough for typical names, so that a reply of megabytes is not regrown step by step.
+  constexpr size_t kTypicalEntrySize = 24;
+  constexpr size_t kTypicalEntrySizeWithAttributes = 64;
+  PacketWriter reply(msg::MATOCL_FUSE_READDIR,
+                     (children.size() + 2) * (with_attributes ? kTypicalEntrySizeWithAttributes : kTypicalEntrySize));
   reply.u32(msgid);
   if (edge_id) reply.u64(*edge_id);
   auto put_entry = [&](std::string_view name, const Node& node) {
@@ -381,11 +392,7 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
   };
   put_entry(".", dir);
   put_entry("..", *parent);
-  // Entries in creation order, as the real master lists them: edge ids count down.
-  std::vector<const Edge*> children;
-  children.reserve(dir.directory->children.size());
-  for (const auto& [name, edge] : dir.directory->children) children.push_back(edge.get());
-  std::sort(children.begin(), children.end(), [](const Edge* a, const Edge* b) { return a->edge_id > b->edge_id; });
+  // Entries in creation order, as the real master lists them.
   for (const Edge* edge : children) put_entry(edge->name, *edge->child);
   if (reply.payload_size() > 0xFFFF0000u) {
     reply_status(msg::MATOCL_FUSE_READDIR, msgid, StatusCode::kERANGE);
@@ -409,11 +416,14 @@ bool ClientProtocol::handle_open(uint32_t msgid, PacketReader& in, size_t) {
   }
   const Node* node = operations_.resolve(request, inode);
   uint32_t node_inode = node->inode;
+  if (flags & kOpenRequestTruncate) services_.data_cache.modified(node_inode, session_id_);
   bool with_open_flags = client_version_ >= kVersionWithOpenFlags;
+  // Decided once the open took effect: the client drops its cache unless told to keep it.
   auto build = [this, request, node_inode, with_open_flags](PacketWriter& out) {
     const Node& opened = *std::as_const(services_.metadata).fs().find(node_inode);
-    if (with_open_flags) out.u8(open_flags_for(opened));
-    put_attr(out, opened, {request.credentials, false, with_winattr(), false});
+    bool keep_cache = !(opened.eattr & eattr::kNoDataCache) && services_.data_cache.opened(node_inode, session_id_);
+    if (with_open_flags) out.u8(open_flags_for(opened) | (keep_cache ? kOpenKeepCache : 0));
+    put_attr(out, opened, {request.credentials, false, with_winattr(), keep_cache});
   };
   if (entries->empty()) {
     PacketWriter reply(msg::MATOCL_FUSE_OPEN);
@@ -445,6 +455,7 @@ bool ClientProtocol::handle_create(uint32_t msgid, PacketReader& in, size_t) {
   bool with_open_flags = client_version_ >= kVersionWithOpenFlags;
   commit_then_reply(msg::MATOCL_FUSE_CREATE, msgid, std::move(*entries),
                     [this, request, inode, parent, with_open_flags](PacketWriter& out) {
+                      services_.data_cache.created(inode, session_id_);
                       const Node& node = *std::as_const(services_.metadata).fs().find(inode);
                       const Node* directory = operations_.resolve(request, parent);
                       if (with_open_flags) out.u8(open_flags_for(node));

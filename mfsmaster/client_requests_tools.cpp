@@ -3,8 +3,10 @@
 #include <array>
 #include <utility>
 
+#include "mfscommon/log.h"
 #include "mfscommon/protocol_ids.h"
 #include "mfsmaster/client_protocol.h"
+#include "mfsmaster/subtree_statistics.h"
 
 namespace mfs::master {
 namespace {
@@ -58,6 +60,31 @@ bool ClientProtocol::handle_check(uint32_t msgid, PacketReader& in, size_t size)
     for (const auto& copy : copies) reply.u32(copy.server->ip).u16(copy.server->port).u8(copy.type);
   }
   send(reply.take());
+  return true;
+}
+
+// CLTOMA_FUSE_GETDIRSTATS (mfsdirinfo): statistics of a node and its subtree.
+bool ClientProtocol::handle_dir_stats(uint32_t msgid, PacketReader& in, size_t size) {
+  if (size != 8) return fail("bad GETDIRSTATS size");
+  uint32_t inode = in.u32();
+  const Node* node = operations_.resolve(context(0, {0}), inode);
+  if (!node) {
+    reply_status(msg::MATOCL_FUSE_GETDIRSTATS, msgid, StatusCode::kENOENT);
+    return true;
+  }
+  if (!node->is_file_like() && !node->is_directory()) {
+    reply_status(msg::MATOCL_FUSE_GETDIRSTATS, msgid, StatusCode::kEPERM);
+    return true;
+  }
+  auto stats = subtree_statistics(*node);
+  if (!stats) {
+    MFS_LOG_WARNING("GETDIRSTATS of inode %u: storage classes other than goals 1..9 not implemented yet", inode);
+    reply_status(msg::MATOCL_FUSE_GETDIRSTATS, msgid, StatusCode::kENOTSUP);
+    return true;
+  }
+  PacketWriter reply(msg::MATOCL_FUSE_GETDIRSTATS, 44);
+  reply.u32(msgid).u32(stats->inodes).u32(stats->directories).u32(stats->files).u32(stats->chunks);
+  send(reply.u64(stats->length).u64(stats->size).u64(stats->realsize).take());
   return true;
 }
 

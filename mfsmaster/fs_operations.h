@@ -4,6 +4,7 @@
 // return the nodes they found.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "mfsmaster/changelog_entry.h"
 #include "mfsmaster/credentials.h"
 #include "mfsmaster/metadata.h"
+#include "mfsmaster/node_settings.h"
 
 namespace mfs::master {
 
@@ -19,8 +21,8 @@ namespace disable {
 inline constexpr uint32_t kChown = 1u << 0, kChmod = 1u << 1, kSymlink = 1u << 2, kMkfifo = 1u << 3, kMkdev = 1u << 4,
                           kMksock = 1u << 5, kMkdir = 1u << 6, kUnlink = 1u << 7, kRmdir = 1u << 8, kRename = 1u << 9,
                           kMove = 1u << 10, kLink = 1u << 11, kCreate = 1u << 12, kReaddir = 1u << 13, kRead = 1u << 14,
-                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetXattr = 1u << 23,
-                          kSetFacl = 1u << 24;
+                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetTrash = 1u << 20,
+                          kSetSclass = 1u << 21, kSetEattr = 1u << 22, kSetXattr = 1u << 23, kSetFacl = 1u << 24;
 }  // namespace disable
 
 struct RequestContext {
@@ -56,6 +58,12 @@ inline constexpr uint8_t kWinattr = 0x01, kMode = 0x02, kUid = 0x04, kGid = 0x08
 }  // namespace setmask
 
 using Entries = std::vector<ChangelogEntry>;
+
+// A tool's setting change: the entry to commit and the counters to answer.
+struct SettingUpdate {
+  Entries entries;
+  SettingCounters counters;
+};
 
 class FsOperations {
  public:
@@ -112,12 +120,30 @@ class FsOperations {
   // and no named entries removes the ACL).
   Result<Entries> setfacl(const RequestContext& context, uint32_t inode, uint8_t acl_type, const PosixAcl& acl) const;
 
+  // GETSCLASS / GETTRASHTIME / GETEATTR (spec 11 §5.1, §5.3, §5.5); gmode 1 counts the subtree.
+  Result<SettingTally> tally_setting(const RequestContext& context, uint32_t inode, NodeSetting setting,
+                                     uint8_t gmode) const;
+  // SETSCLASS (§5.2) with class ids; 0 stands for a class that does not exist. `source`
+  // matters only to EXCHANGE.
+  Result<SettingUpdate> set_storage_class(const RequestContext& context, uint32_t inode, uint8_t source, uint8_t target,
+                                          uint8_t mode) const;
+  // SETTRASHTIME (§5.4), `seconds` as the tool sent it.
+  Result<SettingUpdate> set_trash_time(const RequestContext& context, uint32_t inode, uint32_t seconds,
+                                       uint8_t mode) const;
+  // SETEATTR (§5.6).
+  Result<SettingUpdate> set_extra_attributes(const RequestContext& context, uint32_t inode, uint8_t bits,
+                                             uint8_t mode) const;
+
   static bool valid_name(std::string_view name);
 
  private:
   Result<const Node*> writable_directory(const RequestContext& context, uint32_t parent) const;
   bool sticky_forbids(const RequestContext& context, const Node& directory, const Node& node) const;
   ChangelogEntry acquire_entry(const RequestContext& context, const Node& node) const;
+  // The walk shared by the set requests, after their own checks; `values` are the entry's
+  // arguments between uid and smode.
+  Result<SettingUpdate> change_setting(const RequestContext& context, uint32_t inode, const SettingChange& change,
+                                       std::string_view operation, std::initializer_list<uint32_t> values) const;
 
   const Metadata& metadata_;
 };

@@ -120,11 +120,11 @@ Status MasterDaemon::start() {
   locks_ = std::make_unique<LockManager>(metadata_, *mutations_, unix_now);
   housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
   housekeeping_->configure(config_);
-  client_services_.reset(new ClientServices{metadata_, *mutations_, *chunks_, *locks_,
-                                            [this]() -> const Exports& { return exports_; }, unix_now,
-                                            [this]() -> const ConfigFile& { return config_; }});
-  chunkserver_services_.reset(
-      new ChunkserverServices{metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }});
+  client_services_.reset(
+      new ClientServices{metadata_, *mutations_, *chunks_, *locks_, [this]() -> const Exports& { return exports_; },
+                         unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_});
+  chunkserver_services_.reset(new ChunkserverServices{
+      metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }, client_notifier_});
 
   // The metalogger port is taken as MooseFS takes it, but metaloggers are not served yet:
   // each one that connects is told so in the log and disconnected.

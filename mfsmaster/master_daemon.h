@@ -51,6 +51,8 @@ class MasterDaemon {
   std::string data_path_;
   Exports exports_;
   Metadata metadata_;
+  ClientNotifier client_notifier_{metadata_.sessions()};
+  DataCacheTracker data_cache_;
   ImageExtras image_extras_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::unique_ptr<ChangelogWriter> changelog_;

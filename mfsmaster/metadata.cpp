@@ -87,6 +87,10 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"CHUNKADD", &Metadata::apply_chunkadd},
       {"CHUNKDEL", &Metadata::apply_chunkdel},
       {"NEXTCHUNKID", &Metadata::apply_nextchunkid},
+      {"SETSCLASS", &Metadata::apply_node_setting},
+      {"SETGOAL", &Metadata::apply_node_setting},
+      {"SETTRASHTIME", &Metadata::apply_node_setting},
+      {"SETEATTR", &Metadata::apply_node_setting},
       {"IDLE", nullptr},
   };
   auto it = kHandlers.find(entry.operation);

@@ -78,6 +78,9 @@ class Metadata {
   Status apply_chunkadd(const ChangelogEntry& entry);
   Status apply_chunkdel(const ChangelogEntry& entry);
   Status apply_nextchunkid(const ChangelogEntry& entry);
+  Status apply_node_setting(const ChangelogEntry& entry);
+  // A file's class changed: its chunks' goals follow.
+  void update_chunk_goals(const Node& file);
   void reference_chunk(ChunkRecord& chunk, const Node& file);
 
   // A file stopped referencing a chunk (removed or truncated).

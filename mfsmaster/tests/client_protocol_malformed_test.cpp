@@ -59,6 +59,13 @@ std::vector<RequestCase> request_cases() {
       {"Flock", request::flock(1, kRootInode, 0, 1, request::flockcmd::kTryShared), {21}},
       {"PosixLock", request::posix_lock(1, {kRootInode, 0, 1, 1, 0, 1, 0, 10}), {42}},
       {"Check", request::check(1, kRootInode), {8, 12}, false, true},
+      {"GetSclass", request::get_setting(msg::CLTOMA_FUSE_GETSCLASS, 1, kRootInode, 0), {9}, false, true},
+      {"GetTrashtime", request::get_setting(msg::CLTOMA_FUSE_GETTRASHTIME, 1, kRootInode, 0), {9}, false, true},
+      {"GetEattr", request::get_setting(msg::CLTOMA_FUSE_GETEATTR, 1, kRootInode, 0), {9}, false, true},
+      {"SetGoal", request::set_goal(1, kRootInode, 0, 2, 0), {14}, false, true},
+      {"SetTrashtime", request::set_trash_time(1, kRootInode, 0, 86400, 0), {17}, false, true},
+      {"SetEattr", request::set_eattr(1, kRootInode, 0, 0, 0), {14}, false, true},
+      {"GetDirStats", request::dir_stats(1, kRootInode), {8}, false, true},
       {"TimeSync", request::time_sync(0), {0, 4}},
       {"SustainedInodes", request::sustained_inodes({kRootInode, 2}), {0, 4, 8, 12, 16}},
       {"AmtimeInodes", to_packet(amtime), {0, 12}},
@@ -153,7 +160,7 @@ TEST_F(ClientProtocolMalformedTest, ToolsConnectionsAcceptOnlyToolCommands) {
 TEST_F(ClientProtocolMalformedTest, UnknownCommandsCloseTheConnection) {
   TestClient owner = mount();
   TestClient bystander = mount();
-  for (uint32_t type : {uint32_t{3}, uint32_t{401}, uint32_t{438}, uint32_t{498}, uint32_t{9999}, 0xFFFFFFFFu}) {
+  for (uint32_t type : {uint32_t{3}, uint32_t{401}, uint32_t{484}, uint32_t{498}, uint32_t{9999}, 0xFFFFFFFFu}) {
     for (bool registered : {false, true}) {
       TestClient client = registered ? reconnected(owner.session_id) : connect();
       PacketWriter out(type);

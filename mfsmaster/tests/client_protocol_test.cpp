@@ -26,12 +26,6 @@ struct DirEntry {
 
 class ClientProtocolTest : public ProtocolFixture {
  protected:
-  // Creates a node with a request answered by `msgid inode attr` (44 bytes); its inode.
-  uint32_t created(TestClient& client, const Packet& packet) {
-    Packet reply = call(client, packet);
-    EXPECT_EQ(reply.payload.size(), 4u + 4 + kAttrSize) << "status " << int(status_of(reply));
-    return reply.payload.size() >= 8 ? get_u32_be(reply.payload.data() + 4) : 0;
-  }
   uint32_t make_dir(TestClient& client, uint32_t parent, std::string_view name, uint16_t mode = 0755) {
     return created(client, request::mkdir(1, parent, name, mode));
   }

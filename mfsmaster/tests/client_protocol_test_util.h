@@ -76,11 +76,25 @@ inline uint32_t msgid_of(const Packet& reply) {
   return reply.payload.size() >= 4 ? get_u32_be(reply.payload.data()) : 0xFFFFFFFF;
 }
 
+// The unsolicited master -> client messages of spec 10 §11.
+inline bool is_notification(uint32_t type) {
+  return type == msg::MATOCL_FUSE_CHUNK_HAS_CHANGED || type == msg::MATOCL_FUSE_FLENG_HAS_CHANGED ||
+         type == msg::MATOCL_FUSE_INVALIDATE_CHUNK_CACHE;
+}
+
 // The client connection as the protocol sees it: records frames and the close request.
+// Notifications are kept apart, so that tests of replies need not expect them.
 class FakeClientLink : public ClientLink {
  public:
   explicit FakeClientLink(uint32_t ip) : ip(ip) {}
-  void send(std::vector<uint8_t> frame) override { frames.push_back(std::move(frame)); }
+  void send(std::vector<uint8_t> frame) override {
+    Packet packet = to_packet(frame);
+    if (is_notification(packet.type)) {
+      notifications.push_back(std::move(packet));
+    } else {
+      frames.push_back(std::move(frame));
+    }
+  }
   void close_after_flush() override { closed_after_flush = true; }
   uint32_t peer_ip() const override { return ip; }
 
@@ -93,6 +107,7 @@ class FakeClientLink : public ClientLink {
 
   uint32_t ip;
   std::vector<std::vector<uint8_t>> frames;
+  std::vector<Packet> notifications;
   bool closed_after_flush = false;
 };
 
@@ -171,6 +186,13 @@ class ProtocolFixture : public ::testing::Test, public ProtocolMaster {
     return got.empty() ? Packet{} : got.front();
   }
 
+  // Creates a node with a request answered by `msgid inode attr` (44 bytes); its inode.
+  uint32_t created(TestClient& client, const Packet& packet) {
+    Packet reply = call(client, packet);
+    EXPECT_EQ(reply.payload.size(), 4u + 4 + kAttrSize) << "status " << int(status_of(reply));
+    return reply.payload.size() >= 8 ? get_u32_be(reply.payload.data() + 4) : 0;
+  }
+
   // NEWSESSION for `fields`; returns the reply.
   Packet register_with(TestClient& client, const request::NewSession& fields) {
     Packet reply = call(client, request::new_session(fields));
@@ -221,17 +243,23 @@ class ProtocolFixture : public ::testing::Test, public ProtocolMaster {
     return content.str();
   }
 
+  // A fresh master's state after replaying this master's changelog.
+  std::unique_ptr<Metadata> replayed() {
+    settle();
+    auto fresh = std::make_unique<Metadata>();
+    fresh->init_empty(kNow);
+    Status status =
+        replay_changelogs(data_path, fresh->version(), [&fresh](const ChangelogEntry& e) { return fresh->apply(e); });
+    EXPECT_TRUE(status) << status.to_string();
+    return fresh;
+  }
+
   // The version a fresh master reaches by replaying this master's changelog.
   uint64_t replayed_version() {
-    settle();
-    Metadata fresh;
-    fresh.init_empty(kNow);
-    Status replayed =
-        replay_changelogs(data_path, fresh.version(), [&fresh](const ChangelogEntry& e) { return fresh.apply(e); });
-    EXPECT_TRUE(replayed) << replayed.to_string();
-    EXPECT_EQ(fresh.fs().node_count(), std::as_const(metadata).fs().node_count());
-    EXPECT_EQ(fresh.sessions().all().size(), std::as_const(metadata).sessions().all().size());
-    return fresh.version();
+    std::unique_ptr<Metadata> fresh = replayed();
+    EXPECT_EQ(fresh->fs().node_count(), std::as_const(metadata).fs().node_count());
+    EXPECT_EQ(fresh->sessions().all().size(), std::as_const(metadata).sessions().all().size());
+    return fresh->version();
   }
 };
 

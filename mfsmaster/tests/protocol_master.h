@@ -56,9 +56,9 @@ class ProtocolMaster {
     exports = Exports::parse("* / rw,alldirs,maproot=0\n");
     client_services.reset(new ClientServices{metadata, *mutations, *chunks, *locks,
                                              [this]() -> const Exports& { return exports; }, [this] { return now; },
-                                             [this]() -> const ConfigFile& { return config; }});
-    chunkserver_services.reset(
-        new ChunkserverServices{metadata, servers, *chunks, [this]() -> const ConfigFile& { return config; }});
+                                             [this]() -> const ConfigFile& { return config; }, notifier, data_cache});
+    chunkserver_services.reset(new ChunkserverServices{metadata, servers, *chunks,
+                                                       [this]() -> const ConfigFile& { return config; }, notifier});
     return Status::ok();
   }
 
@@ -94,6 +94,8 @@ class ProtocolMaster {
   std::string data_path;
   uint32_t now = kNow;
   Metadata metadata;
+  ClientNotifier notifier{metadata.sessions()};
+  DataCacheTracker data_cache;
   std::unique_ptr<ChangelogWriter> writer;
   std::unique_ptr<MutationLog> mutations;
   Chunkservers servers;

@@ -301,6 +301,38 @@ inline Packet check(uint32_t msgid, uint32_t inode, std::optional<uint32_t> inde
   return to_packet(out);
 }
 
+inline Packet dir_stats(uint32_t msgid, uint32_t inode) {
+  PacketWriter out(msg::CLTOMA_FUSE_GETDIRSTATS);
+  out.u32(msgid).u32(inode);
+  return to_packet(out);
+}
+
+// GETSCLASS, GETTRASHTIME or GETEATTR (spec 11 §5.1, §5.3, §5.5).
+inline Packet get_setting(uint32_t type, uint32_t msgid, uint32_t inode, uint8_t gmode) {
+  PacketWriter out(type);
+  out.u32(msgid).u32(inode).u8(gmode);
+  return to_packet(out);
+}
+
+// SETSCLASS in the goal form (spec 11 §5.2).
+inline Packet set_goal(uint32_t msgid, uint32_t inode, uint32_t uid, uint8_t goal, uint8_t smode) {
+  PacketWriter out(msg::CLTOMA_FUSE_SETSCLASS);
+  out.u32(msgid).u32(inode).u32(uid).u8(goal).u8(smode);
+  return to_packet(out);
+}
+
+inline Packet set_trash_time(uint32_t msgid, uint32_t inode, uint32_t uid, uint32_t seconds, uint8_t smode) {
+  PacketWriter out(msg::CLTOMA_FUSE_SETTRASHTIME);
+  out.u32(msgid).u32(inode).u32(uid).u32(seconds).u8(smode);
+  return to_packet(out);
+}
+
+inline Packet set_eattr(uint32_t msgid, uint32_t inode, uint32_t uid, uint8_t bits, uint8_t smode) {
+  PacketWriter out(msg::CLTOMA_FUSE_SETEATTR);
+  out.u32(msgid).u32(inode).u32(uid).u8(bits).u8(smode);
+  return to_packet(out);
+}
+
 inline Packet time_sync(std::optional<uint32_t> msgid) {
   PacketWriter out(msg::CLTOMA_FUSE_TIME_SYNC);
   if (msgid) out.u32(*msgid);

@@ -1,0 +1,61 @@
+// apply() of the tools' setting changes (spec 30 §4.3): SETSCLASS (and the older SETGOAL),
+// SETTRASHTIME and SETEATTR. Each repeats the request's walk and checks that it gives the
+// counters the entry recorded.
+#include <algorithm>
+
+#include "mfsmaster/metadata.h"
+#include "mfsmaster/node_settings.h"
+
+namespace mfs::master {
+
+// SETSCLASS(inode,uid,src,dst,smode), SETGOAL(inode,uid,goal,smode),
+// SETTRASHTIME(inode,uid,seconds,smode) and SETEATTR(inode,uid,eattr,smode), each
+// with the results changed,notchanged,notpermitted.
+Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  SettingChange change;
+  change.setting = entry.operation == "SETTRASHTIME" ? NodeSetting::kTrashTime
+                   : entry.operation == "SETEATTR"   ? NodeSetting::kExtraAttributes
+                                                     : NodeSetting::kStorageClass;
+  uint32_t inode = args.number<uint32_t>();
+  change.uid = args.number<uint32_t>();
+  if (entry.operation == "SETSCLASS") change.source = args.number<uint8_t>();
+  change.value =
+      change.setting == NodeSetting::kTrashTime ? trash_hours_of(args.number<uint32_t>()) : args.number<uint8_t>();
+  change.smode = args.number<uint8_t>();
+  SettingCounters recorded{args.result<uint32_t>(), args.result<uint32_t>(), args.result<uint32_t>()};
+  if (!args.ok()) return args.status();
+  const Node* target = std::as_const(fs_).find(inode);
+  if (!target) return Status(StatusCode::kMismatch, entry.operation + ": no such node");
+  SettingPlan plan = plan_setting_change(*target, change);
+  if (plan.counters != recorded) return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
+  for (const auto& [planned, value] : plan.changes) {
+    Node& node = *fs_.find(planned->inode);
+    node.ctime = entry.timestamp;
+    switch (change.setting) {
+      case NodeSetting::kStorageClass:
+        node.sclass = static_cast<uint8_t>(value);
+        update_chunk_goals(node);
+        break;
+      case NodeSetting::kTrashTime:
+        node.trash_hours = static_cast<uint16_t>(value);
+        break;
+      case NodeSetting::kExtraAttributes:
+        node.eattr = static_cast<uint8_t>(value);
+        break;
+    }
+  }
+  return Status::ok();
+}
+
+void Metadata::update_chunk_goals(const Node& file) {
+  for (uint64_t chunk_id : file.chunks) {
+    ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr;
+    if (!chunk) continue;
+    // A chunk shared with other files keeps the highest class of them; finding it after a
+    // decrease would need every file, so a shared chunk only grows here.
+    chunk->goal = chunk->file_references == 1 ? file.sclass : std::max(chunk->goal, file.sclass);
+  }
+}
+
+}  // namespace mfs::master

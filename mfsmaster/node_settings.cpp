@@ -1,0 +1,99 @@
+#include "mfsmaster/node_settings.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace mfs::master {
+namespace {
+
+// Calls `visit` for `target` and, if `recursive`, for every node below it, once per link.
+template <typename Visit>
+void walk(const Node& target, bool recursive, Visit&& visit) {
+  std::vector<const Node*> pending{&target};
+  while (!pending.empty()) {
+    const Node* node = pending.back();
+    pending.pop_back();
+    visit(*node);
+    if (!recursive || !node->is_directory()) continue;
+    for (const auto& [name, edge] : node->directory->children) pending.push_back(edge->child);
+  }
+}
+
+bool owner_test_fails(const Node& node, uint32_t uid) {
+  return !(node.eattr & eattr::kNoOwner) && uid != 0 && uid != node.uid;
+}
+
+bool permitted(const Node& node, const SettingChange& change) {
+  if (owner_test_fails(node, change.uid)) return false;
+  if (!(node.eattr & eattr::kImmutable)) return true;
+  // Immutable blocks eattr changes only when they touch noowner, which bypasses the owner test.
+  return change.setting == NodeSetting::kExtraAttributes && !(change.value & eattr::kNoOwner);
+}
+
+uint32_t desired_value(const Node& node, uint32_t current, const SettingChange& change) {
+  uint32_t requested = change.value;
+  bool bits = change.setting == NodeSetting::kExtraAttributes;
+  if (bits && !node.is_directory()) requested &= ~uint32_t{eattr::kNoEntryCache};
+  switch (change.smode & smode::kTypeMask) {
+    case smode::kIncrease:
+      return bits ? (current | requested) : std::max(current, requested);
+    case smode::kDecrease:
+      return bits ? (current & ~requested) : std::min(current, requested);
+    case smode::kExchange:
+      // Only storage classes are exchanged; the other settings take it as a plain set.
+      if (change.setting == NodeSetting::kStorageClass) return current == change.source ? requested : current;
+      return requested;
+    default:
+      return requested;
+  }
+}
+
+}  // namespace
+
+uint32_t setting_value(const Node& node, NodeSetting setting) {
+  switch (setting) {
+    case NodeSetting::kStorageClass:
+      return node.sclass;
+    case NodeSetting::kTrashTime:
+      return node.trash_hours;
+    case NodeSetting::kExtraAttributes:
+      return node.is_directory() ? node.eattr : node.eattr & ~eattr::kNoEntryCache;
+  }
+  return 0;
+}
+
+SettingPlan plan_setting_change(const Node& target, const SettingChange& change) {
+  SettingPlan plan;
+  // A node with several links is met again: it must then show the value planned for it.
+  std::unordered_map<const Node*, uint32_t> planned_linked;
+  walk(target, change.smode & smode::kRecursive, [&](const Node& node) {
+    if (!carries_setting(node, change.setting)) return;
+    if (!permitted(node, change)) {
+      ++plan.counters.not_permitted;
+      return;
+    }
+    auto planned = planned_linked.find(&node);
+    uint32_t current = planned != planned_linked.end() ? planned->second : setting_value(node, change.setting);
+    uint32_t desired = desired_value(node, current, change);
+    if (desired == current) {
+      ++plan.counters.not_changed;
+      return;
+    }
+    ++plan.counters.changed;
+    plan.changes.emplace_back(&node, desired);
+    if (node.parents.size() > 1) planned_linked[&node] = desired;
+  });
+  return plan;
+}
+
+SettingTally tally_setting(const Node& target, NodeSetting setting, bool recursive) {
+  SettingTally tally;
+  walk(target, recursive, [&](const Node& node) {
+    if (!carries_setting(node, setting)) return;
+    auto& counts = node.is_directory() ? tally.directories : tally.files;
+    ++counts[setting_value(node, setting)];
+  });
+  return tally;
+}
+
+}  // namespace mfs::master
