@@ -218,6 +218,12 @@ Result<uint32_t> ChunkFile::read_block(uint16_t block, Block& out) {
   return crc;
 }
 
+void ChunkFile::will_read(uint16_t first, uint16_t count) const {
+  if (first >= blocks_) return;
+  count = std::min<uint16_t>(count, static_cast<uint16_t>(blocks_ - first));
+  ::posix_fadvise(fd_, block_offset(first), static_cast<off_t>(count) * kBlockSize, POSIX_FADV_WILLNEED);
+}
+
 Status ChunkFile::write(uint16_t block, uint32_t offset, std::span<const uint8_t> data, uint32_t crc) {
   if (Status bounds = check_write_bounds(block, offset, data.size()); !bounds) return bounds;
   if (block >= blocks_) {

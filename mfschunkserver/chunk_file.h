@@ -63,6 +63,9 @@ class ChunkFile {
   // Block `block` into `out`, checked against its stored CRC (CRC error if they differ);
   // a block at or beyond blocks() reads as zeros. Returns the block's CRC.
   Result<uint32_t> read_block(uint16_t block, Block& out);
+  // Tells the kernel that blocks [first, first + count) will be read soon, so that it
+  // fetches them in one go instead of block by block.
+  void will_read(uint16_t first, uint16_t count) const;
   // Stores `data` at `offset` inside block `block`; `crc` is the CRC of `data`, which the
   // caller has checked (for a whole block it becomes the stored CRC). Writing past the end first adds empty blocks; a partial write into a stored block
   // verifies the old content's CRC. The block's new CRC is written before returning, so

@@ -16,6 +16,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr uint32_t kNoLength = 0xFFFFFFFF;
+// Chunk files kept open between uses (MooseFS keeps about 10000; each costs a descriptor).
+constexpr size_t kKeptOpen = 1000;
 
 bool damages(StatusCode code) { return code == StatusCode::kIO || code == StatusCode::kCRC; }
 
@@ -63,32 +65,62 @@ Status ChunkStore::load() {
   return Status::ok();
 }
 
-void ChunkStore::add(uint64_t chunkid, Disk* disk, uint8_t folder, uint32_t version) {
-  chunks_[chunkid] = Record{disk, folder, version, {}};
+void ChunkStore::add(uint64_t chunkid, Disk* disk, uint8_t folder, uint32_t version,
+                     std::chrono::steady_clock::time_point last_used) {
+  chunks_[chunkid] = Record{disk, folder, version, {}, {}, last_used};
   disk->chunks++;
 }
 
-Result<ChunkStore::Record*> ChunkStore::find(uint64_t chunkid, uint32_t version) {
+ChunkStore::Record* ChunkStore::live(uint64_t chunkid) {
   auto it = chunks_.find(chunkid);
-  if (it == chunks_.end()) {
-    reports_.chunk_lost(chunkid);
-    return StatusCode::kNoChunk;
+  if (it == chunks_.end()) return nullptr;
+  if (it->second.disk->damaged()) {
+    it->second.disk->chunks--;
+    chunks_.erase(it);
+    return nullptr;
   }
-  if (version != 0 && it->second.version != version) return StatusCode::kWrongVersion;
   return &it->second;
 }
 
+Result<ChunkStore::Record*> ChunkStore::find(uint64_t chunkid, uint32_t version) {
+  Record* record = live(chunkid);
+  if (!record) {
+    reports_.chunk_lost(chunkid);
+    return StatusCode::kNoChunk;
+  }
+  if (version != 0 && record->version != version) return StatusCode::kWrongVersion;
+  return record;
+}
+
 Status ChunkStore::note(uint64_t chunkid, Status status) {
-  if (damages(status.code())) {
-    MFS_LOG_WARNING("%s", status.to_string().c_str());
-    auto it = chunks_.find(chunkid);
-    if (it != chunks_.end()) {
-      it->second.disk->last_error_chunkid = chunkid;
-      it->second.disk->last_error_time = static_cast<uint32_t>(std::time(nullptr));
-    }
-    reports_.chunk_damaged(chunkid);
+  auto it = chunks_.find(chunkid);
+  return note(chunkid, it == chunks_.end() ? nullptr : it->second.disk, std::move(status));
+}
+
+Status ChunkStore::note(uint64_t chunkid, Disk* disk, Status status) {
+  if (!damages(status.code())) return status;
+  MFS_LOG_WARNING("%s", status.to_string().c_str());
+  if (chunks_.contains(chunkid)) reports_.chunk_damaged(chunkid);
+  if (!disk) return status;
+  disk->last_error_chunkid = chunkid;
+  disk->last_error_time = static_cast<uint32_t>(std::time(nullptr));
+  // A CRC mismatch is the chunk's damage; I/O errors (ENOSPC included) are the disk's.
+  if (status.code() == StatusCode::kIO && !disk->damaged() &&
+      disk->count_error(std::chrono::steady_clock::now(), error_tolerance_.count, error_tolerance_.period)) {
+    mark_damaged(*disk);
   }
   return status;
+}
+
+void ChunkStore::mark_damaged(Disk& disk) {
+  disk.mark_damaged();
+  MFS_LOG_ERROR("disk %s: more than %u I/O errors within %lld s - marked as damaged, its chunks are reported lost",
+                disk.path().c_str(), error_tolerance_.count,
+                static_cast<long long>(error_tolerance_.period.count()));
+  // The records go when next touched (live()): operations in flight may hold them.
+  for (const auto& [chunkid, record] : chunks_) {
+    if (record.disk == &disk) reports_.chunk_lost(chunkid);
+  }
 }
 
 asio::awaitable<Result<std::shared_ptr<ChunkFile>>> ChunkStore::file_of(uint64_t chunkid, Record& record) {
@@ -108,7 +140,7 @@ asio::awaitable<Result<std::shared_ptr<ChunkFile>>> ChunkStore::file_of(uint64_t
     co_return note(chunkid, opened.status());
   }
   auto file = std::make_shared<ChunkFile>(std::move(*opened));
-  record.file = file;
+  keep_open(chunkid, record, file);
   co_return file;
 }
 
@@ -138,11 +170,21 @@ asio::awaitable<Status> ChunkStore::change_version(uint64_t chunkid, Record& rec
   co_return note(chunkid, status);
 }
 
+void ChunkStore::keep_open(uint64_t chunkid, Record& record, const std::shared_ptr<ChunkFile>& file) {
+  record.file = file;
+  record.kept = file;
+  kept_open_.push_back(chunkid);
+  if (kept_open_.size() <= kKeptOpen) return;
+  auto oldest = chunks_.find(kept_open_.front());
+  kept_open_.pop_front();
+  if (oldest != chunks_.end()) oldest->second.kept.reset();  // closed once its users are done
+}
+
 Disk* ChunkStore::disk_for_new_chunk() const {
   Disk* best = nullptr;
   uint64_t best_available = 0;
   for (const auto& disk : disks_) {
-    if (disk->marked_for_removal()) continue;
+    if (disk->marked_for_removal() || disk->damaged()) continue;
     uint64_t available = disk->space().available;
     if (available > best_available) {
       best = disk.get();
@@ -154,13 +196,14 @@ Disk* ChunkStore::disk_for_new_chunk() const {
 
 asio::awaitable<Status> ChunkStore::create(uint64_t chunkid, uint32_t version) {
   auto guard = co_await locks_.lock(chunkid);
-  if (chunks_.contains(chunkid)) co_return StatusCode::kChunkExist;
+  if (live(chunkid)) co_return StatusCode::kChunkExist;
   Disk* disk = disk_for_new_chunk();
   if (!disk) co_return StatusCode::kNoSpace;
   std::string path = disk->chunk_path(folder_for(chunkid), chunkid, version);
   auto created = co_await pool_.run([&] { return ChunkFile::create(path, chunkid, version); });
-  if (!created) co_return note(chunkid, created.status());
-  add(chunkid, disk, folder_for(chunkid), version);
+  if (!created) co_return note(chunkid, disk, created.status());
+  add(chunkid, disk, folder_for(chunkid), version, std::chrono::steady_clock::now());
+  keep_open(chunkid, chunks_[chunkid], std::make_shared<ChunkFile>(std::move(*created)));
   co_return Status::ok();
 }
 
@@ -193,7 +236,7 @@ asio::awaitable<Status> ChunkStore::duplicate(uint64_t new_chunkid, uint32_t new
   // same pair in opposite directions cannot wait for each other.
   auto first = co_await locks_.lock(std::min(new_chunkid, old_chunkid));
   auto second = co_await locks_.lock(std::max(new_chunkid, old_chunkid));
-  if (chunks_.contains(new_chunkid)) co_return StatusCode::kChunkExist;
+  if (live(new_chunkid)) co_return StatusCode::kChunkExist;
   auto record = find(old_chunkid, old_version);
   if (!record) co_return record.status();
   auto source = co_await file_of(old_chunkid, **record);
@@ -210,9 +253,9 @@ asio::awaitable<Status> ChunkStore::duplicate(uint64_t new_chunkid, uint32_t new
     return copied;
   });
   if (!status) {
-    // A CRC error is the source's; an I/O error may be the new file's as well.
-    if (status.code() == StatusCode::kCRC) note(old_chunkid, status);
-    co_return status;
+    // A CRC error is the source's; an I/O error is counted against the new file's disk.
+    if (status.code() == StatusCode::kCRC) co_return note(old_chunkid, status);
+    co_return note(new_chunkid, disk, status);
   }
   add(new_chunkid, disk, folder_for(new_chunkid), new_version);
   co_return Status::ok();
@@ -230,17 +273,41 @@ asio::awaitable<Status> ChunkStore::truncate(uint64_t chunkid, uint32_t length, 
   co_return note(chunkid, status);
 }
 
-asio::awaitable<Status> ChunkStore::test(uint64_t chunkid, uint32_t version) {
-  auto held = co_await hold(chunkid, version);
-  if (!held) co_return held.status();
+asio::awaitable<Status> ChunkStore::check_blocks(uint64_t chunkid, ChunkFile& file) {
   Status status = co_await pool_.run([&]() -> Status {
-    Block content;
-    for (uint16_t block = 0; block < held->file->blocks(); ++block) {
-      if (auto read = held->file->read_block(block, content); !read) return read.status();
+    auto content = std::make_unique<Block>();
+    for (uint16_t block = 0; block < file.blocks(); ++block) {
+      if (auto read = file.read_block(block, *content); !read) return read.status();
     }
     return Status::ok();
   });
   co_return note(chunkid, status);
+}
+
+asio::awaitable<Status> ChunkStore::test(uint64_t chunkid, uint32_t version) {
+  auto held = co_await hold(chunkid, version);
+  if (!held) co_return held.status();
+  co_return co_await check_blocks(chunkid, *held->file);
+}
+
+asio::awaitable<Result<uint16_t>> ChunkStore::scrub(const ChunkId& chunk) {
+  auto guard = co_await locks_.lock(chunk.chunkid);
+  Record* record = live(chunk.chunkid);
+  if (!record || record->version != chunk.version) co_return uint16_t{0};
+  auto file = co_await file_of(chunk.chunkid, *record);
+  if (!file) co_return file.status();
+  if (Status checked = co_await check_blocks(chunk.chunkid, **file); !checked) co_return checked;
+  co_return (*file)->blocks();
+}
+
+std::vector<ChunkId> ChunkStore::idle_chunks(const Disk& disk, std::chrono::seconds min_idle) const {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<ChunkId> idle;
+  for (const auto& [chunkid, record] : chunks_) {
+    bool used = record.last_used != std::chrono::steady_clock::time_point{} && now - record.last_used < min_idle;
+    if (record.disk == &disk && !used) idle.push_back({chunkid, record.version});
+  }
+  return idle;
 }
 
 asio::awaitable<Result<ChunkSummary>> ChunkStore::summary(uint64_t chunkid, uint32_t version) {
@@ -252,14 +319,28 @@ asio::awaitable<Result<ChunkSummary>> ChunkStore::summary(uint64_t chunkid, uint
 asio::awaitable<Result<OpenedChunk>> ChunkStore::open(uint64_t chunkid, uint32_t version) {
   auto held = co_await hold(chunkid, version);
   if (!held) co_return held.status();
+  held->record->last_used = std::chrono::steady_clock::now();
   co_return OpenedChunk{chunkid, held->file};
 }
 
-asio::awaitable<Result<uint32_t>> ChunkStore::read_block(const OpenedChunk& chunk, uint16_t block, Block& out) {
+asio::awaitable<BlocksRead> ChunkStore::read_blocks(const OpenedChunk& chunk, uint16_t first, std::span<Block> out,
+                                                    std::span<uint32_t> crcs) {
   auto guard = co_await locks_.lock(chunk.chunkid);
-  auto crc = co_await pool_.run([&] { return chunk.file->read_block(block, out); });
-  if (!crc) co_return note(chunk.chunkid, crc.status());
-  co_return crc;
+  BlocksRead read = co_await pool_.run([&] {
+    BlocksRead done;
+    if (out.size() > 1) chunk.file->will_read(first, static_cast<uint16_t>(out.size()));
+    for (; done.count < out.size(); ++done.count) {
+      auto crc = chunk.file->read_block(static_cast<uint16_t>(first + done.count), out[done.count]);
+      if (!crc) {
+        done.status = crc.status();
+        break;
+      }
+      crcs[done.count] = *crc;
+    }
+    return done;
+  });
+  read.status = note(chunk.chunkid, read.status);
+  co_return read;
 }
 
 asio::awaitable<Status> ChunkStore::write(const OpenedChunk& chunk, uint16_t block, uint32_t offset,
@@ -282,6 +363,7 @@ std::vector<csmsg::ChunkEntry> ChunkStore::chunk_list() const {
   std::vector<csmsg::ChunkEntry> list;
   list.reserve(chunks_.size());
   for (const auto& [chunkid, record] : chunks_) {
+    if (record.disk->damaged()) continue;
     list.push_back({chunkid, record.version, record.disk->marked_for_removal()});
   }
   return list;
@@ -290,6 +372,7 @@ std::vector<csmsg::ChunkEntry> ChunkStore::chunk_list() const {
 csmsg::SpaceInfo ChunkStore::space() const {
   csmsg::SpaceInfo info;
   for (const auto& disk : disks_) {
+    if (disk->damaged()) continue;
     DiskSpace space = disk->space();
     if (disk->marked_for_removal()) {
       info.td_used += space.used;
@@ -310,7 +393,8 @@ std::vector<csdata::DiskEntry> ChunkStore::disk_entries() const {
     csdata::DiskEntry entry;
     DiskSpace space = disk->space();
     entry.path = disk->path();
-    entry.flags = disk->marked_for_removal() ? csdata::kDiskMarkedForRemoval : 0;
+    entry.flags = (disk->marked_for_removal() ? csdata::kDiskMarkedForRemoval : 0) |
+                  (disk->damaged() ? csdata::kDiskDamaged : 0);
     entry.error_chunkid = disk->last_error_chunkid;
     entry.error_time = disk->last_error_time;
     entry.used = space.used;

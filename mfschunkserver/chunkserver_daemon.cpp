@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +20,13 @@ constexpr size_t kDiskThreadsPerDisk = 4;
 constexpr size_t kMaxDiskThreads = 32;
 
 bool fsync_before_close(const ConfigFile& config) { return config.get_uint("HDD_FSYNC_BEFORE_CLOSE", 0) != 0; }
+
+ErrorTolerance error_tolerance(const ConfigFile& config) {
+  ErrorTolerance tolerance;
+  tolerance.count = static_cast<uint32_t>(config.get_uint("HDD_ERROR_TOLERANCE_COUNT", tolerance.count));
+  tolerance.period = std::chrono::seconds(config.get_uint("HDD_ERROR_TOLERANCE_PERIOD", 600));
+  return tolerance;
+}
 
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path);
@@ -84,6 +92,9 @@ Status ChunkserverDaemon::start() {
   pool_ = std::make_unique<BlockingPool>(std::min(kMaxDiskThreads, kDiskThreadsPerDisk * disks->size()));
   store_ = std::make_unique<ChunkStore>(std::move(*disks), *pool_, reports_, fsync_before_close(config_));
   if (Status loaded = store_->load(); !loaded) return loaded;
+  store_->set_error_tolerance(error_tolerance(config_));
+  scrubber_ = std::make_unique<Scrubber>(io_, *store_, ScrubSettings::from(config_));
+  scrubber_->start();
 
   data_services_.reset(new DataServices{*store_, [this]() -> const ConfigFile& { return config_; },
                                         [this] { return module_info(); }});
@@ -113,10 +124,13 @@ void ChunkserverDaemon::reload() {
   }
   config_ = std::move(*reloaded);
   store_->set_fsync_before_close(fsync_before_close(config_));
+  store_->set_error_tolerance(error_tolerance(config_));
+  scrubber_->reconfigure(ScrubSettings::from(config_));
   master_->reconfigure(MasterLinkSettings::from(config_));
 }
 
 boost::asio::awaitable<void> ChunkserverDaemon::stop() {
+  if (scrubber_) scrubber_->stop();
   if (master_) co_await master_->stop();
   if (listener_) listener_->stop();
   if (pool_) pool_->stop();

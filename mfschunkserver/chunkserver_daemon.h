@@ -12,6 +12,7 @@
 #include "mfschunkserver/data_connection.h"
 #include "mfschunkserver/master_link.h"
 #include "mfschunkserver/report_queue.h"
+#include "mfschunkserver/scrubber.h"
 #include "mfscommon/config_file.h"
 #include "mfscommon/tcp_listener.h"
 
@@ -26,7 +27,8 @@ class ChunkserverDaemon {
 
   // Everything up to listening and connecting; a failure says what went wrong.
   Status start();
-  // SIGHUP: re-reads mfschunkserver.cfg (labels, master address, fsync); disks stay.
+  // SIGHUP: re-reads mfschunkserver.cfg (labels, master address, fsync, scrubbing and
+  // error tolerance); disks stay.
   void reload();
   // SIGTERM: unregisters from the master, stops serving and waits for the disk threads.
   boost::asio::awaitable<void> stop();
@@ -44,6 +46,7 @@ class ChunkserverDaemon {
   ReportQueue reports_;
   std::unique_ptr<ChunkStore> store_;
   std::unique_ptr<MasterLink> master_;
+  std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<DataServices> data_services_;
   std::unique_ptr<TcpListener> listener_;
 };

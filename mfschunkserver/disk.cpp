@@ -141,12 +141,18 @@ DiskSpace Disk::space() const {
   // space that must stay free counts as used (see docs/protocol-notes.md).
   uint64_t free = uint64_t{fs.f_bavail} * fs.f_frsize;
   uint64_t total = uint64_t{fs.f_blocks - fs.f_bfree} * fs.f_frsize + free;
-  uint64_t available = free > leave_free_ ? free - leave_free_ : 0;
-  if (config_.size_limit) {
-    total = std::min(total, *config_.size_limit);
-    available = std::min(available, total);
-  }
-  return {total - available, total, available};
+  uint64_t used = total - free + std::min(free, leave_free_);
+  // A size limit caps the total; what the file system holds still counts as used, so a
+  // limit below it makes the disk full (observed, docs/protocol-notes.md).
+  if (config_.size_limit) total = std::min(total, *config_.size_limit);
+  used = std::min(used, total);
+  return {used, total, total - used};
+}
+
+bool Disk::count_error(std::chrono::steady_clock::time_point now, uint32_t tolerated, std::chrono::seconds period) {
+  error_times_.push_back(now);
+  while (now - error_times_.front() > period) error_times_.pop_front();
+  return error_times_.size() > tolerated;
 }
 
 std::string Disk::chunk_path(uint8_t folder, uint64_t chunkid, uint32_t version) const {

@@ -2,7 +2,9 @@
 // lifetime, its `.metaid`, the 256 sub-folders `00`..`FF` holding the chunk files, and
 // its space as the master is told it.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +61,13 @@ class Disk {
   bool marked_for_removal() const { return config_.marked_for_removal; }
   std::string chunk_path(uint8_t folder, uint64_t chunkid, uint32_t version) const;
 
+  // Counts one I/O error at `now`; true when the disk has had more than `tolerated`
+  // errors within `period` (HDD_ERROR_TOLERANCE_COUNT / _PERIOD) and must be given up.
+  bool count_error(std::chrono::steady_clock::time_point now, uint32_t tolerated, std::chrono::seconds period);
+  // A damaged disk is not used any more: no new chunks, its chunks count as lost.
+  bool damaged() const { return damaged_; }
+  void mark_damaged() { damaged_ = true; }
+
   // Kept by the chunk store (network thread).
   uint32_t chunks = 0;
   uint64_t last_error_chunkid = 0;
@@ -74,6 +83,8 @@ class Disk {
   uint64_t leave_free_;
   int lock_fd_ = -1;
   std::unique_ptr<ChunkIndex> index_;  // none when it could not be opened
+  std::deque<std::chrono::steady_clock::time_point> error_times_;  // within the tolerance period
+  bool damaged_ = false;
 };
 
 }  // namespace mfs::cs

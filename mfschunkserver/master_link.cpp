@@ -69,12 +69,13 @@ MasterLinkSettings MasterLinkSettings::from(const ConfigFile& config) {
   settings.chunks_per_packet =
       static_cast<uint32_t>(config.get_uint_clamped("CHUNKS_PER_REGISTER_PACKET", 10000, 1000, 100000));
   settings.label_mask = parse_labels(config.get_string("LABELS", ""));
+  settings.allow_loopback = config.get_uint("ALLOW_LOOPBACK_MASTER", 0) != 0;
   return settings;
 }
 
 bool MasterLinkSettings::same_connection(const MasterLinkSettings& other) const {
   return host == other.host && port == other.port && bind_host == other.bind_host && timeout == other.timeout &&
-         auth_code == other.auth_code;
+         auth_code == other.auth_code && allow_loopback == other.allow_loopback;
 }
 
 MasterLink::MasterLink(asio::io_context& io, ChunkStore& store, ReportQueue& reports, BlockingPool& pool,
@@ -115,8 +116,9 @@ asio::awaitable<void> MasterLink::session() {
     co_return;
   }
   uint32_t ip = resolved.begin()->endpoint().address().to_v4().to_uint();
-  if ((ip >> 24) == 127) {
-    MFS_LOG_WARNING("master address %s is a loopback address - not connecting", ip_to_string(ip).c_str());
+  if ((ip >> 24) == 127 && !settings_.allow_loopback) {
+    MFS_LOG_WARNING("master address %s is a loopback address - not connecting (ALLOW_LOOPBACK_MASTER = 1 allows it)",
+                    ip_to_string(ip).c_str());
     co_return;
   }
   uint32_t bind_ip = 0;

@@ -31,6 +31,9 @@ struct MasterLinkSettings {
   std::optional<std::string> auth_code;
   uint32_t chunks_per_packet = 10000;
   uint32_t label_mask = 0;
+  // ALLOW_LOOPBACK_MASTER (MooseNG only, default 0): connect to a master on 127.0.0.0/8,
+  // which MooseFS refuses, so that a one-machine cluster needs no network namespace.
+  bool allow_loopback = false;
   uint32_t data_ip = 0;  // the data listener's address; 0 = all addresses
   uint16_t data_port = 9422;
 

@@ -7,9 +7,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "mfschunkserver/chunk_queries.h"
+#include "mfschunkserver/scrubber.h"
 #include "mfscommon/crc32.h"
 
 namespace mfs::cs {
@@ -38,13 +40,18 @@ class ChunkStoreTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::unique_ptr<ChunkStore> make_store(bool marked = false) {
+  // The first disk is dir_, a second one dir_/second.
+  std::unique_ptr<ChunkStore> make_store(bool marked = false, bool second_disk = false) {
     std::vector<std::unique_ptr<Disk>> disks;
-    DiskConfig config;
-    config.path = dir_.string() + "/";
-    config.marked_for_removal = marked;
-    disks.push_back(std::make_unique<Disk>(config, 0));
-    EXPECT_TRUE(disks.back()->open());
+    for (std::string path : {dir_.string() + "/", dir_.string() + "/second/"}) {
+      if (disks.size() == 1 && !second_disk) break;
+      fs::create_directories(path);
+      DiskConfig config;
+      config.path = path;
+      config.marked_for_removal = marked;
+      disks.push_back(std::make_unique<Disk>(config, 0));
+      EXPECT_TRUE(disks.back()->open());
+    }
     auto store = std::make_unique<ChunkStore>(std::move(disks), pool_, reports_, false);
     EXPECT_TRUE(store->load());
     return store;
@@ -155,6 +162,64 @@ TEST_F(ChunkStoreTest, ScanFindsChunksAndFlagsDisksMarkedForRemoval) {
   EXPECT_EQ(store_->space().chunks, 0u);
   // A disk marked for removal takes no new chunks.
   EXPECT_EQ(run<Status>([&] { return store_->create(5, 1); }).code(), StatusCode::kNoSpace);
+}
+
+TEST_F(ChunkStoreTest, IoErrorsMarkADiskDamagedAndTheOtherDisksKeepWorking) {
+  store_.reset();
+  store_ = make_store(false, true);  // creates the folders
+  ASSERT_TRUE(ChunkFile::create((dir_ / "03" / "chunk_0000000000000003_00000001.mfs").string(), 3, 1));
+  ASSERT_TRUE(ChunkFile::create((dir_ / "second" / "07" / "chunk_0000000000000007_00000001.mfs").string(), 7, 1));
+  // Chunks 1 and 2 of the first disk cannot be read: a folder where the file should be
+  // fails with EISDIR.
+  fs::create_directory(dir_ / "01" / "chunk_0000000000000001_00000001.mfs");
+  fs::create_directory(dir_ / "02" / "chunk_0000000000000002_00000001.mfs");
+  store_ = make_store(false, true);
+  store_->set_error_tolerance({1, std::chrono::seconds(600)});
+  EXPECT_EQ(run<Status>([&] { return store_->test(1, 1); }).code(), StatusCode::kIO);
+  EXPECT_EQ(store_->disk_entries()[0].flags & csdata::kDiskDamaged, 0);  // one error is tolerated
+  EXPECT_EQ(run<Status>([&] { return store_->test(2, 1); }).code(), StatusCode::kIO);
+  EXPECT_EQ(store_->disk_entries()[0].flags & csdata::kDiskDamaged, csdata::kDiskDamaged);
+  EXPECT_EQ(store_->disk_entries()[1].flags & csdata::kDiskDamaged, 0);
+  std::sort(reports_.lost.begin(), reports_.lost.end());
+  EXPECT_EQ(reports_.lost, (std::vector<uint64_t>{1, 2, 3}));
+  // The master hears of the other disk only; it keeps serving and takes the new chunks.
+  auto list = store_->chunk_list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].chunkid, 7u);
+  EXPECT_EQ(store_->space().chunks, 1u);
+  EXPECT_EQ(run<Status>([&] { return store_->test(3, 1); }).code(), StatusCode::kNoChunk);
+  EXPECT_TRUE(run<Status>([&] { return store_->test(7, 1); }));
+  EXPECT_TRUE(run<Status>([&] { return store_->create(3, 2); }));
+  EXPECT_TRUE(fs::exists(dir_ / "second" / "03" / "chunk_0000000000000003_00000002.mfs"));
+}
+
+TEST_F(ChunkStoreTest, ScrubberReportsACorruptBlock) {
+  ASSERT_TRUE(run<Status>([&] { return store_->create(6, 1); }));
+  std::vector<uint8_t> data(kBlockSize, 9);
+  ASSERT_TRUE(write(6, 1, 0, data));
+  ASSERT_TRUE(write(6, 1, 1, data));
+  {
+    std::fstream file(dir_ / "06" / "chunk_0000000000000006_00000001.mfs", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(8192 + kBlockSize + 1234);
+    file.put(8);
+  }
+  store_ = make_store();  // forgets the open file
+  Scrubber scrubber(io_, *store_, ScrubSettings{1000.0, std::chrono::seconds(0)});
+  scrubber.start();
+  io_.restart();
+  for (int i = 0; i < 50 && reports_.damaged.empty(); ++i) io_.run_for(std::chrono::milliseconds(100));
+  scrubber.stop();
+  io_.run();
+  EXPECT_EQ(reports_.damaged, std::vector<uint64_t>{6});
+  EXPECT_EQ(store_->disk_entries()[0].error_chunkid, 6u);
+  EXPECT_EQ(store_->disk_entries()[0].flags & csdata::kDiskDamaged, 0);  // a CRC error is the chunk's
+}
+
+TEST(ScrubSettings, SpeedFromTheOptionOrTheDeprecatedFrequency) {
+  EXPECT_EQ(ScrubSettings::from(ConfigFile::parse("")).mib_per_second, 1.0);
+  EXPECT_EQ(ScrubSettings::from(ConfigFile::parse("HDD_TEST_FREQ = 5")).mib_per_second, 2.0);
+  EXPECT_EQ(ScrubSettings::from(ConfigFile::parse("HDD_TEST_SPEED = 0.5\nHDD_TEST_FREQ = 5")).mib_per_second, 0.5);
+  EXPECT_EQ(ScrubSettings::from(ConfigFile::parse("HDD_MIN_TEST_INTERVAL = 7")).min_idle, std::chrono::seconds(7));
 }
 
 TEST(ChunkChecksum, FoldsTheCrcTable) {

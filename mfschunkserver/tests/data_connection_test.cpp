@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "mfschunkserver/outgoing_connection.h"
 #include "mfscommon/crc32.h"
@@ -153,6 +154,37 @@ TEST_F(DataConnectionTest, StatusesOfBadRequests) {
     c.send(anymsg::encode(anymsg::GetConfig{5, "LABELS"}));
     Packet config = co_await next(c);
     EXPECT_EQ(anymsg::decode_config_value(config.payload).value().value, "A,B");
+  });
+}
+
+TEST_F(DataConnectionTest, CorruptBlockAnswersCrcAndTheOtherBlocksStillRead) {
+  talk([&](PacketConnection& c) -> asio::awaitable<void> {
+    Status created = co_await store_->create(3, 1);
+    EXPECT_TRUE(created);
+    std::vector<uint8_t> data(kBlockSize, 0x33);
+    auto chunk = co_await store_->open(3, 1);
+    for (uint16_t block = 0; block < 2; ++block) {
+      Status written = co_await store_->write(*chunk, block, 0, data, crc32(data));
+      EXPECT_TRUE(written);
+    }
+    {
+      std::fstream file(dir_ / "03" / "chunk_0000000000000003_00000001.mfs",
+                        std::ios::in | std::ios::out | std::ios::binary);
+      file.seekp(8192 + kBlockSize + 100);
+      file.put(0x34);
+    }
+    // As the real chunkserver (observed): READ_STATUS CRC (29) for the bad block, the
+    // connection stays usable, the good block reads.
+    c.send(csdata::encode(csdata::ReadRequest{1, 3, 1, kBlockSize, kBlockSize}));
+    Packet bad = co_await next(c);
+    EXPECT_EQ(std::get<csdata::ReadStatus>(csdata::decode_from_chunkserver(bad).value()),
+              (csdata::ReadStatus{3, StatusCode::kCRC}));
+    c.send(csdata::encode(csdata::ReadRequest{1, 3, 1, 0, 100}));
+    Packet good = co_await next(c);
+    EXPECT_TRUE(std::holds_alternative<csdata::ReadData>(csdata::decode_from_chunkserver(good).value()));
+    Packet end = co_await next(c);
+    EXPECT_EQ(std::get<csdata::ReadStatus>(csdata::decode_from_chunkserver(end).value()),
+              (csdata::ReadStatus{3, StatusCode::kOk}));
   });
 }
 
