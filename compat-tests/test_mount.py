@@ -1,0 +1,427 @@
+"""Our mfsmount (issue 5) against the real 3.0.117 master and ours, with three real
+chunkservers: namespace operations compared with a real mount doing the same, exact data
+of files around block and chunk sizes, and data crossing between our mount and a real one."""
+
+import errno
+import hashlib
+import os
+import stat
+import subprocess
+import threading
+
+import pytest
+
+from mfsharness import binary, is_mounted, wait_until
+from mfsharness.daemons import mount_table
+from test_harness_real import md5_file, write_synced
+
+MASTERS = ["real", "ours"]
+CHUNK = 64 << 20
+SIZES = [0, 1, 65535, 65536, 65537, CHUNK + 1]
+
+
+def describe(path) -> tuple:
+    """What a scenario compares: type, permission bits, size (files, symlinks), link count."""
+    st = os.lstat(path)
+    size = st.st_size if not stat.S_ISDIR(st.st_mode) else None
+    return (stat.S_IFMT(st.st_mode), oct(stat.S_IMODE(st.st_mode)), size, st.st_nlink)
+
+
+def namespace_scenario(root) -> list:
+    """Namespace operations in `root`, returning what was observed (no ids, no times)."""
+    seen = []
+
+    def note(what, value):
+        print(f"{root.name}: {what}: {value!r}")  # shown when the test fails
+        seen.append((what, value))
+
+    def error_of(call):
+        try:
+            call()
+        except OSError as e:
+            return errno.errorcode[e.errno]
+        return "ok"
+
+    root.mkdir()
+    (root / "dir").mkdir(mode=0o750)
+    (root / "dir" / "sub").mkdir()
+    (root / "file").write_bytes(b"hello")
+    os.chmod(root / "file", 0o640)
+    note("listing", sorted(os.listdir(root)))
+    note("file", describe(root / "file"))
+    note("dir", describe(root / "dir"))
+    note("mkdir again", error_of(lambda: (root / "dir").mkdir()))
+    note("rmdir non-empty", error_of(lambda: (root / "dir").rmdir()))
+    note("unlink dir", error_of(lambda: os.unlink(root / "dir")))
+    note("rmdir file", error_of(lambda: os.rmdir(root / "file")))
+    os.symlink("file", root / "link")
+    note("readlink", os.readlink(root / "link"))
+    note("link", describe(root / "link"))
+    note("through link", (root / "link").read_bytes())
+    os.link(root / "file", root / "hard")
+    note("hard link count", os.stat(root / "file").st_nlink)
+    note("same inode", os.stat(root / "file").st_ino == os.stat(root / "hard").st_ino)
+    os.rename(root / "file", root / "dir" / "moved")
+    note("after rename", sorted(os.listdir(root)))
+    note("moved", (root / "dir" / "moved").read_bytes())
+    note("dangling link", error_of(lambda: (root / "link").read_bytes()))
+    os.rename(root / "hard", root / "dir" / "moved")  # links of one node: rename(2) does nothing
+    note("rename onto the same node", (sorted(os.listdir(root)), sorted(os.listdir(root / "dir"))))
+    (root / "other").write_bytes(b"other")
+    os.rename(root / "other", root / "hard")  # replaces another node
+    note("rename replacing", ((root / "hard").read_bytes(), os.stat(root / "dir" / "moved").st_nlink))
+    os.truncate(root / "dir" / "moved", 2)
+    note("truncated", (root / "dir" / "moved").read_bytes())
+    os.truncate(root / "dir" / "moved", 70000)
+    data = (root / "dir" / "moved").read_bytes()
+    note("grown", (len(data), data[:2], data[2:] == bytes(69998)))
+    os.utime(root / "dir" / "moved", (1000000000, 1200000000))
+    st = os.stat(root / "dir" / "moved")
+    note("utime", (int(st.st_atime), int(st.st_mtime)))
+    os.setxattr(root / "dir" / "moved", "user.colour", b"blue")
+    os.setxattr(root / "dir" / "moved", "user.size", b"")
+    note("xattr", (os.getxattr(root / "dir" / "moved", "user.colour"),
+                   sorted(os.listxattr(root / "dir" / "moved"))))
+    note("xattr create existing", error_of(lambda: os.setxattr(root / "dir" / "moved", "user.colour", b"x",
+                                                               os.XATTR_CREATE)))
+    os.removexattr(root / "dir" / "moved", "user.colour")
+    note("xattr removed", error_of(lambda: os.getxattr(root / "dir" / "moved", "user.colour")))
+    os.mkfifo(root / "fifo", 0o600)
+    note("fifo", describe(root / "fifo"))
+    note("missing", error_of(lambda: os.stat(root / "missing")))
+    note("unlink missing", error_of(lambda: os.unlink(root / "missing")))
+    os.unlink(root / "link")
+    os.unlink(root / "fifo")
+    os.unlink(root / "hard")
+    os.unlink(root / "dir" / "moved")
+    os.rmdir(root / "dir" / "sub")
+    os.rmdir(root / "dir")
+    note("emptied", os.listdir(root))
+    os.rmdir(root)
+    note("gone", root.exists())
+    return seen
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_namespace_operations_as_a_real_mount(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    real = cluster.mount("real")
+    ours_seen = namespace_scenario(cluster.mountpoint / "ours")
+    real_seen = namespace_scenario(real / "real")
+    assert ours_seen == real_seen
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_data_exact_and_shared_with_a_real_mount(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    ours = cluster.mountpoint
+    real = cluster.mount("real")
+    for size in SIZES:
+        data = os.urandom(size)
+        digest = hashlib.md5(data).hexdigest()
+        write_synced(ours / f"by_ours_{size}", data)
+        assert os.stat(ours / f"by_ours_{size}").st_size == size
+        assert md5_file(ours / f"by_ours_{size}") == digest, f"ours reading its own {size} bytes"
+        assert md5_file(real / f"by_ours_{size}") == digest, f"real mount reading {size} bytes of ours"
+        write_synced(real / f"by_real_{size}", data)
+        assert os.stat(ours / f"by_real_{size}").st_size == size
+        assert md5_file(ours / f"by_real_{size}") == digest, f"ours reading {size} bytes of a real mount"
+        os.unlink(ours / f"by_ours_{size}")
+        os.unlink(ours / f"by_real_{size}")
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_partial_overwrites_and_appends(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    ours = cluster.mountpoint
+    real = cluster.mount("real")
+    expected = bytearray(os.urandom(200000))
+    write_synced(ours / "f", bytes(expected))
+    with open(ours / "f", "r+b") as f:  # unaligned pieces inside and across blocks
+        for offset, size in [(10, 5), (65530, 20), (131072, 1), (199990, 30)]:
+            piece = os.urandom(size)
+            f.seek(offset)
+            f.write(piece)
+            expected[offset:offset + size] = piece
+    with open(ours / "f", "ab") as f:
+        tail = os.urandom(1000)
+        f.write(tail)
+        expected += tail
+    assert (ours / "f").read_bytes() == bytes(expected)
+    assert md5_file(real / "f") == hashlib.md5(expected).hexdigest()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_open_file_sees_changes_of_another_mount(cluster_factory, master):
+    """CHUNK_HAS_CHANGED from the master drops our cached locations and the kernel's pages."""
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    real = cluster.mount("real")
+    write_synced(real / "shared", b"a" * 100000)
+    fd = os.open(cluster.mountpoint / "shared", os.O_RDONLY)
+    try:
+        assert os.pread(fd, 100000, 0) == b"a" * 100000
+        with open(real / "shared", "r+b") as f:
+            f.seek(50000)
+            f.write(b"b" * 100)
+            f.flush()
+            os.fsync(f.fileno())
+        expected = b"a" * 50000 + b"b" * 100 + b"a" * 49900
+        wait_until(lambda: os.pread(fd, 100000, 0) == expected, timeout=10,
+                   what="our open file to show the other mount's write")
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_read_falls_over_to_another_copy(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    path = cluster.mountpoint / "two_copies"
+    data = os.urandom(3 << 20)
+    write_synced(path, data)
+    chunks = cluster.wait_copies(path, 2, timeout=60)  # mfsfileinfo through our mount's proxy
+    holder = chunks[0]["copies"][0][0]
+    victim = next(cs for cs in cluster.chunkservers if cs.address == holder)
+    victim.kill9()
+    other = cluster.mount("ours")  # nothing cached: asks the master, which may still list the dead copy
+    assert md5_file(other / "two_copies") == hashlib.md5(data).hexdigest()
+    victim.start()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_write_goes_on_when_a_chunkserver_of_the_chain_dies(cluster_factory, master):
+    """A failed chain write is retried with a new chain from the master; nothing fsynced is lost."""
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    path = cluster.mountpoint / "chain"
+    first, second = os.urandom(5 << 20), os.urandom(5 << 20)
+    with open(path, "wb") as f:
+        f.write(first)
+        f.flush()
+        os.fsync(f.fileno())
+        holder = cluster.wait_copies(path, 2, timeout=60)[0]["copies"][0][0]
+        victim = next(cs for cs in cluster.chunkservers if cs.address == holder)
+        victim.kill9()
+        f.write(second)
+        f.flush()
+        os.fsync(f.fileno())
+    real = cluster.mount("real")
+    assert md5_file(real / "chain") == hashlib.md5(first + second).hexdigest()
+    victim.start()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_supplementary_groups_grant_access(cluster_factory, master):
+    """An ordinary user gets into a 0770 directory through a supplementary group (spec 10 §4)."""
+    import sys
+
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours")
+    real = cluster.mount("real")
+    # pytest's tmp folders are 0700: the process enters the directory as root (cwd), then
+    # drops to the user, and works with relative paths.
+    script = "import os; os.listdir('.'); open('by_user', 'w').close()"
+    results = {}
+    for name, root in [("ours", cluster.mountpoint), ("real", real)]:
+        d = root / f"group_dir_{name}"
+        d.mkdir()
+        os.chown(d, 0, 4242)
+        os.chmod(d, 0o770)
+        as_member = subprocess.run([sys.executable, "-c", script], user=1234, group=1234, extra_groups=[4242],
+                                   capture_output=True, text=True, cwd=d, timeout=30)
+        as_stranger = subprocess.run([sys.executable, "-c", script], user=1235, group=1235, extra_groups=[],
+                                     capture_output=True, text=True, cwd=d, timeout=30)
+        results[name] = (as_member.returncode, as_stranger.returncode, "PermissionError" in as_stranger.stderr)
+        assert os.stat(d / "by_user").st_uid == 1234
+    assert results["ours"] == results["real"] == (0, 1, True)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_locks_are_cluster_wide(cluster_factory, master):
+    """flock and fcntl locks taken through our mount hold against a real mount, and back."""
+    import fcntl
+
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours")
+    real = cluster.mount("real")
+    (cluster.mountpoint / "lock").write_bytes(b"")
+    ours_fd = os.open(cluster.mountpoint / "lock", os.O_RDWR)
+    real_fd = os.open(real / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(ours_fd, fcntl.LOCK_EX)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(real_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(ours_fd, fcntl.LOCK_UN)
+        fcntl.flock(real_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(ours_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(ours_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared with the real mount's
+        fcntl.flock(real_fd, fcntl.LOCK_UN)
+        fcntl.flock(ours_fd, fcntl.LOCK_UN)
+
+        fcntl.lockf(ours_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)  # bytes 0..9
+        with pytest.raises(OSError):
+            fcntl.lockf(real_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 5)
+        fcntl.lockf(real_fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 10)  # bytes 10..19: free
+        # A blocking lock through our mount waits until the real mount's lock goes away.
+        granted = threading.Event()
+        waiter = threading.Thread(target=lambda: (fcntl.lockf(ours_fd, fcntl.LOCK_EX, 10, 10), granted.set()))
+        waiter.start()
+        assert not granted.wait(1.0)
+        fcntl.lockf(real_fd, fcntl.LOCK_UN, 10, 10)
+        waiter.join(timeout=20)
+        assert granted.is_set()
+    finally:
+        os.close(ours_fd)  # releases our locks on the master
+        os.close(real_fd)
+    fd = os.open(real / "lock", os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 0, 0)  # everything is free again
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_real_tools_work_through_our_mount(cluster_factory, master):
+    """.masterinfo and the master proxy (spec 11 §2.2, §2.5)."""
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    ours = cluster.mountpoint
+    (ours / "dir").mkdir()
+    write_synced(ours / "dir" / "f", b"x" * 1000)
+    info = (ours / "dir" / ".masterinfo").stat()
+    assert (info.st_ino, info.st_size, oct(info.st_mode)) == (0x7FFFFFFF, 14, "0o100444")
+    assert ".masterinfo" not in os.listdir(ours)
+    out = cluster.run_in_ns(["mfssetgoal", "3", ours / "dir" / "f"]).stdout
+    assert out.strip().endswith("3"), out
+    assert cluster.run_in_ns(["mfsgetgoal", ours / "dir" / "f"]).stdout.strip() == f"{ours}/dir/f: 3"
+    cluster.wait_copies(ours / "dir" / "f", 3, timeout=60)
+
+
+def test_command_line_errors():
+    mfsmount = binary("mount", "ours")
+    for args, text in [(["/mnt", "-o", "mfsbogus=1"], "mfsbogus"), (["/mnt", "-o", "mfsport=99999"], "mfsport"),
+                       (["-f"], "mount point"), (["/mnt", "-m"], "not implemented")]:
+        result = subprocess.run([mfsmount, *args], capture_output=True, text=True, timeout=10)
+        assert result.returncode == 1, (args, result)
+        assert text in result.stderr, (args, result.stderr)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_master_restart_does_not_fail_operations(cluster_factory, master):
+    """Open files stay usable across a master restart; an operation issued while the master
+    is down waits for it and succeeds (spec 10 §14)."""
+    cluster = cluster_factory(master=master, chunkservers=["real", "real", "real"], mount="ours")
+    ours = cluster.mountpoint
+    first, second = os.urandom(300000), os.urandom(300000)
+    f = open(ours / "open_across", "wb")
+    try:
+        f.write(first)
+        f.flush()
+        os.fsync(f.fileno())
+        cluster.master.stop()
+        created = {}
+        # Issued while the master is down: must wait, not fail.
+        waiter = threading.Thread(target=lambda: created.update(ok=(ours / "made_while_down").mkdir() or True))
+        waiter.start()
+        cluster.start_master()
+        waiter.join(timeout=60)
+        assert created.get("ok"), "mkdir issued while the master was down did not succeed"
+        f.write(second)
+        f.flush()
+        os.fsync(f.fileno())
+    finally:
+        f.close()
+    assert md5_file(ours / "open_across") == hashlib.md5(first + second).hexdigest()
+    real = cluster.mount("real")
+    assert md5_file(real / "open_across") == hashlib.md5(first + second).hexdigest()
+    assert (real / "made_while_down").is_dir()
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_password_and_subfolder(cluster_factory, master, tmp_path):
+    """The password challenge (spec 10 §3.2): the right password mounts the subfolder, a
+    wrong one is refused with the master's status and exit status 1."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="real",
+                              exports="*\t/\trw,alldirs,maproot=0,password=secret\n",
+                              mount_options=["mfspassword=secret"])
+    (cluster.mountpoint / "sub").mkdir()
+    (cluster.mountpoint / "sub" / "inside").write_bytes(b"x")
+    ours = cluster.mount("ours", subfolder="/sub")
+    assert os.listdir(ours) == ["inside"]
+    point = tmp_path / "refused"
+    point.mkdir()
+    address = cluster.ns.add_address("mount", "refused")
+    refused = cluster.run_in_ns([binary("mount", "ours"), point, "-f", "-o",
+                                 f"mfsmaster={cluster.master.ip},mfsport={cluster.master.matocl_port},"
+                                 f"mfsbind={address},mfspassword=wrong"], check=False, timeout=30)
+    assert refused.returncode == 1
+    assert "Incorrect password" in refused.stderr, refused.stderr
+    assert not is_mounted(point)
+
+
+def test_background_mount_reports_success_and_unmounts(cluster_factory, tmp_path):
+    """Without -f the command returns once mounted (status 0) and the daemon goes on."""
+    cluster = cluster_factory(master="real", chunkservers=["real"])
+    point = tmp_path / "background"
+    result, pids = _mount_in_background(cluster, point)
+    try:
+        assert result.returncode == 0, result.stderr
+        assert is_mounted(point)
+        (point / "f").write_bytes(b"background")
+        assert (point / "f").read_bytes() == b"background"
+        assert len(pids) == 1, pids
+    finally:
+        _unmount_and_wait(point, pids)
+
+
+def test_delayed_init_mounts_while_the_master_is_down(cluster_factory, tmp_path):
+    """mfsdelayedinit: mounted at once; operations wait for the master and then work."""
+    cluster = cluster_factory(master="real", chunkservers=["real"])
+    cluster.master.stop()
+    point = tmp_path / "delayed"
+    result, pids = _mount_in_background(cluster, point, ",mfsdelayedinit")
+    try:
+        assert result.returncode == 0, result.stderr
+        # Not is_mounted(): its realpath() stats the mount point, which waits for the master.
+        assert any(mp == str(point) for _, mp, _ in mount_table())
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: ((point / "f").write_bytes(b"late"), done.set()))
+        writer.start()
+        assert not done.wait(1.0)
+        cluster.start_master()
+        writer.join(timeout=60)
+        assert done.is_set()
+        assert (point / "f").read_bytes() == b"late"
+    finally:
+        _unmount_and_wait(point, pids)
+
+
+def _mount_in_background(cluster, point, extra_options: str = ""):
+    """Runs our mfsmount without -f in the namespace; returns its result and the daemon's pids."""
+    point.mkdir()
+    address = cluster.ns.add_address("mount", point.name)
+    command = [binary("mount", "ours"), point, "-o",
+               f"mfsmaster={cluster.master.ip},mfsport={cluster.master.matocl_port},mfsbind={address}"
+               + extra_options]
+    result = cluster.run_in_ns(command, check=False, timeout=30)
+    pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and str(point) in _cmdline(p)]
+    return result, pids
+
+
+def _unmount_and_wait(point, pids) -> None:
+    subprocess.run(["fusermount3", "-u", str(point)], cwd="/", check=False)
+    for pid in pids:  # it exits by itself after the unmount
+        wait_until(lambda: not os.path.exists(f"/proc/{pid}") or "zombie" in _status(pid),
+                   timeout=20, what=f"mfsmount {pid} to exit")
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _status(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return f.read().lower()
+    except OSError:
+        return "zombie"

@@ -1,0 +1,232 @@
+#include "mfsmount/file_data.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "mfscommon/chunkserver_data_messages.h"
+#include "mfscommon/log.h"
+#include "mfscommon/protocol_ids.h"
+
+namespace mfs::mount {
+
+namespace {
+
+// One inode's buffer is written out at this size even when the global budget allows more:
+// a bounded amount of data at risk and per flush.
+constexpr size_t kMaxInodeBuffer = 16u << 20;
+
+}  // namespace
+
+FileData::FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
+                   std::function<void(uint32_t)> on_written)
+    : master_(master), pool_(pool), settings_(settings), on_written_(std::move(on_written)) {}
+
+bool FileData::retryable(StatusCode code) const {
+  switch (code) {
+    case StatusCode::kENOENT: case StatusCode::kEPERM: case StatusCode::kNoChunk: case StatusCode::kQuota:
+    case StatusCode::kEROFS: case StatusCode::kEINVAL: case StatusCode::kIndexTooBig:
+      return false;
+    case StatusCode::kNoSpace: return !settings_.error_on_no_space;
+    case StatusCode::kChunkLost: return !settings_.error_on_lost_chunk;
+    default: return true;
+  }
+}
+
+std::shared_ptr<FileData::InodeBuffer> FileData::buffer_of(uint32_t inode, bool create) {
+  auto found = buffers_.find(inode);
+  if (found != buffers_.end()) return found->second;
+  if (!create) return nullptr;
+  auto buffer = std::make_shared<InodeBuffer>();
+  buffers_.emplace(inode, buffer);
+  return buffer;
+}
+
+std::optional<uint64_t> FileData::buffered_end(uint32_t inode) {
+  std::lock_guard lock(mutex_);
+  std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
+  if (!buffer || buffer->extents.empty()) return std::nullopt;
+  return buffer->extents.end();
+}
+
+Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data) {
+  bool full = false;
+  {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, true);
+    size_t before = buffer->extents.bytes();
+    buffer->extents.add(offset, data);
+    buffered_bytes_ += buffer->extents.bytes() - before;
+    full = buffered_bytes_ >= settings_.write_buffer_bytes || buffer->extents.bytes() >= kMaxInodeBuffer;
+  }
+  return full ? flush(inode) : Status::ok();
+}
+
+Status FileData::flush(uint32_t inode) {
+  std::shared_ptr<InodeBuffer> buffer;
+  {
+    std::lock_guard lock(mutex_);
+    buffer = buffer_of(inode, false);
+  }
+  if (!buffer) return Status::ok();
+  std::lock_guard flushing(buffer->flushing);
+  WriteExtents::Map extents;
+  {
+    std::lock_guard lock(mutex_);
+    buffered_bytes_ -= buffer->extents.bytes();
+    extents = buffer->extents.take();
+  }
+  if (extents.empty()) return Status::ok();
+  std::vector<ChunkPiece> pieces = split_into_blocks(extents);
+  // Pieces come in offset order: one WRITE_CHUNK transaction per run of one chunk.
+  size_t begin = 0;
+  while (begin < pieces.size()) {
+    size_t end = begin;
+    std::vector<BlockPiece> chunk_pieces;
+    uint64_t chunk_end = 0;
+    while (end < pieces.size() && pieces[end].chunk_index == pieces[begin].chunk_index) {
+      chunk_pieces.push_back({pieces[end].chunk_offset, pieces[end].data});
+      chunk_end = static_cast<uint64_t>(pieces[end].chunk_index) * csdata::kChunkSize + pieces[end].chunk_offset +
+                  pieces[end].data.size();
+      ++end;
+    }
+    Status status = write_chunk(inode, pieces[begin].chunk_index, chunk_pieces, chunk_end);
+    if (!status) {
+      MFS_LOG_ERROR("file %u: data of chunk %u not written: %s", inode, pieces[begin].chunk_index,
+                    status.to_string().c_str());
+      forget_locations(inode);
+      return status;
+    }
+    begin = end;
+  }
+  forget_locations(inode);
+  if (on_written_) on_written_(inode);
+  return Status::ok();
+}
+
+Status FileData::release(uint32_t inode) {
+  Status status = flush(inode);
+  std::lock_guard lock(mutex_);
+  std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
+  if (buffer && buffer->extents.empty()) buffers_.erase(inode);
+  return status;
+}
+
+Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces,
+                             uint64_t file_end) {
+  Status last_error(StatusCode::kIO, "no attempt");
+  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(retry_delay(attempt));
+    Result<std::vector<uint8_t>> reply = master_.call(write_chunk_request(inode, chunk_index),
+                                                      msg::MATOCL_FUSE_WRITE_CHUNK);
+    if (!reply) return reply.status();
+    Result<ChunkLocation> location = decode_chunk_location(*reply);
+    if (!location) {
+      if (!retryable(location.code())) return location.status();
+      last_error = location.status();
+      continue;
+    }
+    Status written = write_to_chain(pool_, *location, pieces);
+    // WRITE_CHUNK_END unlocks the chunk; the length is published only after a good write.
+    Result<std::vector<uint8_t>> end_reply =
+        master_.call(write_chunk_end_request(location->chunkid, inode, chunk_index, written ? file_end : 0),
+                     msg::MATOCL_FUSE_WRITE_CHUNK_END);
+    if (!end_reply) return end_reply.status();
+    Status ended = decode_simple_status(*end_reply);
+    if (written && ended) return Status::ok();
+    last_error = written ? ended : written;
+    MFS_LOG_WARNING("file %u, chunk %u: write failed (try %u): %s", inode, chunk_index, attempt + 1,
+                    last_error.to_string().c_str());
+    if (written && !retryable(ended.code())) return ended;
+  }
+  return last_error;
+}
+
+void FileData::remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location) {
+  if (location.chunkid != 0 && location.copies.empty()) return;  // nothing to read from
+  std::lock_guard lock(mutex_);
+  locations_[{inode, chunk_index}] = {location, std::chrono::steady_clock::now()};
+}
+
+void FileData::forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger) {
+  std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  auto it = locations_.lower_bound({inode, 0});
+  while (it != locations_.end() && it->first.first == inode) {
+    it = now - it->second.since < keep_younger ? std::next(it) : locations_.erase(it);
+  }
+}
+
+void FileData::forget_all_locations() {
+  std::lock_guard lock(mutex_);
+  locations_.clear();
+}
+
+Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_index) {
+  {
+    std::lock_guard lock(mutex_);
+    auto found = locations_.find({inode, chunk_index});
+    if (found != locations_.end()) return found->second.location;
+  }
+  Result<std::vector<uint8_t>> reply = master_.call(read_chunk_request(inode, chunk_index),
+                                                    msg::MATOCL_FUSE_READ_CHUNK);
+  if (!reply) return reply.status();
+  Result<ChunkLocation> location = decode_chunk_location(*reply);
+  if (location) remember_location(inode, chunk_index, *location);
+  return location;
+}
+
+Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out) {
+  Status last_error(StatusCode::kIO, "no attempt");
+  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
+    if (attempt > 0) {
+      forget_locations(inode);
+      std::this_thread::sleep_for(retry_delay(attempt));
+    }
+    Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
+    if (!location) {
+      if (!retryable(location.code())) return location.status();
+      last_error = location.status();
+      continue;
+    }
+    if (location->chunkid == 0) {  // a hole
+      std::memset(out.data(), 0, out.size());
+      return Status::ok();
+    }
+    if (location->copies.empty()) {
+      last_error = Status(StatusCode::kChunkLost, "no copy of the chunk is available now");
+      continue;
+    }
+    // Copies in the master's order; a failing one makes us try the next (spec 20 §3.6).
+    for (const ChunkCopy& copy : location->copies) {
+      Status read = read_from_copy(pool_, copy, location->chunkid, location->version, offset, out);
+      if (read) return read;
+      MFS_LOG_WARNING("file %u, chunk %u: %s", inode, chunk_index, read.to_string().c_str());
+      last_error = read;
+    }
+  }
+  return last_error;
+}
+
+Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {
+  if (Status s = flush(inode); !s) return s;
+  std::vector<uint8_t> out(size);
+  size_t done = 0;
+  while (done < size) {
+    uint64_t position = offset + done;
+    uint32_t chunk_index = static_cast<uint32_t>(position / csdata::kChunkSize);
+    uint32_t in_chunk = static_cast<uint32_t>(position % csdata::kChunkSize);
+    Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
+    if (!location) return location.status();  // the master parks LOCKED/BUSY chunks itself
+    if (position >= location->file_length) break;
+    size_t length = std::min<uint64_t>({size - done, csdata::kChunkSize - in_chunk, location->file_length - position});
+    if (Status s = read_chunk_range(inode, chunk_index, in_chunk, std::span<uint8_t>(out.data() + done, length)); !s) {
+      return s;
+    }
+    done += length;
+  }
+  out.resize(done);
+  return out;
+}
+
+}  // namespace mfs::mount

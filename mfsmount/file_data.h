@@ -1,0 +1,81 @@
+// File contents: reads from the chunkservers with fail-over between copies, and
+// write-back buffering per inode, written through chunk chains on flush (ADR 0004).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "mfscommon/status.h"
+#include "mfsmount/chunkserver_io.h"
+#include "mfsmount/master_connection.h"
+#include "mfsmount/write_extents.h"
+
+namespace mfs::mount {
+
+struct FileDataSettings {
+  uint32_t io_retries = 30;
+  size_t write_buffer_bytes = 256u << 20;  // all inodes together
+  bool error_on_lost_chunk = false;
+  bool error_on_no_space = false;
+};
+
+class FileData {
+ public:
+  // `on_written(inode)` runs after data of the inode reached the chunkservers.
+  FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
+           std::function<void(uint32_t)> on_written);
+
+  // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first.
+  Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size);
+  // Buffers the data; flushes the inode when the buffers are full.
+  Status write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data);
+  // Sends the inode's buffered data to the chunkservers and its length to the master.
+  Status flush(uint32_t inode);
+  // Flushes, and forgets the inode's buffer (its last file handle was released).
+  Status release(uint32_t inode);
+  // One past the last buffered byte of the inode, if it has buffered data.
+  std::optional<uint64_t> buffered_end(uint32_t inode);
+
+  // A location the master sent along with something else (LOOKUP's chunk 0).
+  void remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location);
+  // Cached chunk locations are dropped for one inode (those younger than `keep_younger`
+  // stay) or all (master notifications).
+  void forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger = std::chrono::milliseconds(0));
+  void forget_all_locations();
+
+ private:
+  struct InodeBuffer {
+    std::mutex flushing;  // one flush of an inode at a time
+    WriteExtents extents;
+  };
+
+  Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
+  Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out);
+  Status write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces, uint64_t file_end);
+  // Whether a master status for a chunk request is worth retrying (spec 10 §8.5).
+  bool retryable(StatusCode code) const;
+  std::shared_ptr<InodeBuffer> buffer_of(uint32_t inode, bool create);
+
+  MasterConnection& master_;
+  ChunkserverPool& pool_;
+  FileDataSettings settings_;
+  std::function<void(uint32_t)> on_written_;
+
+  std::mutex mutex_;  // the maps and the extents of every buffer
+  std::map<uint32_t, std::shared_ptr<InodeBuffer>> buffers_;
+  size_t buffered_bytes_ = 0;
+  struct CachedLocation {
+    ChunkLocation location;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, CachedLocation> locations_;
+};
+
+}  // namespace mfs::mount

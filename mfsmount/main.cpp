@@ -1,0 +1,190 @@
+// mfsmount: the MooseNG FUSE3 client. Wires the option parser, the master connection,
+// file data and the FUSE operations (ADR 0004); the work is in those modules.
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "mfscommon/log.h"
+#include "mfscommon/version.h"
+#include "mfsmount/filesystem.h"
+
+namespace {
+
+using namespace mfs;
+using namespace mfs::mount;
+
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return std::nullopt;
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::array<uint8_t, 16> md5_of(const std::string& text) {
+  std::array<uint8_t, 16> digest{};
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_md5(), nullptr);
+  return digest;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string joined;
+  for (const std::string& part : parts) joined += (joined.empty() ? "" : ",") + part;
+  return joined;
+}
+
+// In the background the parent waits for the child's verdict (mounted or not) so that
+// its exit status tells the caller, as mfsmount's does. Returns the pipe to report on.
+int go_to_background() {
+  int verdict[2];
+  if (pipe(verdict) != 0) return -1;
+  pid_t child = fork();
+  if (child < 0) return -1;
+  if (child > 0) {
+    close(verdict[1]);
+    char status = 1;
+    if (::read(verdict[0], &status, 1) != 1) status = 1;
+    _exit(status);
+  }
+  close(verdict[0]);
+  setsid();
+  return verdict[1];
+}
+
+void report_to_parent(int pipe_fd, char status) {
+  if (pipe_fd < 0) return;
+  if (::write(pipe_fd, &status, 1) != 1) MFS_LOG_WARNING("can't report the mount status to the parent");
+  close(pipe_fd);
+  if (status == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      close(null);
+    }
+  }
+}
+
+int run(const MountOptions& options) {
+  int parent_pipe = options.foreground ? -1 : go_to_background();
+  auto fail = [&](const std::string& message) {
+    std::fprintf(stderr, "mfsmount: %s\n", message.c_str());
+    MFS_LOG_ERROR("%s", message.c_str());
+    report_to_parent(parent_pipe, 1);
+    return 1;
+  };
+  log::init("mfsmount", options.foreground);
+  for (const std::string& name : options.not_yet_used) {
+    MFS_LOG_NOTICE("option %s is accepted but has no effect yet in this mfsmount", name.c_str());
+  }
+
+  MasterSettings settings;
+  settings.host = options.master_host;
+  settings.port = options.master_port;
+  if (!options.bind_host.empty()) {
+    Result<uint32_t> bind_ip = resolve_ipv4(options.bind_host);
+    if (!bind_ip) return fail(bind_ip.status().to_string());
+    settings.bind_ip = *bind_ip;
+  }
+  settings.subfolder = options.subfolder;
+  settings.info = options.mountpoint;
+  if (options.password) settings.password_md5 = md5_of(*options.password);
+  if (options.md5pass) settings.password_md5 = options.md5pass;
+  settings.io_retries = options.io_retries;
+
+  MasterConnection master(settings);
+  ChunkserverPool pool(settings.bind_ip);
+  FileDataSettings data_settings;
+  data_settings.io_retries = options.io_retries;
+  data_settings.write_buffer_bytes = static_cast<size_t>(std::max<uint32_t>(options.write_cache_mib, 1)) << 20;
+  data_settings.error_on_lost_chunk = options.error_on_lost_chunk;
+  data_settings.error_on_no_space = options.error_on_no_space;
+  Filesystem* filesystem_ptr = nullptr;
+  FileData data(master, pool, data_settings, [&](uint32_t inode) { filesystem_ptr->on_written(inode); });
+  MasterProxy proxy(master);
+  Filesystem filesystem(options, master, data, proxy);
+  filesystem_ptr = &filesystem;
+
+  Status started = master.start([&](const Packet& packet) { filesystem.on_notification(packet); },
+                                [&] { filesystem.on_tick(); }, options.delayed_init);
+  if (!started) return fail("can't register to the master: " + started.to_string());
+  Result<uint32_t> proxy_ip = resolve_ipv4(options.proxy_host);
+  if (!proxy_ip) return fail("mfsproxy: " + proxy_ip.status().to_string());
+  if (Status s = proxy.start(*proxy_ip); !s) return fail(s.to_string());
+
+  std::vector<std::string> fuse_options = options.fuse_options;
+  if (!options.no_std_opts) {
+    fuse_options.push_back("allow_other");
+    bool has_fsname = false;
+    for (const std::string& option : fuse_options) has_fsname |= option.rfind("fsname=", 0) == 0;
+    if (!has_fsname) fuse_options.push_back("fsname=mfs#" + options.master_host + ":" + std::to_string(options.master_port));
+  }
+  std::vector<std::string> fuse_argv = {"mfsmount"};
+  if (!fuse_options.empty()) {
+    fuse_argv.push_back("-o");
+    fuse_argv.push_back(join(fuse_options));
+  }
+  if (options.debug) fuse_argv.push_back("-d");
+  std::vector<char*> argv;
+  for (std::string& arg : fuse_argv) argv.push_back(arg.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  fuse_lowlevel_ops ops = Filesystem::operations();
+  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &filesystem);
+  if (session == nullptr) return fail("bad FUSE options: " + join(fuse_options));
+  filesystem.set_session(session);
+  if (fuse_set_signal_handlers(session) != 0 || fuse_session_mount(session, options.mountpoint.c_str()) != 0) {
+    fuse_session_destroy(session);
+    master.stop();
+    proxy.stop();
+    return fail("can't mount on " + options.mountpoint);
+  }
+  report_to_parent(parent_pipe, 0);
+
+  int loop_status = 0;
+  if (options.single_threaded) {
+    loop_status = fuse_session_loop(session);
+  } else {
+    fuse_loop_config* loop = fuse_loop_cfg_create();
+    if (options.max_threads != 0) fuse_loop_cfg_set_max_threads(loop, options.max_threads);
+    if (options.max_idle_threads != 0) fuse_loop_cfg_set_idle_threads(loop, options.max_idle_threads);
+    fuse_loop_cfg_set_clone_fd(loop, options.clone_fd ? 1 : 0);
+    loop_status = fuse_session_loop_mt(session, loop);
+    fuse_loop_cfg_destroy(loop);
+  }
+  fuse_session_unmount(session);
+  fuse_remove_signal_handlers(session);
+  filesystem.set_session(nullptr);
+  master.stop();  // first: a tool request waiting for the master then fails at once
+  proxy.stop();
+  fuse_session_destroy(session);
+  fuse_opt_free_args(&args);
+  MFS_LOG_NOTICE("unmounted %s", options.mountpoint.c_str());
+  return loop_status == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<MountOptions> options = parse_mount_command_line(args, read_text_file);
+  if (!options) {
+    std::fprintf(stderr, "mfsmount: %s\n%s", options.status().to_string().c_str(), mount_usage().c_str());
+    return 1;
+  }
+  if (options->help) {
+    std::fputs(mount_usage().c_str(), stdout);
+    return 0;
+  }
+  if (options->version) {
+    std::printf("MFS version %s (MooseNG)\n", kOwnVersionText);
+    return 0;
+  }
+  return run(*options);
+}

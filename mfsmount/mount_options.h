@@ -1,0 +1,70 @@
+// The mfsmount command line and mfsmount.cfg (spec 40 C.9): `mfsmount [HOST[:PORT]:[PATH]]
+// MOUNTPOINT [-f] [-d] [-s] [-H host] [-P port] [-S subfolder] [-B ip] [-c cfgfile] [-o opt,...]`.
+// Options from the config file come first, the command line overrides them. An unknown
+// or malformed option is an error naming it (mfsmount then exits with status 1).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mfscommon/status.h"
+
+namespace mfs::mount {
+
+enum class CacheMode { kAuto, kYes, kNo, kDirect };
+
+struct MountOptions {
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool single_threaded = false;
+  bool help = false;
+  bool version = false;
+
+  std::string master_host = "mfsmaster";
+  uint16_t master_port = 9421;
+  std::string bind_host;  // empty: the OS chooses
+  std::string proxy_host = "127.0.0.1";
+  std::string subfolder = "/";
+  std::string cfgfile;  // empty: /etc/mfs/mfsmount.cfg if it exists
+  std::optional<std::string> password;
+  std::optional<std::array<uint8_t, 16>> md5pass;
+
+  uint32_t mkdir_copy_sgid = 1;
+  uint8_t sugid_clear_mode = 4;  // EXT
+  CacheMode cache_mode = CacheMode::kAuto;
+  double attr_cache_timeout = 1.0;
+  double entry_cache_timeout = 0.0;
+  double direntry_cache_timeout = 1.0;
+  double negentry_cache_timeout = 0.0;
+  double groups_cache_timeout = 300.0;
+  uint32_t write_cache_mib = 256;
+  uint32_t io_retries = 30;
+  bool error_on_lost_chunk = false;
+  bool error_on_no_space = false;
+  bool no_std_opts = false;
+  bool delayed_init = false;
+
+  // libfuse's thread pool (max_threads=, max_idle_threads=, clone_fd); 0 = libfuse's default.
+  uint32_t max_threads = 0;
+  uint32_t max_idle_threads = 0;
+  bool clone_fd = false;
+  // Options handed to libfuse as they are (allow_other, ro, nosuid, ...).
+  std::vector<std::string> fuse_options;
+  // Options that are understood and valid but change nothing yet; main logs them.
+  std::vector<std::string> not_yet_used;
+};
+
+// Reads a config file's text, or nullopt when it does not exist.
+using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+
+// `args` excludes the program name.
+Result<MountOptions> parse_mount_command_line(const std::vector<std::string>& args, const FileReader& read_file);
+
+// The usage text of -h.
+std::string mount_usage();
+
+}  // namespace mfs::mount

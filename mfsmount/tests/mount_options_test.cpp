@@ -1,0 +1,181 @@
+#include "mfsmount/mount_options.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace mfs::mount {
+namespace {
+
+struct Files {
+  std::map<std::string, std::string> contents;
+  FileReader reader() const {
+    return [this](const std::string& path) -> std::optional<std::string> {
+      auto found = contents.find(path);
+      if (found == contents.end()) return std::nullopt;
+      return found->second;
+    };
+  }
+};
+
+Result<MountOptions> parse(const std::vector<std::string>& args, const Files& files = {}) {
+  return parse_mount_command_line(args, files.reader());
+}
+
+TEST(MountOptions, HarnessCommandLine) {
+  Files files{{{"/tmp/m.cfg", "# mfsmount options come from the command line\n"}}};
+  auto options = parse({"/mnt/x", "-f", "-o", "mfsmaster=198.18.0.1,mfsport=9421,mfsbind=198.18.0.51,mfscfgfile=/tmp/m.cfg"},
+                       files);
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->mountpoint, "/mnt/x");
+  EXPECT_TRUE(options->foreground);
+  EXPECT_EQ(options->master_host, "198.18.0.1");
+  EXPECT_EQ(options->master_port, 9421);
+  EXPECT_EQ(options->bind_host, "198.18.0.51");
+  EXPECT_EQ(options->subfolder, "/");
+}
+
+TEST(MountOptions, Defaults) {
+  auto options = parse({"/mnt"});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->master_host, "mfsmaster");
+  EXPECT_EQ(options->master_port, 9421);
+  EXPECT_EQ(options->attr_cache_timeout, 1.0);
+  EXPECT_EQ(options->entry_cache_timeout, 0.0);
+  EXPECT_EQ(options->direntry_cache_timeout, 1.0);
+  EXPECT_EQ(options->negentry_cache_timeout, 0.0);
+  EXPECT_EQ(options->io_retries, 30u);
+  EXPECT_EQ(options->write_cache_mib, 256u);
+  EXPECT_EQ(options->cache_mode, CacheMode::kAuto);
+  EXPECT_FALSE(options->foreground);
+}
+
+TEST(MountOptions, ShortOptionsAndAttachedValues) {
+  auto options = parse({"-H", "master.example", "-P9500", "-S", "/sub", "-B", "10.0.0.1", "/mnt", "-o", "ro,nosuid"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->master_host, "master.example");
+  EXPECT_EQ(options->master_port, 9500);
+  EXPECT_EQ(options->subfolder, "/sub");
+  EXPECT_EQ(options->bind_host, "10.0.0.1");
+  EXPECT_EQ(options->fuse_options, (std::vector<std::string>{"ro", "nosuid"}));
+}
+
+TEST(MountOptions, MasterSpecPositional) {
+  auto options = parse({"host:9999:/dir", "/mnt"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->master_host, "host");
+  EXPECT_EQ(options->master_port, 9999);
+  EXPECT_EQ(options->subfolder, "/dir");
+  EXPECT_EQ(options->mountpoint, "/mnt");
+}
+
+// mount(8) runs `mount.moosefs SPEC DIR -o OPTIONS` for an fstab line of type moosefs
+// (mount.moosefs is a link to mfsmount, as in the 3.0.117 package).
+TEST(MountOptions, FstabLineThroughMountHelper) {
+  auto options = parse({"mfsmaster.example:/projects", "/mnt/mfs", "-o", "rw,_netdev,mfscachemode=YES"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->master_host, "mfsmaster.example");
+  EXPECT_EQ(options->master_port, 9421);
+  EXPECT_EQ(options->subfolder, "/projects");
+  EXPECT_EQ(options->mountpoint, "/mnt/mfs");
+  EXPECT_EQ(options->cache_mode, CacheMode::kYes);
+  EXPECT_EQ(options->fuse_options, (std::vector<std::string>{"rw"}));
+  EXPECT_FALSE(options->foreground);
+}
+
+TEST(MountOptions, UnknownOptionsAreErrorsNamingThem) {
+  auto unknown = parse({"/mnt", "-o", "mfsmaster=x,mfsbogus=1"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.status().to_string().find("mfsbogus"), std::string::npos);
+  auto flag = parse({"/mnt", "-o", "frobnicate"});
+  ASSERT_FALSE(flag);
+  EXPECT_NE(flag.status().to_string().find("frobnicate"), std::string::npos);
+  EXPECT_FALSE(parse({"/mnt", "-Z"}));
+  EXPECT_FALSE(parse({"/mnt", "-o"}));
+}
+
+TEST(MountOptions, BadValuesAreErrors) {
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsport=70000"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsport=12x"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsattrcacheto=-1"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsattrcacheto=abc"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfscachemode=SOMETIMES"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsmd5pass=123"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsmaster="}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "allow_other=1"}));
+}
+
+TEST(MountOptions, ThreadPoolOptions) {
+  auto options = parse({"/mnt", "-o", "max_threads=20,max_idle_threads=5,clone_fd"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->max_threads, 20u);
+  EXPECT_EQ(options->max_idle_threads, 5u);
+  EXPECT_TRUE(options->clone_fd);
+  EXPECT_TRUE(options->fuse_options.empty());
+}
+
+TEST(MountOptions, DelayedInit) {
+  auto options = parse({"/mnt", "-o", "mfsdelayedinit"});
+  ASSERT_TRUE(options);
+  EXPECT_TRUE(options->delayed_init);
+}
+
+TEST(MountOptions, NoMountPoint) { EXPECT_FALSE(parse({"-f"})); }
+
+TEST(MountOptions, UnimplementedFeaturesAreRefused) {
+  auto meta = parse({"/mnt", "-m"});
+  ASSERT_FALSE(meta);
+  EXPECT_EQ(meta.code(), StatusCode::kENOTSUP);
+}
+
+TEST(MountOptions, ConfigFileThenCommandLine) {
+  Files files{{{"/etc/mfs/mfsmount.cfg", "# defaults\n/mnt/default\nmfsmaster=cfg-master, mfsport=1000\n\n"
+                                          "mfscachemode=DIRECT\n"}}};
+  auto options = parse({"-o", "mfsport=2000"}, files);
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->mountpoint, "/mnt/default");
+  EXPECT_EQ(options->master_host, "cfg-master");
+  EXPECT_EQ(options->master_port, 2000);
+  EXPECT_EQ(options->cache_mode, CacheMode::kDirect);
+}
+
+TEST(MountOptions, MissingNamedConfigFileIsAnError) {
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfscfgfile=/nonexistent"}));
+}
+
+TEST(MountOptions, BadOptionInConfigFile) {
+  Files files{{{"/c", "mfsnope\n"}}};
+  auto options = parse({"/mnt", "-c", "/c"}, files);
+  ASSERT_FALSE(options);
+  EXPECT_NE(options.status().to_string().find("config file"), std::string::npos);
+}
+
+TEST(MountOptions, Passwords) {
+  Files files{{{"/pw", "secret\nignored\n"}}};
+  auto from_file = parse({"/mnt", "-o", "mfspassfile=/pw"}, files);
+  ASSERT_TRUE(from_file);
+  EXPECT_EQ(from_file->password, "secret");
+  auto md5 = parse({"/mnt", "-o", "mfsmd5pass=5ebe2294ecd0e0f08eab7690d2a6ee69"});
+  ASSERT_TRUE(md5);
+  ASSERT_TRUE(md5->md5pass);
+  EXPECT_EQ((*md5->md5pass)[0], 0x5e);
+  EXPECT_EQ((*md5->md5pass)[15], 0x69);
+  auto both = parse({"/mnt", "-o", "mfspassword=x,mfsmd5pass=5ebe2294ecd0e0f08eab7690d2a6ee69"});
+  ASSERT_TRUE(both);
+  EXPECT_FALSE(both->md5pass);  // the password wins
+}
+
+TEST(MountOptions, FstabOnlyOptionsAreDropped) {
+  auto options = parse({"/mnt", "-o", "defaults,_netdev,nonempty,noauto"});
+  ASSERT_TRUE(options);
+  EXPECT_TRUE(options->fuse_options.empty());
+}
+
+TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
+  auto options = parse({"/mnt", "-o", "mfsreadaheadsize=64,mfsnice=-5"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsreadaheadsize", "mfsnice"}));
+}
+
+}  // namespace
+}  // namespace mfs::mount
