@@ -83,13 +83,7 @@ def test_hdd_markers_and_limits_shown_as_by_the_real_chunkserver(cluster_factory
     assert real_rows[2][2:] == our_rows[2][2:] == (2 << 30, 2 << 30)
 
 
-# Our master keeps the flag of such copies (chunk_manager on_removal_disk) but does not yet
-# count them as copies to replace; strict, so the mark goes once it does.
-OUR_MASTER_KEEPS_MARKED_COPIES = pytest.mark.xfail(
-    strict=True, reason="our mfsmaster does not yet replicate copies off disks marked for removal")
-
-
-@pytest.mark.parametrize("master", ["real", pytest.param("ours", marks=OUR_MASTER_KEEPS_MARKED_COPIES)])
+@pytest.mark.parametrize("master", MASTERS)
 def test_chunks_on_a_disk_marked_for_removal_are_copied_away(cluster_factory, master):
     # A third server has room for the copy whichever goal files get.
     cluster, path, data, _, chunk = three_of_ours_with_a_file(cluster_factory, master, 1)

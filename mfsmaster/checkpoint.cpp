@@ -52,6 +52,7 @@ Status Checkpoint::load(Metadata& into) {
   FsTree& fs = into.fs();
   std::vector<std::pair<uint32_t, records::StoredEdge>> edges;
   std::vector<std::pair<uint32_t, uint32_t>> freed;  // (time, inode)
+  std::vector<QuotaRecord> quotas;                   // set once the directories exist
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
@@ -75,6 +76,10 @@ Status Checkpoint::load(Metadata& into) {
       if (Status status = records::decode_locks(value, static_cast<uint32_t>(*locked_inode), into.locks()); !status) {
         return status;
       }
+    } else if (auto quota_inode = records::id_of(key, records::kQuotaPrefix)) {
+      auto quota = records::decode_quota(static_cast<uint32_t>(*quota_inode), value);
+      if (!quota) return quota.status();
+      quotas.push_back(*quota);
     } else if (auto session_id = records::id_of(key, records::kSessionPrefix)) {
       Session stored;
       if (Status status = records::decode_session(value, stored); !status) return status;
@@ -91,6 +96,13 @@ Status Checkpoint::load(Metadata& into) {
     if (!fs.restore_edge(edge.parent, child, edge.edge_id, std::move(edge.name))) {
       return Status(StatusCode::kIO, "corrupt checkpoint: bad entry for inode " + std::to_string(child));
     }
+  }
+  for (const QuotaRecord& quota : quotas) {
+    const Node* directory = std::as_const(fs).find(quota.inode);
+    if (!directory || !directory->is_directory()) {
+      return Status(StatusCode::kIO, "corrupt checkpoint: quota on i-node " + std::to_string(quota.inode));
+    }
+    into.quotas().set(quota);
   }
   std::sort(freed.begin(), freed.end());
   for (const auto& [time, inode] : freed) fs.restore_freed_inode(inode, time);
@@ -113,6 +125,7 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
   std::vector<uint64_t> chunks = metadata.chunks().take_changed();
   std::vector<uint32_t> sessions = metadata.sessions().take_changed();
   std::vector<uint32_t> locked = metadata.locks().take_changed();
+  std::vector<uint32_t> quotas = metadata.quotas().take_changed();
   if (everything) {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(it->key());
@@ -124,6 +137,8 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
     sessions.clear();
     for (const auto& [id, session] : state.sessions().all()) sessions.push_back(id);
     locked = state.locks().locked_inodes();
+    quotas.clear();
+    for (const auto& [inode, record] : state.quotas().all()) quotas.push_back(inode);
   }
   for (uint32_t inode : nodes) {
     std::string node_key = records::key(records::kNodePrefix, inode);
@@ -163,6 +178,14 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
       batch->Put(lock_key, records::encode_locks(state.locks(), inode));
     } else {
       batch->Delete(lock_key);
+    }
+  }
+  for (uint32_t inode : quotas) {
+    std::string quota_key = records::key(records::kQuotaPrefix, inode);
+    if (const QuotaRecord* record = state.quotas().find(inode)) {
+      batch->Put(quota_key, records::encode_quota(*record));
+    } else {
+      batch->Delete(quota_key);
     }
   }
   records::Counters counters{state.version(),           state.meta_id(),          state.fs().max_inode(),

@@ -216,6 +216,35 @@ Status decode_locks(std::string_view value, uint32_t inode, LockTable& into) {
   return in.finished() ? Status::ok() : corrupt("lock length");
 }
 
+std::string encode_quota(const QuotaRecord& record) {
+  PacketWriter out(0);
+  out.u8(kFormat).u32(record.grace_period).u8(record.exceeded ? 1 : 0).u8(record.flags).u32(record.soft_since);
+  for (const SubtreeUsage* limits : {&record.soft, &record.hard}) {
+    out.u32(limits->inodes).u64(limits->length).u64(limits->size).u64(limits->realsize);
+  }
+  return body_of(out);
+}
+
+Result<QuotaRecord> decode_quota(uint32_t inode, std::string_view value) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("quota format");
+  QuotaRecord record;
+  record.inode = inode;
+  record.grace_period = in.u32();
+  uint8_t exceeded = in.u8();
+  record.flags = in.u8();
+  record.soft_since = in.u32();
+  for (SubtreeUsage* limits : {&record.soft, &record.hard}) {
+    limits->inodes = in.u32();
+    limits->length = in.u64();
+    limits->size = in.u64();
+    limits->realsize = in.u64();
+  }
+  if (!in.finished() || exceeded > 1 || record.flags == 0) return corrupt("quota record");
+  record.exceeded = exceeded == 1;
+  return record;
+}
+
 std::string encode_counters(const Counters& counters) {
   PacketWriter out(0);
   out.u8(kFormat).u64(counters.version).u64(counters.meta_id).u32(counters.max_inode);

@@ -10,6 +10,7 @@
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_node.h"
 #include "mfsmaster/lock_table.h"
+#include "mfsmaster/quota_table.h"
 #include "mfsmaster/sessions.h"
 
 namespace mfs::master::checkpoint_records {
@@ -19,6 +20,7 @@ inline constexpr char kFreedPrefix = 'f';
 inline constexpr char kChunkPrefix = 'c';
 inline constexpr char kSessionPrefix = 's';
 inline constexpr char kLockPrefix = 'l';
+inline constexpr char kQuotaPrefix = 'q';
 inline constexpr std::string_view kCountersKey = "m";
 
 std::string key(char prefix, uint64_t id);
@@ -50,6 +52,9 @@ Status decode_session(std::string_view value, Session& session);
 // All locks held on one inode.
 std::string encode_locks(const LockTable& locks, uint32_t inode);
 Status decode_locks(std::string_view value, uint32_t inode, LockTable& into);
+// A directory's quota (keyed by its inode).
+std::string encode_quota(const QuotaRecord& record);
+Result<QuotaRecord> decode_quota(uint32_t inode, std::string_view value);
 std::string encode_counters(const Counters& counters);
 Result<Counters> decode_counters(std::string_view value);
 

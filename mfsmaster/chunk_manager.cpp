@@ -1,6 +1,7 @@
 #include "mfsmaster/chunk_manager.h"
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 #include <utility>
 
@@ -142,9 +143,16 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t ind
       return done(StatusCode::kLocked);
     }
     if (chunk->file_references > 1) {
-      MFS_LOG_ERROR("chunk %016llX is shared by snapshots: copy-on-write is not supported yet",
-                    static_cast<unsigned long long>(previous));
-      return done(StatusCode::kNotDone);
+      uint64_t copy_id = metadata_.chunks().next_id();
+      copy_shared_chunk(
+          std::move(pending),
+          ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(copy_id),
+          [previous](uint64_t new_id, uint32_t old_version) {
+            return csmsg::encode(csmsg::DuplicateCommand{new_id, 1, previous, old_version});
+          },
+          std::move(done));
+      if (pending_writes_.count(copy_id)) lock_owners_[copy_id] = session_id;
+      return;
     }
     change_version(
         previous, std::move(pending),
@@ -164,6 +172,7 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t ind
   commit(
       ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(chunk_id));
   pending.new_version = 1;
+  pending.creates_chunk = true;
   for (Chunkserver* server : targets) {
     copies_[chunk_id].push_back({server->csid, CopyState::kBusy, 1, false});
     pending.waiting.insert(server->csid);
@@ -182,15 +191,19 @@ void ChunkManager::truncate_chunk(uint32_t inode, uint32_t index, uint32_t lengt
   if (!chunk) return done(StatusCode::kNoChunk);
   if (pending_writes_.count(chunk_id)) return done(StatusCode::kChunkBusy);
   if (chunk->locked_to > now) return done(StatusCode::kLocked);
-  if (chunk->file_references > 1) {
-    MFS_LOG_ERROR("chunk %016llX is shared by snapshots: copy-on-write is not supported yet",
-                  static_cast<unsigned long long>(chunk_id));
-    return done(StatusCode::kNotDone);
-  }
   PendingWrite pending;
   pending.inode = inode;
   pending.index = index;
   pending.previous_chunk = chunk_id;
+  if (chunk->file_references > 1) {
+    uint64_t copy_id = metadata_.chunks().next_id();
+    return copy_shared_chunk(
+        std::move(pending), ChangelogEntry::make("TRUNC", now).arg(inode).arg(index).result(copy_id),
+        [length_in_chunk, chunk_id](uint64_t new_id, uint32_t old_version) {
+          return csmsg::encode(csmsg::DupTruncCommand{new_id, 1, chunk_id, old_version, length_in_chunk});
+        },
+        std::move(done));
+  }
   change_version(
       chunk_id, std::move(pending), ChangelogEntry::make("TRUNC", now).arg(inode).arg(index).result(chunk_id),
       [length_in_chunk, chunk_id](uint32_t new_version, uint32_t old_version) {
@@ -199,14 +212,39 @@ void ChunkManager::truncate_chunk(uint32_t inode, uint32_t index, uint32_t lengt
       std::move(done));
 }
 
-void ChunkManager::change_version(uint64_t chunk_id, PendingWrite pending, ChangelogEntry entry,
-                                  const std::function<std::vector<uint8_t>(uint32_t, uint32_t)>& command,
-                                  WriteDone done) {
+std::vector<Chunkserver*> ChunkManager::reachable_valid_copies(uint64_t chunk_id) {
   std::vector<Chunkserver*> holders;
   for (const Chunkserver* server : valid_copies(chunk_id)) {
     Chunkserver* holder = servers_.find(server->csid);
     if (holder && holder->send) holders.push_back(holder);
   }
+  return holders;
+}
+
+void ChunkManager::copy_shared_chunk(PendingWrite pending, ChangelogEntry entry,
+                                     const std::function<std::vector<uint8_t>(uint64_t, uint32_t)>& command,
+                                     WriteDone done) {
+  uint64_t shared = pending.previous_chunk;
+  std::vector<Chunkserver*> holders = reachable_valid_copies(shared);
+  if (holders.empty()) return done(StatusCode::kChunkLost);
+  uint32_t shared_version = std::as_const(metadata_).chunks().find(shared)->version;
+  uint64_t chunk_id = metadata_.chunks().next_id();
+  commit(std::move(entry));  // gives the file `chunk_id` in place of the shared chunk
+  pending.creates_chunk = true;
+  pending.new_version = 1;
+  for (Chunkserver* server : holders) {
+    copies_[chunk_id].push_back({server->csid, CopyState::kBusy, 1, false});
+    pending.waiting.insert(server->csid);
+    server->send(command(chunk_id, shared_version));
+  }
+  pending.done.push_back(std::move(done));
+  pending_writes_[chunk_id] = std::move(pending);
+}
+
+void ChunkManager::change_version(uint64_t chunk_id, PendingWrite pending, ChangelogEntry entry,
+                                  const std::function<std::vector<uint8_t>(uint32_t, uint32_t)>& command,
+                                  WriteDone done) {
+  std::vector<Chunkserver*> holders = reachable_valid_copies(chunk_id);
   if (holders.empty()) return done(StatusCode::kChunkLost);
   uint32_t old_version = std::as_const(metadata_).chunks().find(chunk_id)->version;
   commit(std::move(entry));
@@ -233,7 +271,7 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
       copy->state = CopyState::kValid;
       copy->version = pending.new_version;
       pending.succeeded.push_back(server.csid);
-    } else if (status == kStatusNotDone && pending.previous_chunk != 0) {
+    } else if (status == kStatusNotDone && !pending.creates_chunk) {
       copy->state = CopyState::kWrongVersion;  // unchanged, still at the old version
       copy->version = pending.new_version - 1;
     } else {
@@ -255,8 +293,13 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
   pending_writes_.erase(chunk_id);
   uint32_t now = now_();
   if (pending.succeeded.empty()) {
-    if (pending.previous_chunk == 0) {
-      commit(ChangelogEntry::make("ROLLBACK", now).arg(pending.inode).arg(pending.index).arg(0).arg(chunk_id));
+    if (pending.creates_chunk) {
+      // The file gets its previous chunk (none, or the shared one) back.
+      commit(ChangelogEntry::make("ROLLBACK", now)
+                 .arg(pending.inode)
+                 .arg(pending.index)
+                 .arg(pending.previous_chunk)
+                 .arg(chunk_id));
     } else {
       // Nothing changed on the copies: return to the old version, whose copies are good.
       uint32_t old_version = pending.new_version - 1;
@@ -281,6 +324,51 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
   for (auto& done : pending.done) done(location);
 }
 
+ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t now) {
+  RepairCounts counts;
+  const Node* file = std::as_const(metadata_).fs().find(inode);
+  std::vector<uint64_t> slots = file ? file->chunks : std::vector<uint64_t>{};
+  for (uint32_t index = 0; index < slots.size(); ++index) {
+    uint64_t chunk_id = slots[index];
+    const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
+    if (chunk_id == 0) {
+      ++counts.not_changed;
+      continue;
+    }
+    auto repair = [&](uint32_t version) { commit(ChangelogEntry::make("REPAIR", now).arg(inode).arg(index).result(version)); };
+    if (!chunk) {
+      ++counts.erased;
+      repair(0);
+      continue;
+    }
+    bool locked = chunk->locked_to > now || pending_writes_.count(chunk_id);
+    auto& copies = copies_[chunk_id];
+    bool has_good_copy = std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) {
+      return (copy.state == CopyState::kValid || copy.state == CopyState::kBusy) && copy.version == chunk->version;
+    });
+    if (locked || has_good_copy) {
+      ++counts.not_changed;
+      continue;
+    }
+    uint32_t best = 0;
+    for (const ChunkCopy& copy : copies) {
+      bool usable = copy.state == CopyState::kWrongVersion || copy.state == CopyState::kValid;
+      if (usable) best = std::max(best, copy.version);
+    }
+    if (best == 0) {
+      ++counts.erased;
+      repair(0);
+      continue;
+    }
+    ++counts.repaired;
+    repair(best);
+    for (ChunkCopy& copy : copies) {
+      if (copy.version == best && copy.state == CopyState::kWrongVersion) copy.state = CopyState::kValid;
+    }
+  }
+  return counts;
+}
+
 Status ChunkManager::write_end(uint64_t chunk_id, uint32_t inode, uint64_t length, bool can_modify_mtime,
                                uint32_t now) {
   Status result = Status::ok();
@@ -291,7 +379,10 @@ Status ChunkManager::write_end(uint64_t chunk_id, uint32_t inode, uint64_t lengt
     } else if (!file->is_file_like()) {
       result = StatusCode::kEPERM;
     } else if (length > file->length) {
-      commit(ChangelogEntry::make("LENGTH", now).arg(inode).arg(length).arg(can_modify_mtime ? 1 : 0));
+      SubtreeUsage growth;
+      growth.length = length - file->length;
+      result = std::as_const(metadata_).quotas().check_file(metadata_.fs(), *file, growth);
+      if (result) commit(ChangelogEntry::make("LENGTH", now).arg(inode).arg(length).arg(can_modify_mtime ? 1 : 0));
     }
   }
   const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
@@ -447,7 +538,13 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   }
   if (unused || valid.empty()) return;
   uint32_t goal = goal_of(chunk);
-  if (valid.size() + maintained_.count(chunk_id) < goal && now >= started_at_ + replications_delay_) {
+  // Copies on disks marked for removal ('*' in mfshdd.cfg) still serve reads and replication
+  // but do not count towards the goal, so that the disk can be drained; they are never
+  // dropped as surplus (the operator removes the disk).
+  std::vector<ChunkCopy*> kept;
+  std::copy_if(valid.begin(), valid.end(), std::back_inserter(kept),
+               [](const ChunkCopy* copy) { return !copy->on_removal_disk; });
+  if (kept.size() + maintained_.count(chunk_id) < goal && now >= started_at_ + replications_delay_) {
     std::set<uint16_t> holders;
     for (const ChunkCopy& copy : copies) holders.insert(copy.csid);
     Chunkserver* source = nullptr;
@@ -465,16 +562,16 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
       pending_replications_[chunk_id] = target.csid;
       target.send(csmsg::encode(csmsg::ReplicateCommand{chunk_id, chunk.version, source->ip, source->port}));
     }
-  } else if (valid.size() > goal) {
+  } else if (kept.size() > goal) {
     // Surplus copies: drop those on the fullest servers first.
-    std::sort(valid.begin(), valid.end(), [&](const ChunkCopy* a, const ChunkCopy* b) {
+    std::sort(kept.begin(), kept.end(), [&](const ChunkCopy* a, const ChunkCopy* b) {
       const Chunkserver* sa = servers_.find(a->csid);
       const Chunkserver* sb = servers_.find(b->csid);
       return (sa ? sa->free_space() : 0) < (sb ? sb->free_space() : 0);
     });
-    for (size_t i = 0; i + goal < valid.size(); ++i) {
-      Chunkserver* server = servers_.find(valid[i]->csid);
-      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, *valid[i], chunk_id, 0);
+    for (size_t i = 0; i + goal < kept.size(); ++i) {
+      Chunkserver* server = servers_.find(kept[i]->csid);
+      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, *kept[i], chunk_id, 0);
     }
   }
 }

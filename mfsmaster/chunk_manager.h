@@ -66,6 +66,14 @@ class ChunkManager {
   // Cuts chunk `index` of `inode` at `length_in_chunk` on every valid copy (a truncate
   // that ends inside an existing chunk), with a new version.
   void truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now, WriteDone done);
+  // REPAIR (mfsfilerepair, spec 11 §5.11): each chunk of `inode` without a valid copy
+  // falls back to its best wrong-version copies (repaired) or leaves the file (erased).
+  struct RepairCounts {
+    uint32_t not_changed = 0;
+    uint32_t erased = 0;
+    uint32_t repaired = 0;
+  };
+  RepairCounts repair_file(uint32_t inode, uint32_t now);
   // WRITE_CHUNK_END: publishes the new length and unlocks the chunk.
   Status write_end(uint64_t chunk_id, uint32_t inode, uint64_t length, bool can_modify_mtime, uint32_t now);
 
@@ -101,7 +109,9 @@ class ChunkManager {
   struct PendingWrite {
     uint32_t inode = 0;
     uint32_t index = 0;
-    uint64_t previous_chunk = 0;
+    uint64_t previous_chunk = 0;  // the slot's chunk before (0: none)
+    // A new chunk id: created, or duplicated from a shared previous chunk (copy-on-write).
+    bool creates_chunk = false;
     uint32_t new_version = 0;
     std::set<uint16_t> waiting;
     std::vector<uint16_t> succeeded;
@@ -114,6 +124,12 @@ class ChunkManager {
   // every valid copy; the pending operation finishes when all have answered.
   void change_version(uint64_t chunk_id, PendingWrite pending, ChangelogEntry entry,
                       const std::function<std::vector<uint8_t>(uint32_t, uint32_t)>& command, WriteDone done);
+  // Copy-on-write of a chunk several files share (spec 11 §7.1): commits `entry` (which
+  // gives the file a new chunk id in place of `pending.previous_chunk`) and sends
+  // `command(new id, shared chunk's version)` - DUPLICATE or DUPTRUNC - to every valid copy.
+  void copy_shared_chunk(PendingWrite pending, ChangelogEntry entry,
+                         const std::function<std::vector<uint8_t>(uint64_t, uint32_t)>& command, WriteDone done);
+  std::vector<Chunkserver*> reachable_valid_copies(uint64_t chunk_id);
   std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const;
   uint32_t goal_of(const ChunkRecord& chunk) const;
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);

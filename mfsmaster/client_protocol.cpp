@@ -46,20 +46,6 @@ bool allowed_for_old_tools(uint32_t type) {
 // `msgid | status` of type request+1, which every one of these tools understands.
 bool is_unimplemented_tool_request(uint32_t type) {
   switch (type) {
-    case msg::CLTOMA_FUSE_APPEND_SLICE:
-    case msg::CLTOMA_FUSE_GETTRASH:
-    case msg::CLTOMA_FUSE_GETDETACHEDATTR:
-    case msg::CLTOMA_FUSE_GETTRASHPATH:
-    case msg::CLTOMA_FUSE_SETTRASHPATH:
-    case msg::CLTOMA_FUSE_UNDEL:
-    case msg::CLTOMA_FUSE_PURGE:
-    case msg::CLTOMA_FUSE_REPAIR:
-    case msg::CLTOMA_FUSE_SNAPSHOT:
-    case msg::CLTOMA_FUSE_GETSUSTAINED:
-    case msg::CLTOMA_FUSE_QUOTACONTROL:
-    case msg::CLTOMA_FUSE_PATHS:
-    case msg::CLTOMA_FUSE_ARCHCTL:
-    case msg::CLTOMA_NODE_INFO:
     case msg::CLTOMA_SCLASS_CREATE:
     case msg::CLTOMA_SCLASS_CHANGE:
     case msg::CLTOMA_SCLASS_DELETE:
@@ -141,6 +127,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_info(packet);
     case msg::CLTOMA_CSERV_LIST:
       return handle_chunkserver_list(packet);
+    case msg::CLTOMA_QUOTA_INFO:
+      return handle_quota_info(packet);
     default:
       break;
   }
@@ -230,6 +218,32 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_settrashtime(msgid, in, size);
     case msg::CLTOMA_FUSE_SETEATTR:
       return handle_seteattr(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETTRASH:
+    case msg::CLTOMA_FUSE_GETSUSTAINED:
+      return handle_detached_list(packet.type, msgid, in, size);
+    case msg::CLTOMA_FUSE_GETDETACHEDATTR:
+      return handle_detached_attr(msgid, in, size);
+    case msg::CLTOMA_FUSE_GETTRASHPATH:
+      return handle_trash_path(msgid, in, size);
+    case msg::CLTOMA_FUSE_SETTRASHPATH:
+      return handle_set_trash_path(msgid, in, size);
+    case msg::CLTOMA_FUSE_UNDEL:
+    case msg::CLTOMA_FUSE_PURGE:
+      return handle_trash_change(packet.type, msgid, in, size);
+    case msg::CLTOMA_FUSE_PATHS:
+      return handle_paths(msgid, in, size);
+    case msg::CLTOMA_FUSE_ARCHCTL:
+      return handle_archive_control(msgid, in, size);
+    case msg::CLTOMA_FUSE_QUOTACONTROL:
+      return handle_quota_control(msgid, in, size);
+    case msg::CLTOMA_FUSE_SNAPSHOT:
+      return handle_snapshot(msgid, in, size);
+    case msg::CLTOMA_FUSE_APPEND_SLICE:
+      return handle_append_slice(msgid, in, size);
+    case msg::CLTOMA_FUSE_REPAIR:
+      return handle_repair(msgid, in, size);
+    case msg::CLTOMA_NODE_INFO:
+      return handle_node_info(msgid, in, size);
     default:
       if (!is_unimplemented_tool_request(packet.type)) return fail("unknown command " + std::to_string(packet.type));
       reply_not_implemented(packet.type, msgid);

@@ -122,7 +122,23 @@ class ClientProtocol {
   bool handle_setsclass(uint32_t msgid, PacketReader& in, size_t size);
   bool handle_settrashtime(uint32_t msgid, PacketReader& in, size_t size);
   bool handle_seteattr(uint32_t msgid, PacketReader& in, size_t size);
+  // The meta mount (client_requests_meta.cpp): GETTRASH and GETSUSTAINED share a format.
+  bool handle_detached_list(uint32_t request_type, uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_detached_attr(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_trash_path(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_set_trash_path(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_trash_change(uint32_t request_type, uint32_t msgid, PacketReader& in, size_t size);
+  // Commits `entries` and answers `msgid | 0`, or answers the error status.
+  void reply_status_after_commit(uint32_t reply_type, uint32_t msgid, Result<Entries> entries);
+  bool handle_paths(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_archive_control(uint32_t msgid, PacketReader& in, size_t size);
   void reply_setting_update(uint32_t reply_type, uint32_t msgid, Result<SettingUpdate> update);
+  bool handle_quota_control(uint32_t msgid, PacketReader& in, size_t size);
+  bool handle_quota_info(const Packet& packet);
+  bool handle_snapshot(uint32_t msgid, PacketReader& in, size_t size);      // client_requests_snapshot.cpp
+  bool handle_append_slice(uint32_t msgid, PacketReader& in, size_t size);  // client_requests_snapshot.cpp
+  bool handle_repair(uint32_t msgid, PacketReader& in, size_t size);        // client_requests_snapshot.cpp
+  bool handle_node_info(uint32_t msgid, PacketReader& in, size_t size);     // client_requests_node_info.cpp
   // A tool request we do not serve yet gets ENOTSUP, so the tool fails instead of hanging.
   void reply_not_implemented(uint32_t request_type, uint32_t msgid);
   bool handle_info(const Packet& packet);

@@ -41,6 +41,13 @@ bool ClientProtocol::handle_statfs(uint32_t msgid, PacketReader& in) {
   // Space as the chunkservers report it (disks marked for removal do not count).
   uint64_t total = services_.chunks.servers().total_space();
   uint64_t free = services_.chunks.servers().free_space();
+  const Metadata& metadata = services_.metadata;
+  // Quotas on the session root or above it clip the space to what they still allow.
+  const Node* session_root = metadata.fs().find(current->parameters.root_inode);
+  if (auto left = session_root ? metadata.quotas().space_left(metadata.fs(), *session_root) : std::nullopt) {
+    total = std::min(total, *left);
+    free = std::min(free, *left);
+  }
   reply.u64(total).u64(free);
   if (client_version_ >= pack_version(3, 0, 102)) reply.u64(free);
   const FsTree& fs = std::as_const(services_.metadata).fs();

@@ -39,6 +39,8 @@ inline constexpr uint8_t kImmutable = 0x80;
 }  // namespace eattr
 
 inline constexpr uint32_t kRootInode = 1;
+inline constexpr uint32_t kMetaRootInode = 0;  // root of a meta session (trash, sustained)
+inline constexpr uint32_t kTrashBuckets = 4096;  // trash files are listed and expired per inode % 4096
 inline constexpr size_t kMaxNameLength = 255;
 inline constexpr size_t kMaxSymlinkLength = 4096;
 inline constexpr uint64_t kChunkSize = uint64_t{1} << 26;
@@ -46,6 +48,25 @@ inline constexpr uint32_t kMaxChunkIndex = 0x7FFFFFFF;
 inline constexpr uint64_t kFirstEdgeId = 0x7FFFFFFFFFFFFFFE;  // edge ids count downwards
 
 struct Node;
+
+// What a node adds to the quota statistics of every directory above it, or (in
+// DirectoryData) the sum over everything below a directory. FsTree keeps the sums up to
+// date as the tree changes, so reading a directory's usage costs no tree walk.
+struct SubtreeUsage {
+  uint32_t inodes = 0;
+  uint64_t length = 0;
+  uint64_t size = 0;
+  uint64_t realsize = 0;
+
+  SubtreeUsage& add(const SubtreeUsage& other, int sign) {
+    inodes += static_cast<uint32_t>(sign) * other.inodes;
+    length += static_cast<uint64_t>(sign) * other.length;
+    size += static_cast<uint64_t>(sign) * other.size;
+    realsize += static_cast<uint64_t>(sign) * other.realsize;
+    return *this;
+  }
+  bool operator==(const SubtreeUsage&) const = default;
+};
 
 // A directory entry. Trash and sustained entries have parent 0 and the original path as name.
 struct Edge {
@@ -65,6 +86,7 @@ struct DirectoryData {
   mutable std::vector<const Edge*> creation_order;
   uint32_t subdirectories = 0;
   uint64_t total_length = 0;  // sum of file lengths in the subtree, for the directory's size
+  SubtreeUsage usage;         // everything below the directory, itself excluded (quotas)
 };
 
 struct Node {
@@ -81,6 +103,8 @@ struct Node {
   uint32_t mtime = 0;
   uint32_t ctime = 0;
   ParentEdges parents;  // hard links: every edge pointing at this node
+  // What this node added to its ancestors' usage when last accounted (FsTree).
+  SubtreeUsage accounted;
 
   // files (and trash/sustained files)
   uint64_t length = 0;
@@ -111,6 +135,7 @@ struct Node {
   // Link count as reported in attributes: directories count "." and sub-directories' "..".
   uint32_t nlink() const {
     if (is_directory()) return 2 + directory->subdirectories;
+    if (type == NodeType::kTrash || type == NodeType::kSustained) return 0;  // no directory links them
     return static_cast<uint32_t>(parents.size());
   }
 };

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "mfsmaster/subtree_statistics.h"
+
 namespace mfs::master {
 namespace {
 
@@ -26,6 +28,10 @@ bool FsOperations::valid_name(std::string_view name) {
 const Node* FsOperations::resolve(const RequestContext& context, uint32_t wire_inode, bool opened) const {
   uint32_t root = context.session->root_inode;
   const FsTree& fs = metadata_.fs();
+  if (root == kMetaRootInode) {  // the meta file system holds only trash and sustained files
+    const Node* node = fs.find(wire_inode);
+    return node && (node->type == NodeType::kTrash || node->type == NodeType::kSustained) ? node : nullptr;
+  }
   if (wire_inode == kRootInode) return fs.find(root);
   const Node* node = fs.find(wire_inode);
   if (node == nullptr || root == kRootInode || opened) return node;
@@ -121,6 +127,9 @@ Result<Entries> FsOperations::mknod(const RequestContext& context, uint32_t pare
   if (!parent) return parent.status();
   if (!valid_name(name)) return StatusCode::kEINVAL;
   if (metadata_.fs().lookup(**parent, name)) return StatusCode::kEEXIST;
+  SubtreeUsage one_inode;
+  one_inode.inodes = 1;
+  if (Status quota = metadata_.quotas().check(metadata_.fs(), **parent, one_inode); !quota) return quota;
   uint16_t combined_umask = (umask | context.session->umask) & 0777;
   uint32_t inode = metadata_.fs().next_inode();
   Entries entries;
@@ -154,6 +163,10 @@ Result<Entries> FsOperations::symlink(const RequestContext& context, uint32_t pa
   if (!parent) return parent.status();
   if (!valid_name(name)) return StatusCode::kEINVAL;
   if (metadata_.fs().lookup(**parent, name)) return StatusCode::kEEXIST;
+  SubtreeUsage growth;
+  growth.inodes = 1;
+  growth.length = target.size();
+  if (Status quota = metadata_.quotas().check(metadata_.fs(), **parent, growth); !quota) return quota;
   Entries entries;
   entries.push_back(ChangelogEntry::make("SYMLINK", context.now)
                         .arg((*parent)->inode)
@@ -180,6 +193,9 @@ Result<Entries> FsOperations::link(const RequestContext& context, uint32_t inode
   if (!parent) return parent.status();
   if (!valid_name(name)) return StatusCode::kEINVAL;
   if (metadata_.fs().lookup(**parent, name)) return StatusCode::kEEXIST;
+  if (Status quota = metadata_.quotas().check(metadata_.fs(), **parent, FsTree::subtree_usage(*node)); !quota) {
+    return quota;
+  }
   Entries entries;
   entries.push_back(ChangelogEntry::make("LINK", context.now).arg(node->inode).arg((*parent)->inode).arg(name));
   return entries;
@@ -238,10 +254,20 @@ Result<Entries> FsOperations::rename(const RequestContext& context, uint32_t sou
     return StatusCode::kEACCES;
   }
   if (!valid_name(target_name)) return StatusCode::kEINVAL;
-  if (const Edge* existing = metadata_.fs().lookup(*target_parent, target_name)) {
+  const Edge* existing = metadata_.fs().lookup(*target_parent, target_name);
+  if (existing) {
     const Node& replaced = *existing->child;
     if (context.disabled(disable::kUnlink) && !replaced.is_directory()) return StatusCode::kEPERM;
     if (context.disabled(disable::kRmdir) && replaced.is_directory()) return StatusCode::kEPERM;
+  }
+  // Only quotas the node is not under yet are tested.
+  if (Status quota = metadata_.quotas().check(metadata_.fs(), *target_parent, FsTree::subtree_usage(node),
+                                              source_parent);
+      !quota) {
+    return quota;
+  }
+  if (existing) {
+    const Node& replaced = *existing->child;
     if (replaced.is_directory() && !replaced.directory->children.empty()) return StatusCode::kENOTEMPTY;
     if (sticky_forbids(context, *target_parent, replaced)) return StatusCode::kEPERM;
     if (replaced.eattr & kNodeUnremovable) return StatusCode::kEPERM;
@@ -450,6 +476,12 @@ Result<const Node*> FsOperations::write_chunk(const RequestContext& context, uin
   if (!node->is_file_like()) return StatusCode::kEPERM;
   if (node->eattr & eattr::kImmutable) return StatusCode::kEPERM;
   if (index > kMaxChunkIndex) return StatusCode::kIndexTooBig;
+  // A new chunk is tested as if written in full; rewriting an existing one adds nothing.
+  if (index >= node->chunks.size() || node->chunks[index] == 0) {
+    if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, full_chunk_usage(*node)); !quota) {
+      return quota;
+    }
+  }
   return node;
 }
 
@@ -483,6 +515,13 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& 
     if (context.disabled(disable::kSetLength) && length > node->length) return StatusCode::kEPERM;
   }
   if (plan.new_length != 0 && (plan.new_length - 1) / kChunkSize > kMaxChunkIndex) return StatusCode::kIndexTooBig;
+  if (plan.new_length > node->length) {
+    // The mount reserves length (UPDATE/RESERVE) before writing: tested like a chunk
+    // write, as if a full chunk were added (observed on 3.0.117).
+    SubtreeUsage growth = grows_only ? full_chunk_usage(*node) : SubtreeUsage();
+    growth.length = plan.new_length - node->length;
+    if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, growth); !quota) return quota;
+  }
   bool changes = plan.new_length != node->length;
   if (!grows_only && plan.new_length < node->length && plan.new_length % kChunkSize != 0) {
     plan.chunk_index = static_cast<uint32_t>(plan.new_length / kChunkSize);

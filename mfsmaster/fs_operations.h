@@ -5,14 +5,18 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "mfscommon/status.h"
+#include "mfsmaster/archive_flags.h"
 #include "mfsmaster/changelog_entry.h"
 #include "mfsmaster/credentials.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/node_settings.h"
+#include "mfsmaster/snapshot_tree.h"
 
 namespace mfs::master {
 
@@ -21,7 +25,8 @@ namespace disable {
 inline constexpr uint32_t kChown = 1u << 0, kChmod = 1u << 1, kSymlink = 1u << 2, kMkfifo = 1u << 3, kMkdev = 1u << 4,
                           kMksock = 1u << 5, kMkdir = 1u << 6, kUnlink = 1u << 7, kRmdir = 1u << 8, kRename = 1u << 9,
                           kMove = 1u << 10, kLink = 1u << 11, kCreate = 1u << 12, kReaddir = 1u << 13, kRead = 1u << 14,
-                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kSetTrash = 1u << 20,
+                          kWrite = 1u << 15, kTruncate = 1u << 16, kSetLength = 1u << 17, kAppendChunks = 1u << 18,
+                          kSnapshot = 1u << 19, kSetTrash = 1u << 20,
                           kSetSclass = 1u << 21, kSetEattr = 1u << 22, kSetXattr = 1u << 23, kSetFacl = 1u << 24;
 }  // namespace disable
 
@@ -134,10 +139,47 @@ class FsOperations {
   Result<SettingUpdate> set_extra_attributes(const RequestContext& context, uint32_t inode, uint8_t bits,
                                              uint8_t mode) const;
 
+  // SNAPSHOT (spec 11 §5.13, §7): make (smode without 0x80) or remove a snapshot.
+  Result<Entries> snapshot(const RequestContext& context, uint32_t source, uint32_t parent, std::string_view name,
+                           uint8_t smode, uint16_t umask) const;
+  // APPEND_SLICE (§5.12): `flags` 0x01/0x02 make `from`/`to` count from the source's end.
+  // No entries when there is nothing to append.
+  Result<Entries> append_slice(const RequestContext& context, uint32_t inode, uint32_t source, uint8_t flags,
+                               uint32_t from, uint32_t to) const;
+  // REPAIR (§5.11) preconditions; the file to repair.
+  Result<const Node*> repair(const RequestContext& context, uint32_t inode) const;
+
+  // The meta mount's requests (spec 11 §8.2, fs_operations_trash.cpp); only meta
+  // sessions may send them (EPERM otherwise).
+  // GETTRASH: the entries of one trash bucket (inode % 4096), or of all without a bucket.
+  Result<std::vector<const Edge*>> trash_entries(const RequestContext& context, std::optional<uint32_t> bucket) const;
+  Result<std::vector<const Edge*>> sustained_entries(const RequestContext& context) const;
+  // GETDETACHEDATTR: dtype 0 trash or sustained, 1 trash only, 2 sustained only.
+  Result<const Node*> detached_node(const RequestContext& context, uint32_t inode, uint8_t dtype) const;
+  // GETTRASHPATH: the trash file's entry (its name is the stored path).
+  Result<const Edge*> trash_entry(const RequestContext& context, uint32_t inode) const;
+  Result<Entries> set_trash_path(const RequestContext& context, uint32_t inode, std::string_view path) const;
+  Result<Entries> undelete(const RequestContext& context, uint32_t inode) const;
+  Result<Entries> purge(const RequestContext& context, uint32_t inode) const;
+
+  // PATHS (§5.14): every path of the node relative to the session root, newest link first.
+  Result<std::vector<std::string>> paths(const RequestContext& context, uint32_t wire_inode) const;
+  // ARCHCTL (§5.15), fs_operations_archive.cpp.
+  Result<ArchiveStatus> archive_status(const RequestContext& context, uint32_t inode) const;
+  struct ArchiveUpdate {
+    Entries entries;
+    ArchiveCounters counters;
+  };
+  Result<ArchiveUpdate> change_archive(const RequestContext& context, uint32_t inode, bool set) const;
+
   static bool valid_name(std::string_view name);
 
  private:
+  // QUOTA when a new snapshot would pass a quota of its destination (spec 11 §7.1).
+  Status snapshot_quota_check(const SnapshotRequest& request) const;
   Result<const Node*> writable_directory(const RequestContext& context, uint32_t parent) const;
+  // A trash file a meta session may change (not on a read-only export).
+  Result<const Edge*> changeable_trash_entry(const RequestContext& context, uint32_t inode) const;
   bool sticky_forbids(const RequestContext& context, const Node& directory, const Node& node) const;
   ChangelogEntry acquire_entry(const RequestContext& context, const Node& node) const;
   // The walk shared by the set requests, after their own checks; `values` are the entry's

@@ -2,6 +2,8 @@
 // (spec 11 §3, §5.1-5.6), in the order of checks the spec gives.
 #include "mfsmaster/fs_operations.h"
 
+#include "mfsmaster/subtree_statistics.h"
+
 namespace mfs::master {
 namespace {
 
@@ -13,6 +15,17 @@ bool within_limits(uint8_t mode, uint32_t value, uint32_t minimum, uint32_t maxi
   uint8_t type = mode & smode::kTypeMask;
   if (type != smode::kDecrease && value > maximum) return false;
   return type == smode::kIncrease || value >= minimum;
+}
+
+// The realsize a class change adds: size × the goal increase of each file whose goal
+// grows (spec 11 §5.2; user classes, whose copy count is unknown, add nothing).
+SubtreeUsage added_realsize(const SettingPlan& plan) {
+  SubtreeUsage growth;
+  for (const auto& [node, new_class] : plan.changes) {
+    if (!node->is_file_like() || new_class >= kFirstUserClass || node->sclass >= kFirstUserClass) continue;
+    if (new_class > node->sclass) growth.realsize += node_usage(*node).size * (new_class - node->sclass);
+  }
+  return growth;
 }
 
 }  // namespace
@@ -33,6 +46,14 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   if (!node) return StatusCode::kENOENT;
   if (!carries_setting(*node, change.setting)) return StatusCode::kEPERM;
   SettingPlan plan = plan_setting_change(*node, change);
+  uint8_t type = change.smode & smode::kTypeMask;
+  if (change.setting == NodeSetting::kStorageClass && (type == smode::kSet || type == smode::kIncrease)) {
+    SubtreeUsage growth = added_realsize(plan);
+    const QuotaTable& quotas = metadata_.quotas();
+    Status quota = node->is_directory() ? quotas.check(metadata_.fs(), *node, growth)
+                                        : quotas.check_file(metadata_.fs(), *node, growth);
+    if (!quota) return quota;
+  }
   const SettingCounters& counters = plan.counters;
   bool refused = counters.not_permitted > 0 && counters.changed == 0 && counters.not_changed == 0;
   if (!(change.smode & smode::kRecursive) && refused) return StatusCode::kEPERM;

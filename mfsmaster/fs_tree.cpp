@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
+
+#include "mfsmaster/subtree_statistics.h"
 
 namespace mfs::master {
 
@@ -15,6 +18,8 @@ void FsTree::init_empty(uint32_t now) {
   recently_freed_.clear();
   freed_times_.clear();
   reusable_inodes_.clear();
+  changed_nodes_.clear();
+  usage_changed_nodes_.clear();
   auto root = std::make_unique<Node>();
   root->inode = kRootInode;
   root->type = NodeType::kDirectory;
@@ -23,6 +28,7 @@ void FsTree::init_empty(uint32_t now) {
   root->trash_hours = 24;
   root->atime = root->mtime = root->ctime = now;
   root->directory = std::make_unique<DirectoryData>();
+  root->accounted = node_usage(*root);
   nodes_.emplace(kRootInode, std::move(root));
   max_inode_ = kRootInode;
   next_edge_id_ = kFirstEdgeId;
@@ -72,12 +78,20 @@ std::vector<const Node*> FsTree::all_nodes() const {
 
 uint32_t FsTree::next_inode() const { return reusable_inodes_.lowest().value_or(max_inode_ + 1); }
 
+uint32_t FsTree::upcoming_inodes_xor(uint32_t count) const {
+  uint32_t result = 0;
+  uint32_t reused = reusable_inodes_.for_each_lowest(count, [&](uint32_t inode) { result ^= inode; });
+  for (uint32_t i = 1; i <= count - reused; ++i) result ^= max_inode_ + i;
+  return result;
+}
+
 Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now) {
   auto node = std::make_unique<Node>();
   node->inode = inode;
   node->type = type;
   node->atime = node->mtime = node->ctime = now;
   if (type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
+  node->accounted = node_usage(*node);
   Node* raw = node.get();
   nodes_[inode] = std::move(node);
   mark_changed(inode);
@@ -93,6 +107,8 @@ Edge* FsTree::link(Node& parent, std::string_view name, Node& child) {
   edge->child = &child;
   edge->edge_id = next_edge_id_--;
   edge->name = std::string(name);
+  parent.eattr &= ~eattr::kSnapshot;
+  mark_changed(parent.inode);
   return attach(parent, std::move(edge));
 }
 
@@ -111,6 +127,7 @@ Edge* FsTree::attach(Node& parent, std::unique_ptr<Edge> edge) {
   child.parents.push_back(raw);
   if (child.is_directory()) ++parent.directory->subdirectories;
   add_to_directory_totals(parent, static_cast<int64_t>(subtree_length(child)));
+  add_to_usage(parent.inode, subtree_usage(child), 1);
   return raw;
 }
 
@@ -155,7 +172,10 @@ void FsTree::unlink_edge(Edge& edge) {
   Node* parent = node_or_null(edge.parent);
   assert(parent && parent->directory);
   mark_changed(child.inode);
+  mark_changed(parent->inode);
+  parent->eattr &= ~eattr::kSnapshot;
   add_to_directory_totals(*parent, -static_cast<int64_t>(subtree_length(child)));
+  add_to_usage(parent->inode, subtree_usage(child), -1);
   if (child.is_directory()) --parent->directory->subdirectories;
   child.parents.remove(&edge);
   std::vector<const Edge*>().swap(parent->directory->creation_order);
@@ -206,6 +226,38 @@ void FsTree::purge(Node& node, uint32_t now) {
     node.parents.clear();
   }
   free_node(node, now);
+}
+
+std::vector<const Edge*> FsTree::trash_bucket(uint32_t bucket) const {
+  std::vector<const Edge*> entries;
+  // Jump from one member of the bucket (bucket + k * 4096) to the next instead of scanning
+  // the whole trash for each bucket.
+  for (auto it = trash_.lower_bound(bucket); it != trash_.end();) {
+    uint32_t inode = it->first;
+    if (inode % kTrashBuckets == bucket) {
+      entries.push_back(it->second.get());
+      ++it;
+      continue;
+    }
+    uint64_t next = uint64_t{inode} - inode % kTrashBuckets + bucket;
+    if (next < inode) next += kTrashBuckets;
+    if (next > std::numeric_limits<uint32_t>::max()) break;
+    it = trash_.lower_bound(static_cast<uint32_t>(next));
+  }
+  return entries;
+}
+
+void FsTree::set_trash_path(Node& trash_file, std::string path) {
+  mark_changed(trash_file.inode);
+  trash_.at(trash_file.inode)->name = std::move(path);
+}
+
+void FsTree::undelete(Node& trash_file, Node& parent, std::string_view name) {
+  mark_changed(trash_file.inode);
+  trash_file.parents.clear();
+  trash_.erase(trash_file.inode);  // destroys the trash entry
+  trash_file.type = NodeType::kFile;  // before linking: directory totals count files only
+  link(parent, name, trash_file);
 }
 
 void FsTree::release(uint32_t inode, uint32_t now) {
@@ -278,6 +330,50 @@ void FsTree::add_to_directory_totals(Node& directory, int64_t delta) {
   }
 }
 
+SubtreeUsage FsTree::subtree_usage(const Node& node) {
+  SubtreeUsage usage = node.accounted;
+  if (node.is_directory()) usage.add(node.directory->usage, 1);
+  return usage;
+}
+
+void FsTree::add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sign) {
+  for (Node* dir = node_or_null(directory); dir != nullptr && dir->is_directory();) {
+    dir->directory->usage.add(usage, sign);
+    dir = dir->parents.empty() ? nullptr : node_or_null(dir->parents.front()->parent);
+  }
+}
+
+std::vector<uint32_t> FsTree::refresh_usage() {
+  std::vector<uint32_t> freed;
+  for (uint32_t inode : usage_changed_nodes_) {
+    Node* node = node_or_null(inode);
+    if (!node) {
+      freed.push_back(inode);
+      continue;
+    }
+    SubtreeUsage now = node_usage(*node);
+    if (now == node->accounted) continue;
+    SubtreeUsage delta = now;
+    delta.add(node->accounted, -1);
+    node->accounted = now;
+    // Trash and sustained entries (parent 0) are in no directory.
+    for (const Edge* edge : node->parents) add_to_usage(edge->parent, delta, 1);
+  }
+  usage_changed_nodes_.clear();
+  return freed;
+}
+
+void FsTree::recompute_usage() {
+  for (auto& [inode, node] : nodes_) {
+    node->accounted = node_usage(*node);
+    if (node->directory) node->directory->usage = SubtreeUsage();
+  }
+  for (auto& [inode, node] : nodes_) {
+    for (const Edge* edge : node->parents) add_to_usage(edge->parent, node->accounted, 1);
+  }
+  usage_changed_nodes_.clear();
+}
+
 std::string FsTree::path_of(const Node& node) const {
   std::vector<std::string_view> parts;
   const Node* current = &node;
@@ -297,10 +393,14 @@ std::string FsTree::path_of(const Node& node) const {
 }
 
 bool FsTree::is_ancestor(const Node& ancestor, const Node& node) const {
-  for (const Node* current = &node; current != nullptr;) {
-    if (current == &ancestor) return true;
-    if (current->parents.empty() || current->parents.front()->parent == 0) return false;
-    current = node_or_null(current->parents.front()->parent);
+  if (&ancestor == &node) return true;
+  // A file may be linked in several directories; above it each directory has one parent.
+  for (const Edge* link : node.parents) {
+    for (const Node* current = node_or_null(link->parent); current != nullptr;) {
+      if (current == &ancestor) return true;
+      if (current->parents.empty()) break;
+      current = node_or_null(current->parents.front()->parent);
+    }
   }
   return false;
 }

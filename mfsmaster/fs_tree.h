@@ -47,9 +47,13 @@ class FsTree {
 
   // The inode the next creation gets: the lowest reusable number, else max+1.
   uint32_t next_inode() const;
+  // XOR of the inode numbers the next `count` creations get (no reuse happens meanwhile):
+  // the check value of a SNAPSHOT entry, known before the snapshot is made.
+  uint32_t upcoming_inodes_xor(uint32_t count) const;
   // Creates a node and its entry in `parent`; `inode` must equal next_inode().
   Node* create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now);
-  // Adds an entry `name` in `parent` for an existing node (hard link or move).
+  // Adds an entry `name` in `parent` for an existing node (hard link or move). Like
+  // unlink_edge, it clears the parent's `snapshot` bit (spec 11 §7.1).
   Edge* link(Node& parent, std::string_view name, Node& child);
   // Removes one entry; the node itself is not touched.
   void unlink_edge(Edge& edge);
@@ -59,9 +63,16 @@ class FsTree {
 
   // Trash / sustained lists, keyed by inode; names are the original paths.
   const std::map<uint32_t, std::unique_ptr<Edge>>& trash() const { return trash_; }
+  // The trash entries of one bucket (inode % kTrashBuckets), as the meta mount lists them
+  // and trash expiry visits them, in inode order.
+  std::vector<const Edge*> trash_bucket(uint32_t bucket) const;
   const std::map<uint32_t, std::unique_ptr<Edge>>& sustained() const { return sustained_; }
   // Frees a trash or sustained file now.
   void purge(Node& node, uint32_t now);
+  // SETPATH: the path a trash file is listed under and restored to.
+  void set_trash_path(Node& trash_file, std::string path);
+  // UNDEL: a trash file becomes a regular file again, entry `name` in `parent`.
+  void undelete(Node& trash_file, Node& parent, std::string_view name);
   // A sustained node's last holder went away: free it.
   void release_if_unreferenced(Node& node, uint32_t now);
 
@@ -79,6 +90,16 @@ class FsTree {
 
   // Nodes changed (or removed) since the last call, for the checkpoint.
   std::vector<uint32_t> take_changed_nodes();
+
+  // Quota usage (DirectoryData::usage). Entries added or removed move a subtree's usage at
+  // once; a node's own usage (length, chunks, class, target) is brought up to date here,
+  // for every node changed since the last call: Metadata::apply calls it after each
+  // change. Returns the inodes freed meanwhile (their quotas go too).
+  std::vector<uint32_t> refresh_usage();
+  // After loading a stored state: every directory's usage from scratch.
+  void recompute_usage();
+  // What the subtree of `node` (itself included) adds to the directories above it.
+  static SubtreeUsage subtree_usage(const Node& node);
 
   // Inode numbers freed at least `reuse_delay` seconds before `now` become reusable.
   uint32_t recycle_freed_inodes(uint32_t now, uint32_t reuse_delay);
@@ -103,7 +124,12 @@ class FsTree {
 
  private:
   Node* node_or_null(uint32_t inode) const;
-  void mark_changed(uint32_t inode) { changed_nodes_.insert(inode); }
+  void mark_changed(uint32_t inode) {
+    changed_nodes_.insert(inode);
+    usage_changed_nodes_.insert(inode);
+  }
+  // Adds (sign 1) or removes (-1) `usage` to `directory` and each of its ancestors.
+  void add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sign);
   Edge* attach(Node& parent, std::unique_ptr<Edge> edge);
   static uint64_t subtree_length(const Node& node);
   // Adds `delta` to the total length of `directory` and each of its ancestors.
@@ -118,6 +144,7 @@ class FsTree {
   std::unordered_map<uint32_t, uint32_t> freed_times_;        // the same, by inode
   InodeRanges reusable_inodes_;
   std::set<uint32_t> changed_nodes_;
+  std::set<uint32_t> usage_changed_nodes_;
   uint32_t max_inode_ = 1;
   uint64_t next_edge_id_ = kFirstEdgeId;
   ChunkReleaser release_chunk_;

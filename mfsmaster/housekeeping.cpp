@@ -3,13 +3,14 @@
 #include <utility>
 #include <vector>
 
+#include "mfsmaster/trash_expiry.h"
+
 namespace mfs::master {
 namespace {
 
 // Sessions are never expired right after start: clients need time to reconnect.
 constexpr uint32_t kStartupGrace = 120;
 constexpr uint32_t kRecycleInterval = 60;
-constexpr size_t kMaxPurgesPerRound = 1000;
 
 }  // namespace
 
@@ -19,26 +20,27 @@ Housekeeping::Housekeeping(Metadata& metadata, MutationLog& mutations, ChunkMana
 void Housekeeping::configure(const ConfigFile& config) {
   session_sustain_time_ = static_cast<uint32_t>(config.get_uint_clamped("SESSION_SUSTAIN_TIME", 86400, 60, 7 * 86400));
   inode_reuse_delay_ = static_cast<uint32_t>(config.get_uint("INODE_REUSE_DELAY", 86400));
+  quota_grace_period_ = quota_default_grace_period(config);
 }
 
 void Housekeeping::run(uint32_t now) {
   expire_trash(now);
   expire_sessions(now);
   recycle_inodes(now);
+  update_quota_states(now);
   chunks_.housekeeping(now);
 }
 
 void Housekeeping::expire_trash(uint32_t now) {
-  std::vector<ChangelogEntry> purges;
-  for (const auto& [inode, edge] : std::as_const(metadata_).fs().trash()) {
-    const Node& node = *edge->child;
-    // A trashed file's ctime is the time of its unlink.
-    if (uint64_t{node.ctime} + uint64_t{node.trash_hours} * 3600 <= now) {
-      purges.push_back(ChangelogEntry::make("PURGE", now).arg(inode));
-      if (purges.size() >= kMaxPurgesPerRound) break;
-    }
-  }
-  if (!purges.empty()) mutations_.commit(std::move(purges));
+  uint32_t bucket = next_trash_bucket_;
+  next_trash_bucket_ = (next_trash_bucket_ + 1) % kTrashBuckets;
+  TrashExpiry expiry = expired_trash(std::as_const(metadata_).fs(), bucket, now);
+  if (expiry.inodes.empty()) return;
+  mutations_.commit({ChangelogEntry::make("EMPTYTRASH", now)
+                         .arg(bucket)
+                         .result(expiry.freed)
+                         .result(expiry.sustained)
+                         .result(expiry.inode_checksum)});
 }
 
 void Housekeeping::expire_sessions(uint32_t now) {
@@ -60,6 +62,12 @@ void Housekeeping::recycle_inodes(uint32_t now) {
   if (recyclable != 0) {
     mutations_.commit({ChangelogEntry::make("FREEINODES", now).arg(inode_reuse_delay_).result(recyclable)});
   }
+}
+
+void Housekeeping::update_quota_states(uint32_t now) {
+  const Metadata& metadata = metadata_;
+  std::vector<ChangelogEntry> changes = metadata.quotas().soft_limit_changes(metadata.fs(), now, quota_grace_period_);
+  if (!changes.empty()) mutations_.commit(std::move(changes));
 }
 
 }  // namespace mfs::master

@@ -1,5 +1,6 @@
 // Periodic metadata upkeep, once a second on the metadata thread: trash expiry,
-// expiry of disconnected sessions, recycling of freed inode numbers, and the chunk
+// expiry of disconnected sessions, recycling of freed inode numbers, quota soft limit
+// states (quota_table.h), and the chunk
 // manager's replication and deletion work. Every change goes through the MutationLog.
 #pragma once
 #include <cstdint>
@@ -21,6 +22,7 @@ class Housekeeping {
   void expire_trash(uint32_t now);
   void expire_sessions(uint32_t now);
   void recycle_inodes(uint32_t now);
+  void update_quota_states(uint32_t now);
 
   Metadata& metadata_;
   MutationLog& mutations_;
@@ -29,6 +31,8 @@ class Housekeeping {
   uint32_t session_sustain_time_ = 86400;
   uint32_t inode_reuse_delay_ = 86400;
   uint32_t last_recycle_ = 0;
+  uint32_t next_trash_bucket_ = 0;  // one bucket a second, round robin (trash_expiry.h)
+  uint32_t quota_grace_period_ = kDefaultQuotaGracePeriod;
 };
 
 }  // namespace mfs::master

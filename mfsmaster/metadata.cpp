@@ -17,6 +17,7 @@ void Metadata::init_empty(uint32_t now) {
   fs_.init_empty(now);
   sessions_ = Sessions();
   chunks_ = ChunkTable();
+  quotas_.clear();
   locks_ = LockTable();
   version_ = 1;
   meta_id_ = 0;
@@ -37,10 +38,12 @@ void Metadata::rebuild_derived_state() {
     for (uint32_t inode : session->open_inodes) fs_.acquire(inode);
   }
   fs_.rebuild_reusable_inodes();
+  fs_.recompute_usage();
   fs_.take_changed_nodes();
   locks_.take_changed();
   chunks_.take_changed();
   sessions_.take_changed();
+  quotas_.take_changed();
 }
 
 Status Metadata::apply(const ChangelogEntry& entry) {
@@ -49,6 +52,8 @@ Status Metadata::apply(const ChangelogEntry& entry) {
                   "change " + std::to_string(entry.id) + " does not follow version " + std::to_string(version_));
   }
   Status status = apply_operation(entry);
+  // Quota usage follows every change; a freed directory's quota goes with it.
+  for (uint32_t freed : fs_.refresh_usage()) quotas_.erase(freed);
   if (status) ++version_;
   return status;
 }
@@ -68,6 +73,10 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"SETXATTR", &Metadata::apply_setxattr},
       {"SETACL", &Metadata::apply_setacl},
       {"PURGE", &Metadata::apply_purge},
+      {"SETPATH", &Metadata::apply_setpath},
+      {"UNDEL", &Metadata::apply_undel},
+      {"EMPTYTRASH", &Metadata::apply_emptytrash},
+      {"ARCHCHG", &Metadata::apply_archchg},
       {"FREEINODES", &Metadata::apply_freeinodes},
       {"SETMETAID", &Metadata::apply_setmetaid},
       {"SESADD", &Metadata::apply_sesadd},
@@ -82,6 +91,9 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"WRITE", &Metadata::apply_write},
       {"UNLOCK", &Metadata::apply_unlock},
       {"TRUNC", &Metadata::apply_trunc},
+      {"SNAPSHOT", &Metadata::apply_snapshot},
+      {"APPEND", &Metadata::apply_append},
+      {"REPAIR", &Metadata::apply_repair},
       {"ROLLBACK", &Metadata::apply_rollback},
       {"SETVERSION", &Metadata::apply_setversion},
       {"CHUNKADD", &Metadata::apply_chunkadd},
@@ -91,6 +103,7 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"SETGOAL", &Metadata::apply_node_setting},
       {"SETTRASHTIME", &Metadata::apply_node_setting},
       {"SETEATTR", &Metadata::apply_node_setting},
+      {"QUOTA", &Metadata::apply_quota},
       {"IDLE", nullptr},
   };
   auto it = kHandlers.find(entry.operation);

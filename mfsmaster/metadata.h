@@ -10,6 +10,7 @@
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_tree.h"
 #include "mfsmaster/lock_table.h"
+#include "mfsmaster/quota_table.h"
 #include "mfsmaster/sessions.h"
 
 namespace mfs::master {
@@ -31,6 +32,8 @@ class Metadata {
   const LockTable& locks() const { return locks_; }
   ChunkTable& chunks() { return chunks_; }
   const ChunkTable& chunks() const { return chunks_; }
+  QuotaTable& quotas() { return quotas_; }
+  const QuotaTable& quotas() const { return quotas_; }
   // The id the next change gets; every change with a smaller id is applied.
   uint64_t version() const { return version_; }
   void set_version(uint64_t version) { version_ = version; }
@@ -60,6 +63,10 @@ class Metadata {
   Status apply_setxattr(const ChangelogEntry& entry);
   Status apply_setacl(const ChangelogEntry& entry);
   Status apply_purge(const ChangelogEntry& entry);
+  Status apply_setpath(const ChangelogEntry& entry);  // metadata_apply_trash.cpp
+  Status apply_undel(const ChangelogEntry& entry);
+  Status apply_emptytrash(const ChangelogEntry& entry);
+  Status apply_archchg(const ChangelogEntry& entry);  // metadata_apply_archive.cpp
   Status apply_freeinodes(const ChangelogEntry& entry);
   Status apply_setmetaid(const ChangelogEntry& entry);
   Status apply_sesadd(const ChangelogEntry& entry);
@@ -73,12 +80,16 @@ class Metadata {
   Status apply_write(const ChangelogEntry& entry);
   Status apply_unlock(const ChangelogEntry& entry);
   Status apply_trunc(const ChangelogEntry& entry);
+  Status apply_snapshot(const ChangelogEntry& entry);  // metadata_apply_snapshot.cpp
+  Status apply_append(const ChangelogEntry& entry);
+  Status apply_repair(const ChangelogEntry& entry);
   Status apply_rollback(const ChangelogEntry& entry);
   Status apply_setversion(const ChangelogEntry& entry);
   Status apply_chunkadd(const ChangelogEntry& entry);
   Status apply_chunkdel(const ChangelogEntry& entry);
   Status apply_nextchunkid(const ChangelogEntry& entry);
   Status apply_node_setting(const ChangelogEntry& entry);
+  Status apply_quota(const ChangelogEntry& entry);
   // A file's class changed: its chunks' goals follow.
   void update_chunk_goals(const Node& file);
   void reference_chunk(ChunkRecord& chunk, const Node& file);
@@ -87,6 +98,7 @@ class Metadata {
   void release_chunk_reference(uint64_t chunk_id);
 
   ChunkTable chunks_;
+  QuotaTable quotas_;
   LockTable locks_;
   FsTree fs_;
   Sessions sessions_;

@@ -1,5 +1,6 @@
 // apply() handlers for chunks and file data (spec 30 §4.3 "Chunks and file data").
 #include <algorithm>
+#include <utility>
 
 #include "mfsmaster/metadata.h"
 
@@ -60,11 +61,80 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
   uint64_t chunk_id = args.result<uint64_t>();
   if (!args.ok()) return args.status();
   Node* file = fs_.find(inode);
-  if (!file || index >= file->chunks.size() || file->chunks[index] != chunk_id) return mismatch("TRUNC: bad slot");
-  ChunkRecord* chunk = chunks_.find(chunk_id);
+  if (!file || index >= file->chunks.size()) return mismatch("TRUNC: bad slot");
+  ChunkRecord* chunk = chunks_.find(file->chunks[index]);
   if (!chunk) return mismatch("TRUNC: no such chunk");
-  if (chunk->file_references > 1) return mismatch("TRUNC: shared chunks are not supported yet");
-  ++chunk->version;
+  if (chunk->file_references > 1) {
+    // Copy-on-write: the file gets a new chunk, a truncated duplicate of the shared one.
+    if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
+    --chunk->file_references;
+    file->chunks[index] = chunk_id;
+    reference_chunk(chunks_.add(chunk_id, 1, 0), *file);
+  } else {
+    if (chunk_id != chunk->id) return mismatch("TRUNC: chunk id differs");
+    ++chunk->version;
+  }
+  file->eattr &= ~eattr::kSnapshot;
+  return Status::ok();
+}
+
+// APPEND(dst,src,from,to): mfsappendchunks; chunks `from`..`to` (inclusive) of src are
+// appended to dst, shared, after dst's length is rounded up to whole chunks.
+Status Metadata::apply_append(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t source_inode = args.number<uint32_t>();
+  bool sliced = args.has_more_args();
+  uint32_t from = sliced ? args.number<uint32_t>() : 0;
+  uint32_t to = sliced ? args.number<uint32_t>() : 0;
+  if (!args.ok()) return args.status();
+  Node* file = fs_.find(inode);
+  const Node* source = std::as_const(fs_).find(source_inode);
+  if (!file || !source || !file->is_file_like() || !source->is_file_like() || inode == source_inode) {
+    return mismatch("APPEND: bad files");
+  }
+  if (source->length == 0) return mismatch("APPEND: empty source");
+  uint64_t source_last = (source->length - 1) / kChunkSize;
+  if (!sliced) to = static_cast<uint32_t>(source_last);
+  if (from > to || to > source_last) return mismatch("APPEND: bad slice");
+  uint64_t base = (file->length + kChunkSize - 1) / kChunkSize;
+  if (base + (to - from) > kMaxChunkIndex) return mismatch("APPEND: index too big");
+  file->chunks.resize(base, 0);
+  for (uint32_t index = from; index <= to; ++index) {
+    uint64_t chunk_id = index < source->chunks.size() ? source->chunks[index] : 0;
+    file->chunks.push_back(chunk_id);
+    if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *file);
+  }
+  uint64_t appended = to == source_last ? source->length - uint64_t{from} * kChunkSize
+                                        : uint64_t{to - from + 1} * kChunkSize;
+  fs_.set_length(*file, base * kChunkSize + appended);
+  file->mtime = file->ctime = entry.timestamp;
+  file->eattr &= ~eattr::kSnapshot;
+  return Status::ok();
+}
+
+// REPAIR(ino,index):version: mfsfilerepair; version 0 drops the slot's chunk, another
+// value becomes the chunk's version (that of its best remaining copies).
+Status Metadata::apply_repair(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t inode = args.number<uint32_t>();
+  uint32_t index = args.number<uint32_t>();
+  uint32_t version = args.result<uint32_t>();
+  if (!args.ok()) return args.status();
+  Node* file = fs_.find(inode);
+  if (!file || !file->is_file_like() || index >= file->chunks.size() || file->chunks[index] == 0) {
+    return mismatch("REPAIR: bad slot");
+  }
+  uint64_t chunk_id = file->chunks[index];
+  if (version == 0) {
+    release_chunk_reference(chunk_id);
+    file->chunks[index] = 0;
+  } else {
+    ChunkRecord* chunk = chunks_.find(chunk_id);
+    if (!chunk) return mismatch("REPAIR: no such chunk");
+    chunk->version = version;
+  }
+  file->mtime = file->ctime = entry.timestamp;
   return Status::ok();
 }
 

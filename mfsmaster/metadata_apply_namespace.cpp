@@ -2,12 +2,12 @@
 #include <algorithm>
 
 #include "mfsmaster/metadata.h"
+#include "mfsmaster/node_inheritance.h"
 
 namespace mfs::master {
 namespace {
 
 constexpr uint16_t kSetGid = 02000;
-constexpr uint8_t kNotInherited = eattr::kSnapshot | eattr::kUndeletable | eattr::kAppendOnly | eattr::kImmutable;
 
 Status mismatch(const std::string& what) { return Status(StatusCode::kMismatch, what); }
 
@@ -24,15 +24,6 @@ std::optional<NodeType> parse_node_type(std::string_view text) {
 }
 
 void touch_directory(Node& directory, uint32_t now) { directory.mtime = directory.ctime = now; }
-
-// Attributes a new node takes from its parent directory.
-void inherit_from_parent(Node& node, const Node& parent) {
-  bool file_or_directory = node.type == NodeType::kFile || node.type == NodeType::kDirectory;
-  node.sclass = file_or_directory ? parent.sclass : 0;
-  node.trash_hours = parent.trash_hours;
-  uint8_t dropped = kNotInherited | (node.is_directory() ? 0 : eattr::kNoEntryCache);
-  node.eattr = parent.eattr & ~dropped;
-}
 
 // In a directory with a default ACL the umask is not applied: the ACL decides the mode.
 void apply_default_acl(Node& node, const PosixAcl& parent_default, uint16_t requested_mode) {
@@ -226,6 +217,7 @@ Status Metadata::apply_length(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   Node* node = fs_.find(inode);
   if (!node || !node->is_file_like()) return mismatch("LENGTH: no such file");
+  if (length != node->length) node->eattr &= ~eattr::kSnapshot;  // its data changed (spec 11 §7.1)
   fs_.set_length(*node, length);
   if (can_modify_mtime) node->mtime = node->ctime = entry.timestamp;
   return Status::ok();

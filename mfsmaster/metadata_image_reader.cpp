@@ -180,7 +180,7 @@ struct SectionKind {
 };
 constexpr SectionKind kSections[] = {
     {"SESS", 0x10, 0x15, false}, {"SCLA", 0x16, 0x16, true}, {"NODE", 0x14, 0x14, false}, {"EDGE", 0x11, 0x11, false},
-    {"FREE", 0x10, 0x10, false}, {"QUOT", 0x10, 0x11, true}, {"XATR", 0x10, 0x10, false}, {"PACL", 0x10, 0x11, false},
+    {"FREE", 0x10, 0x10, false}, {"QUOT", 0x10, 0x11, false}, {"XATR", 0x10, 0x10, false}, {"PACL", 0x10, 0x11, false},
     {"OPEN", 0x10, 0x10, false}, {"FLCK", 0x10, 0x10, true}, {"PLCK", 0x10, 0x10, true},  {"CSDB", 0x10, 0x13, true},
     {"CHNK", 0x10, 0x11, false},
 };
@@ -205,7 +205,6 @@ class OpaqueValidator {
 
   bool validate(std::string_view tag, uint8_t version) {
     if (tag == "SCLA" || tag == "LABS") return storage_classes();
-    if (tag == "QUOT") return quotas(version);
     if (tag == "FLCK") return flocks();
     if (tag == "PLCK") return posix_locks();
     if (tag == "CSDB") return chunkservers(version);
@@ -243,27 +242,6 @@ class OpaqueValidator {
       uint64_t masks = (uint64_t{create_count} + keep_count + arch_count) * orgroups * 4;
       if (!in_.skip(name_length) || !in_.skip(masks)) return false;
     }
-  }
-
-  bool quotas(uint8_t version) {
-    uint32_t count = in_.u32();
-    uint64_t record = version >= 0x11 ? 70 : 66;
-    if (!in_.need(count * record, "quota records")) return false;
-    std::unordered_set<uint32_t> seen;
-    for (uint32_t i = 0; i < count; ++i) {
-      uint32_t inode = in_.u32();
-      if (version >= 0x11) in_.u32();  // grace period
-      uint8_t exceeded = in_.u8();
-      in_.skip(record - (version >= 0x11 ? 9 : 5));
-      if (!in_.ok()) return false;
-      const Node* node = fs_ ? fs_->find(inode) : nullptr;
-      if (fs_ && (!node || !node->is_directory())) {
-        return fail("QUOT: quota on i-node " + std::to_string(inode) + " which is not a directory");
-      }
-      if (exceeded > 1) return fail("QUOT: bad exceeded flag");
-      if (!seen.insert(inode).second) return fail("QUOT: i-node " + std::to_string(inode) + " has two quotas");
-    }
-    return true;
   }
 
   bool flocks() {
@@ -423,6 +401,7 @@ class ImageLoader {
     if (tag == "NODE") return nodes();
     if (tag == "EDGE") return edges();
     if (tag == "FREE") return free_inodes();
+    if (tag == "QUOT") return quotas(version);
     if (tag == "XATR") return xattrs();
     if (tag == "PACL") return acls(version);
     if (tag == "OPEN") return open_files();
@@ -634,6 +613,40 @@ class ImageLoader {
       fs_.restore_freed_inode(inode, freed_at);
     }
     return in_.ok();
+  }
+
+  // Version 1.1 records carry a grace period, 1.0 ones use the default.
+  bool quotas(uint8_t version) {
+    uint32_t count = in_.u32();
+    uint64_t record_size = version >= 0x11 ? 70 : 66;
+    if (!in_.need(count * record_size, "quota records")) return false;
+    QuotaTable& quotas = md_.quotas();
+    for (uint32_t i = 0; i < count; ++i) {
+      QuotaRecord record;
+      record.inode = in_.u32();
+      if (version >= 0x11) record.grace_period = in_.u32();
+      uint8_t exceeded = in_.u8();
+      record.flags = in_.u8();
+      record.soft_since = in_.u32();
+      record.soft.inodes = in_.u32();
+      record.hard.inodes = in_.u32();
+      record.soft.length = in_.u64();
+      record.hard.length = in_.u64();
+      record.soft.size = in_.u64();
+      record.hard.size = in_.u64();
+      record.soft.realsize = in_.u64();
+      record.hard.realsize = in_.u64();
+      if (!in_.ok()) return false;
+      const Node* node = std::as_const(fs_).find(record.inode);
+      if (!node || !node->is_directory()) {
+        return fail("QUOT: quota on i-node " + std::to_string(record.inode) + " which is not a directory");
+      }
+      if (exceeded > 1) return fail("QUOT: bad exceeded flag");
+      if (quotas.find(record.inode)) return fail("QUOT: i-node " + std::to_string(record.inode) + " has two quotas");
+      record.exceeded = exceeded == 1;
+      if (record.flags != 0) quotas.set(record);
+    }
+    return true;
   }
 
   bool xattrs() {

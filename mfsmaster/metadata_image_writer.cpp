@@ -114,7 +114,7 @@ class ImageWriter {
     if (Status status = nodes(); !status) return status;
     if (Status status = edges(); !status) return status;
     free_inodes();
-    opaque_or("QUOT", 0x11, [this] { out_.u32(0); });
+    quotas();
     if (Status status = xattrs(); !status) return status;
     acls();
     open_files();
@@ -344,6 +344,28 @@ class ImageWriter {
     for (const auto& [inode, freed_at] : freed) {
       out_.u32(inode);
       out_.u32(freed_at);
+    }
+    end(at);
+  }
+
+  void quotas() {
+    uint64_t at = begin("QUOT", 0x11);
+    const auto& records = md_.quotas().all();
+    out_.u32(static_cast<uint32_t>(records.size()));
+    for (const auto& [inode, record] : records) {
+      out_.u32(inode);
+      out_.u32(record.grace_period);
+      out_.u8(record.exceeded ? 1 : 0);
+      out_.u8(record.flags);
+      out_.u32(record.soft_since);
+      out_.u32(record.soft.inodes);
+      out_.u32(record.hard.inodes);
+      out_.u64(record.soft.length);
+      out_.u64(record.hard.length);
+      out_.u64(record.soft.size);
+      out_.u64(record.hard.size);
+      out_.u64(record.soft.realsize);
+      out_.u64(record.hard.realsize);
     }
     end(at);
   }

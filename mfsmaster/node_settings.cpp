@@ -3,25 +3,10 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "mfsmaster/subtree_walk.h"
+
 namespace mfs::master {
 namespace {
-
-// Calls `visit` for `target` and, if `recursive`, for every node below it, once per link.
-template <typename Visit>
-void walk(const Node& target, bool recursive, Visit&& visit) {
-  std::vector<const Node*> pending{&target};
-  while (!pending.empty()) {
-    const Node* node = pending.back();
-    pending.pop_back();
-    visit(*node);
-    if (!recursive || !node->is_directory()) continue;
-    for (const auto& [name, edge] : node->directory->children) pending.push_back(edge->child);
-  }
-}
-
-bool owner_test_fails(const Node& node, uint32_t uid) {
-  return !(node.eattr & eattr::kNoOwner) && uid != 0 && uid != node.uid;
-}
 
 bool permitted(const Node& node, const SettingChange& change) {
   if (owner_test_fails(node, change.uid)) return false;
@@ -66,7 +51,7 @@ SettingPlan plan_setting_change(const Node& target, const SettingChange& change)
   SettingPlan plan;
   // A node with several links is met again: it must then show the value planned for it.
   std::unordered_map<const Node*, uint32_t> planned_linked;
-  walk(target, change.smode & smode::kRecursive, [&](const Node& node) {
+  walk_subtree(target, change.smode & smode::kRecursive, [&](const Node& node) {
     if (!carries_setting(node, change.setting)) return;
     if (!permitted(node, change)) {
       ++plan.counters.not_permitted;
@@ -88,7 +73,7 @@ SettingPlan plan_setting_change(const Node& target, const SettingChange& change)
 
 SettingTally tally_setting(const Node& target, NodeSetting setting, bool recursive) {
   SettingTally tally;
-  walk(target, recursive, [&](const Node& node) {
+  walk_subtree(target, recursive, [&](const Node& node) {
     if (!carries_setting(node, setting)) return;
     auto& counts = node.is_directory() ? tally.directories : tally.files;
     ++counts[setting_value(node, setting)];

@@ -10,25 +10,49 @@ namespace {
 constexpr uint64_t kChunkHeaderSize = 8192;
 constexpr uint64_t kBlockSize = 65536;
 
-// Disk use of a file's chunks: whole chunks before the last, the used blocks of the last,
-// each with its header; holes count nothing.
+// Disk use of a file's chunks; holes count nothing.
 uint64_t file_size(const Node& file, uint32_t& chunks) {
-  uint64_t last_index = file.length == 0 ? 0 : (file.length - 1) / kChunkSize;
   uint64_t size = 0;
   for (uint64_t index = 0; index < file.chunks.size(); ++index) {
-    if (file.chunks[index] == 0 || index > last_index) continue;
-    ++chunks;
-    if (index < last_index) {
-      size += kChunkSize + kChunkHeaderSize;
-    } else {
-      uint64_t used = file.length == 0 ? 0 : ((file.length - 1) % kChunkSize + kBlockSize) / kBlockSize * kBlockSize;
-      size += used + kChunkHeaderSize;
-    }
+    uint64_t chunk = file.chunks[index] == 0 ? 0 : chunk_disk_size(file, index);
+    if (chunk != 0) ++chunks;
+    size += chunk;
   }
   return size;
 }
 
+bool has_goal_class(const Node& file) { return file.sclass != 0 && file.sclass < kFirstUserClass; }
+
 }  // namespace
+
+uint64_t chunk_disk_size(const Node& file, uint64_t index) {
+  uint64_t last_index = file.length == 0 ? 0 : (file.length - 1) / kChunkSize;
+  if (index > last_index) return 0;
+  if (index < last_index) return kChunkSize + kChunkHeaderSize;
+  uint64_t used = file.length == 0 ? 0 : ((file.length - 1) % kChunkSize + kBlockSize) / kBlockSize * kBlockSize;
+  return used + kChunkHeaderSize;
+}
+
+SubtreeUsage node_usage(const Node& node) {
+  SubtreeUsage usage;
+  usage.inodes = 1;
+  if (node.is_file_like()) {
+    uint32_t chunks = 0;
+    usage.length = node.length;
+    usage.size = file_size(node, chunks);
+    usage.realsize = has_goal_class(node) ? usage.size * node.sclass : 0;
+  } else if (node.type == NodeType::kSymlink) {
+    usage.length = node.symlink_target.size();
+  }
+  return usage;
+}
+
+SubtreeUsage full_chunk_usage(const Node& file) {
+  SubtreeUsage usage;
+  usage.size = kChunkSize + kChunkHeaderSize;
+  usage.realsize = has_goal_class(file) ? usage.size * file.sclass : 0;
+  return usage;
+}
 
 std::optional<SubtreeStatistics> subtree_statistics(const Node& node) {
   SubtreeStatistics stats;
@@ -40,16 +64,17 @@ std::optional<SubtreeStatistics> subtree_statistics(const Node& node) {
     if (current->is_directory()) {
       ++stats.directories;
       for (const auto& [name, edge] : current->directory->children) pending.push_back(edge->child);
-    } else if (current->is_file_like()) {
-      if (current->sclass == 0 || current->sclass >= kFirstUserClass) return std::nullopt;
-      ++stats.files;
-      uint64_t size = file_size(*current, stats.chunks);
-      stats.length += current->length;
-      stats.size += size;
-      stats.realsize += size * current->sclass;
-    } else if (current->type == NodeType::kSymlink) {
-      stats.length += current->symlink_target.size();
+      continue;
     }
+    if (current->is_file_like()) {
+      if (!has_goal_class(*current)) return std::nullopt;
+      ++stats.files;
+      file_size(*current, stats.chunks);
+    }
+    SubtreeUsage usage = node_usage(*current);
+    stats.length += usage.length;
+    stats.size += usage.size;
+    stats.realsize += usage.realsize;
   }
   return stats;
 }

@@ -18,6 +18,19 @@ struct SubtreeStatistics {
   uint64_t realsize = 0;
 };
 
+// Disk use of chunk `index` of `file` (spec 11 §1 "chunk size"): a whole chunk before the
+// last, the used 64 KiB blocks of the last, each with its 8 KiB header; 0 past the end.
+uint64_t chunk_disk_size(const Node& file, uint64_t index);
+
+// What `node` alone adds to the statistics of the directories above it: one inode, and
+// for files (length, size on disk, size times the goal) and symlinks (target length).
+// Shared by GETDIRSTATS and the incremental quota usage of FsTree. A file whose class is
+// not a goal 1..9 counts realsize 0: its copy count is unknown (user classes).
+SubtreeUsage node_usage(const Node& node);
+// What one more full chunk of `file` would add (size and realsize only): the growth a
+// chunk write is tested against quotas with, before the written length is known.
+SubtreeUsage full_chunk_usage(const Node& file);
+
 // Counts `node` itself and, for a directory, its whole subtree (a node linked twice counts
 // twice). Empty when a file's storage class is not a goal 1..9, whose copy count is unknown.
 std::optional<SubtreeStatistics> subtree_statistics(const Node& node);

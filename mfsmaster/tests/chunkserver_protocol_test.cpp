@@ -548,5 +548,141 @@ TEST_F(ChunkserverProtocolTest, LostAndDamagedReportsRemoveValidCopies) {
   EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
 }
 
+// ---------------------------------------------------------------------------------------
+// Copy-on-write of chunks shared by a snapshot (spec 11 §7.1, spec 20 §2.6)
+
+// mfsmakesnapshot of `inode` to `name` in the root, as the 3.0.117 tool sends it.
+Packet snapshot_request(uint32_t msgid, uint32_t inode, std::string_view name) {
+  PacketWriter out(msg::CLTOMA_FUSE_SNAPSHOT);
+  out.u32(msgid).u32(inode).u32(kRootInode).name8(name);
+  put_ids(out, Ids{});
+  out.u8(0).u16(022);
+  return to_packet(out);
+}
+
+class CopyOnWriteTest : public ChunkserverProtocolTest {
+ protected:
+  // File "f" with 1000 bytes in one chunk, shared with its snapshot "snap"; the chunk id.
+  uint64_t snapshotted_chunk(WriteSetup& setup) {
+    uint64_t shared = write_first_chunk(setup);
+    EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, shared, setup.file, 0, 1000))), 0u);
+    EXPECT_EQ(status_of(call(setup.client, snapshot_request(4, setup.file, "snap"))), 0u);
+    return shared;
+  }
+};
+
+TEST_F(CopyOnWriteTest, WriteToASharedChunkDuplicatesItForTheWrittenFileOnly) {
+  WriteSetup setup = write_setup();
+  uint64_t shared = snapshotted_chunk(setup);
+  uint32_t copy = get_u32_be(call(setup.client, request::lookup(5, kRootInode, "snap")).payload.data() + 4);
+
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 6, copy, 0)));
+  EXPECT_TRUE(replies(setup.client).empty());
+  uint64_t duplicate = 0;
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto command = single<csmsg::DuplicateCommand>(server->link->take());
+    ASSERT_TRUE(command);
+    EXPECT_EQ(command->old_chunkid, shared);
+    EXPECT_EQ(command->old_version, 1u);
+    EXPECT_EQ(command->new_version, 1u);
+    EXPECT_NE(command->new_chunkid, shared);
+    duplicate = command->new_chunkid;
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::DuplicateReply{duplicate, StatusCode::kOk})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  Location location = location_of(answer[0]);
+  EXPECT_EQ(location.chunk_id, duplicate);
+  EXPECT_EQ(location.version, 1u);
+  EXPECT_EQ(location.ips.size(), 2u);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(7, duplicate, copy, 0, 1000))), 0u);
+  EXPECT_EQ(location_of(call(setup.client, request::chunk(msg::CLTOMA_FUSE_READ_CHUNK, 8, setup.file, 0))).chunk_id,
+            shared);
+  EXPECT_EQ(std::as_const(metadata).chunks().find(shared)->file_references, 1u);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+TEST_F(CopyOnWriteTest, FailedDuplicationGivesTheFileItsSharedChunkBack) {
+  WriteSetup setup = write_setup();
+  uint64_t shared = snapshotted_chunk(setup);
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 6, setup.file, 0)));
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto command = single<csmsg::DuplicateCommand>(server->link->take());
+    ASSERT_TRUE(command);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::DuplicateReply{command->new_chunkid, StatusCode::kIO})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(status_of(answer[0]), uint8_t(StatusCode::kNotDone));
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{shared});
+  EXPECT_EQ(std::as_const(metadata).chunks().find(shared)->file_references, 2u);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+TEST_F(CopyOnWriteTest, TruncateInsideASharedChunkDuplicatesAndTruncates) {
+  WriteSetup setup = write_setup();
+  uint64_t shared = snapshotted_chunk(setup);
+
+  ASSERT_TRUE(setup.client.handle(request::truncate(5, setup.file, 0, 10)));
+  EXPECT_TRUE(replies(setup.client).empty());
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto command = single<csmsg::DupTruncCommand>(server->link->take());
+    ASSERT_TRUE(command);
+    EXPECT_EQ(command->old_chunkid, shared);
+    EXPECT_EQ(command->old_version, 1u);
+    EXPECT_EQ(command->new_version, 1u);
+    EXPECT_EQ(command->length, 10u);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::DupTruncReply{command->new_chunkid, StatusCode::kOk})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  PacketReader in(answer[0].payload);
+  EXPECT_EQ(in.u32(), 5u);
+  EXPECT_EQ(in.u64(), 1000u);
+  EXPECT_EQ(read_attr(in).length, 10u);
+  const Node* snap = std::as_const(metadata).fs().find(setup.file + 1);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(snap->chunks, std::vector<uint64_t>{shared});
+  EXPECT_EQ(snap->length, 1000u);
+  EXPECT_NE(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{shared});
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+// mfsfilerepair (spec 11 §5.11): a chunk without a valid copy falls back to its best
+// wrong-version copy, or leaves the file when no copy is left.
+TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  auto repair = [&](uint32_t msgid) {
+    PacketWriter out(msg::CLTOMA_FUSE_REPAIR);
+    out.u32(msgid).u32(setup.file);
+    put_ids(out, Ids{});
+    Packet reply = call(setup.client, to_packet(out));
+    EXPECT_EQ(reply.payload.size(), 16u);
+    PacketReader in(reply.payload);
+    EXPECT_EQ(in.u32(), msgid);
+    uint32_t not_changed = in.u32(), erased = in.u32(), repaired = in.u32();
+    return std::vector<uint32_t>{not_changed, erased, repaired};
+  };
+  EXPECT_EQ(repair(4), (std::vector<uint32_t>{1, 0, 0}));
+
+  setup.a.protocol->disconnected();
+  setup.b.protocol->disconnected();
+  TestChunkserver c = connect_chunkserver(kServerC);
+  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 3, false}}})));
+  EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
+  EXPECT_EQ(repair(5), (std::vector<uint32_t>{0, 0, 1}));
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 3u);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+
+  c.protocol->disconnected();
+  EXPECT_EQ(repair(6), (std::vector<uint32_t>{0, 1, 0}));
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{0});
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->file_references, 0u);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
 }  // namespace
 }  // namespace mfs::master::testing

@@ -1,5 +1,6 @@
 // Housekeeping: trash expiry purges a file with its chunks once its trash time has passed,
-// never earlier; expired disconnected sessions are removed after the start-up grace.
+// never earlier, one trash bucket a second as 3.0.117 does; expired disconnected sessions
+// are removed after the start-up grace.
 #include "mfsmaster/housekeeping.h"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,11 @@ class HousekeepingTest : public ProtocolFixture {
 
   const ChunkRecord* chunk() const { return std::as_const(metadata).chunks().find(chunk_id); }
 
+  // One round over every trash bucket, all at time `now`.
+  static void visit_all_buckets(Housekeeping& housekeeping, uint32_t now) {
+    for (uint32_t bucket = 0; bucket < kTrashBuckets; ++bucket) housekeeping.run(now);
+  }
+
   uint64_t chunk_id = 0;
 };
 
@@ -42,16 +48,43 @@ TEST_F(HousekeepingTest, TrashedFileStaysForItsTrashTimeThenGoesWithItsChunk) {
   ASSERT_NE(chunk(), nullptr);
   ASSERT_EQ(chunk()->file_references, 1u);
 
-  housekeeping.run(kNow + kDay - 1);
+  visit_all_buckets(housekeeping, kNow + kDay);
   settle();
   EXPECT_EQ(std::as_const(metadata).fs().trash().count(inode), 1u) << "purged before its trash time";
 
-  housekeeping.run(kNow + kDay);
+  // Bucket `inode` is visited at the inode-th run of a round.
+  for (uint32_t bucket = 0; bucket < inode; ++bucket) housekeeping.run(kNow + kDay + 1);
+  settle();
+  EXPECT_EQ(std::as_const(metadata).fs().trash().count(inode), 1u) << "purged before its bucket's turn";
+  housekeeping.run(kNow + kDay + 1);
   settle();
   EXPECT_EQ(std::as_const(metadata).fs().trash().count(inode), 0u);
   EXPECT_EQ(std::as_const(metadata).fs().find(inode), nullptr);
   EXPECT_TRUE(chunk() == nullptr || chunk()->file_references == 0) << "the purged file still holds its chunk";
-  EXPECT_NE(changelog().find("|PURGE(" + std::to_string(inode) + ")"), std::string::npos);
+  EXPECT_NE(changelog().find("|EMPTYTRASH(" + std::to_string(inode) + "):1,0," + std::to_string(inode) + "\n"),
+            std::string::npos);
+  EXPECT_EQ(replayed_version(), metadata.version());
+}
+
+// Observed with 3.0.117: inodes 2 (open) and 4098 share bucket 2 and give
+// EMPTYTRASH(2):1,1,4096 (XOR of both); the open one becomes sustained.
+TEST_F(HousekeepingTest, ExpiryOfABucketCountsOpenFilesAsSustainedAndXorsTheInodes) {
+  TestClient client = mount();
+  std::vector<ChangelogEntry> creates;
+  for (uint32_t inode = 2; inode <= 4098; ++inode) {
+    std::string name = "f" + std::to_string(inode);
+    creates.push_back(ChangelogEntry::make("CREATE", kNow).arg(kRootInode).arg(name).arg(1).arg(0644).arg(18).arg(0).arg(0).arg(0).result(inode));
+  }
+  ASSERT_TRUE(mutations->commit(std::move(creates)));
+  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("ACQUIRE", kNow).arg(client.session_id).arg(2),
+                                 ChangelogEntry::make("UNLINK", kNow).arg(kRootInode).arg("f2").result(2),
+                                 ChangelogEntry::make("UNLINK", kNow).arg(kRootInode).arg("f4098").result(4098)}));
+  Housekeeping housekeeping(metadata, *mutations, *chunks, kNow);
+  for (int run = 0; run < 3; ++run) housekeeping.run(kNow + kDay + 1);
+  settle();
+  EXPECT_NE(changelog().find("|EMPTYTRASH(2):1,1,4096\n"), std::string::npos);
+  EXPECT_EQ(std::as_const(metadata).fs().find(4098), nullptr);
+  EXPECT_EQ(std::as_const(metadata).fs().sustained().count(2), 1u);
   EXPECT_EQ(replayed_version(), metadata.version());
 }
 

@@ -497,7 +497,6 @@ TEST(MetadataImage, ExtrasWrittenBackUnchanged) {
   }
   scla += myclass + std::string(10, '\0');
   extras.sections["SCLA"] = {0x16, scla};
-  extras.sections["QUOT"] = {0x11, std::string("\0\0\0\1\0\0\0\2\0\0\0\0\1\x33", 14) + std::string(60, '\1')};
   extras.sections["FLCK"] = {0x10, std::string("\0\0\0\5\1\2\3\4\5\6\7\x08\0\0\0\1\0", 17) + std::string(17, '\0')};
   extras.sections["PLCK"] = {0x10, std::string("\0\0\0\5", 4) + std::string(8, '\x11') + std::string("\0\0\0\1", 4) +
                                        std::string("\0\0\x7c\x58", 4) + std::string("\0\0\0\0\0\0\0\5", 8) +
@@ -677,7 +676,13 @@ TEST(MetadataImage, FuzzedImagesNeverCrash) {
   Metadata md;
   build_sample(md);
   ImageExtras extras;
-  extras.sections["QUOT"] = {0x11, std::string("\0\0\0\1\0\0\0\2\0\0\0\0\1\x33", 14) + std::string(60, '\1')};
+  QuotaRecord quota;  // quotas are modelled: written from and loaded into the quota table
+  quota.inode = 2;
+  quota.exceeded = true;
+  quota.flags = 0x33;
+  quota.soft = {1, 2, 0, 0};
+  quota.hard = {3, 4, 0, 0};
+  md.quotas().set(quota);
   extras.sections["CSDB"] = {0x13, std::string("\0\0\0\1\x7f\0\0\1\x25\x32\0\1\0\0\0\0\0", 17)};
   const Bytes sample = serialize(md, &extras);
   const Bytes real = read_file(real_image_path());
@@ -734,7 +739,7 @@ TEST(MetadataImage, ValidateImageSection) {
   EXPECT_FALSE(validate_image_section("NODE", 0x14, ""));                      // not opaque
   EXPECT_TRUE(validate_image_section("CSDB", 0x10, std::string("\0\0\0\1\x7f\0\0\1\x25\x32", 10)));
   EXPECT_FALSE(validate_image_section("CSDB", 0x10, std::string("\0\0\0\2\x7f\0\0\1\x25\x32", 10)));
-  EXPECT_TRUE(validate_image_section("QUOT", 0x10, std::string("\0\0\0\1", 4) + std::string(66, '\0')));
+  EXPECT_FALSE(validate_image_section("QUOT", 0x10, std::string("\0\0\0\0", 4)));  // modelled, not opaque
 }
 
 TEST(MetadataImage, OlderSessionVersions) {
@@ -854,9 +859,15 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
 
   std::set<std::string> tags;
   for (const auto& [tag, section] : extras.sections) tags.insert(tag);
-  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PLCK", "QUOT", "SCLA"}));
+  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PLCK", "SCLA"}));
   EXPECT_EQ(extras.sections.at("SCLA").body.size(), 2367u);
-  EXPECT_EQ(extras.sections.at("QUOT").body.size(), 74u);
+  // QUOTA(2,0,51,0,10,20,1000000,2000000,0,0,0,0,0)
+  ASSERT_EQ(md.quotas().all().size(), 1u);
+  const QuotaRecord& quota = md.quotas().all().begin()->second;
+  EXPECT_EQ(quota.inode, 2u);
+  EXPECT_EQ(quota.flags, 51);
+  EXPECT_EQ(quota.soft, (SubtreeUsage{10, 1000000, 0, 0}));
+  EXPECT_EQ(quota.hard, (SubtreeUsage{20, 2000000, 0, 0}));
   EXPECT_EQ(extras.sections.at("CSDB").version, 0x13);
 }
 

@@ -1,0 +1,58 @@
+#include "mfsmaster/archive_flags.h"
+
+#include <unordered_set>
+
+#include "mfsmaster/subtree_walk.h"
+
+namespace mfs::master {
+
+ArchiveStatus archive_status(const Node& target, const ChunkTable& chunks) {
+  ArchiveStatus status;
+  walk_subtree(target, true, [&](const Node& node) {
+    if (!node.is_file_like()) return;
+    uint64_t archived = 0;
+    uint64_t not_archived = 0;
+    for (uint64_t chunk_id : node.chunks) {
+      const ChunkRecord* chunk = chunk_id != 0 ? chunks.find(chunk_id) : nullptr;
+      if (chunk == nullptr) continue;
+      ++(chunk->archived ? archived : not_archived);
+    }
+    status.archived_chunks += archived;
+    status.not_archived_chunks += not_archived;
+    if (archived != 0 && not_archived != 0) {
+      ++status.partially_archived_files;
+    } else if (archived != 0) {
+      ++status.archived_files;
+    } else if (not_archived != 0) {
+      ++status.not_archived_files;
+    }
+  });
+  return status;
+}
+
+ArchivePlan plan_archive_change(const Node& target, const ChunkTable& chunks, uint32_t uid, bool set) {
+  ArchivePlan plan;
+  std::unordered_set<uint64_t> planned;
+  walk_subtree(target, true, [&](const Node& node) {
+    if (!node.is_file_like()) return;
+    if (owner_test_fails(node, uid) || (node.eattr & eattr::kImmutable)) {
+      ++plan.counters.not_permitted;
+      return;
+    }
+    plan.permitted_files.push_back(&node);
+    for (uint64_t chunk_id : node.chunks) {
+      const ChunkRecord* chunk = chunk_id != 0 ? chunks.find(chunk_id) : nullptr;
+      if (chunk == nullptr) continue;
+      if (chunk->archived == set || planned.count(chunk_id)) {
+        ++plan.counters.not_changed;
+        continue;
+      }
+      ++plan.counters.changed;
+      planned.insert(chunk_id);
+      plan.chunks_to_change.push_back(chunk_id);
+    }
+  });
+  return plan;
+}
+
+}  // namespace mfs::master

@@ -1,0 +1,28 @@
+// Visiting a node and (optionally) everything below it, once per link, as the tools'
+// recursive requests do (spec 11 §3.1). Iterative: directory depth is unbounded.
+#pragma once
+#include <vector>
+
+#include "mfsmaster/fs_node.h"
+
+namespace mfs::master {
+
+template <typename Visit>
+void walk_subtree(const Node& target, bool recursive, Visit&& visit) {
+  std::vector<const Node*> pending{&target};
+  while (!pending.empty()) {
+    const Node* node = pending.back();
+    pending.pop_back();
+    visit(*node);
+    if (!recursive || !node->is_directory()) continue;
+    for (const auto& [name, edge] : node->directory->children) pending.push_back(edge->child);
+  }
+}
+
+// The tools' per-node permission rule (spec 11 §3.3, without the eattr exceptions): the
+// owner, root, or anyone on a `noowner` node.
+inline bool owner_test_fails(const Node& node, uint32_t uid) {
+  return !(node.eattr & eattr::kNoOwner) && uid != 0 && uid != node.uid;
+}
+
+}  // namespace mfs::master
