@@ -14,54 +14,25 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import dataclasses
-import hashlib
-import json
 import os
 import pathlib
-import shutil
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import traceback
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "compat-tests"))
+import bench_common
+from bench_common import (MIB, BenchError, Cluster, Metric, chosen_workloads, exit_with, fresh_mount,
+                          make_dirs, read_files, read_sequential, run_benchmark, timed_phase, write_files,
+                          write_sequential)
 
-from mfsharness import Cluster, HarnessError, Mount, binary  # noqa: E402
-
-IMPLS = ("real", "ours")
-MIB = 1 << 20
-BLOCK = MIB                 # I/O size of the sequential workload
 MEM_SETTLE_SECONDS = 2.0    # lets the master finish queued work before RSS is read
 MIN_ENTRY_BYTES = 12        # name "f000000" + inode + type in a master's readdir reply
-
-
-class BenchError(RuntimeError):
-    """A workload saw a wrong result (missing entries, wrong data)."""
 
 
 # ---------------------------------------------------------------------------------------------
 # what is measured
 # ---------------------------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Metric:
-    key: str
-    workload: str
-    label: str
-    unit: str
-    higher_is_better: bool
-
-    def ratio(self, real: float, ours: float) -> float:
-        """> 1 means ours is better: ours/real for rates, real/ours for times and sizes."""
-        return ours / real if self.higher_is_better else real / ours
-
 
 METRICS = [
     Metric("mem_create", "memory", "parallel create, empty files", "files/s", True),
@@ -100,10 +71,6 @@ class Sizes:
 # helpers
 # ---------------------------------------------------------------------------------------------
 
-def log(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
-
-
 def proc_number(path: str, field: str) -> int:
     """The number after ``field:`` in a /proc file such as /proc/PID/status."""
     with open(path) as f:
@@ -124,35 +91,6 @@ def read_chars(pid: int) -> int:
     return proc_number(f"/proc/{pid}/io", "rchar")
 
 
-@contextlib.contextmanager
-def fresh_mount(cluster: Cluster) -> Iterator[Mount]:
-    """A new real mfsmount: kernel and client caches start empty, so the master is asked."""
-    mount = cluster.add_mount("real")
-    try:
-        yield mount
-    finally:
-        mount.stop()
-
-
-def timed_phase(cluster: Cluster, op: Callable[..., None], rel_paths: Sequence[str],
-                *args) -> float:
-    """Seconds ``op(paths, *args)`` takes on a fresh mount (mounting is not timed)."""
-    with fresh_mount(cluster) as mount:
-        paths = [os.path.join(mount.mountpoint, p) for p in rel_paths]
-        start = time.perf_counter()
-        op(paths, *args)
-        return time.perf_counter() - start
-
-
-def make_dirs(cluster: Cluster, rel_dirs: Sequence[str]) -> None:
-    with fresh_mount(cluster) as mount:
-        for d in rel_dirs:
-            os.makedirs(os.path.join(mount.mountpoint, d))
-
-
-# ---------------------------------------------------------------------------------------------
-# file operations (the timed parts)
-# ---------------------------------------------------------------------------------------------
 
 def create_files(paths: Sequence[str]) -> None:
     for p in paths:
@@ -172,42 +110,6 @@ def rename_files(paths: Sequence[str]) -> None:
 def unlink_files(paths: Sequence[str]) -> None:
     for p in paths:
         os.unlink(p)
-
-
-def write_files(paths: Sequence[str], payload: bytes) -> None:
-    for p in paths:
-        fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        try:
-            os.write(fd, payload)
-        finally:
-            os.close(fd)  # mfsmount flushes to the chunkservers on close
-
-
-def read_files(paths: Sequence[str], payload: bytes) -> None:
-    for p in paths:
-        with open(p, "rb", buffering=0) as f:
-            if f.read(len(payload) + 1) != payload:
-                raise BenchError(f"{p}: content differs from what was written")
-
-
-def write_sequential(paths: Sequence[str], mib: int) -> None:
-    block = os.urandom(BLOCK)
-    fd = os.open(paths[0], os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    try:
-        for _ in range(mib):
-            os.write(fd, block)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_sequential(paths: Sequence[str], mib: int) -> None:
-    total = 0
-    with open(paths[0], "rb", buffering=0) as f:
-        while chunk := f.read(BLOCK):
-            total += len(chunk)
-    if total != mib * BLOCK:
-        raise BenchError(f"{paths[0]}: read {total} bytes, wrote {mib * BLOCK}")
 
 
 def create_in_dir(directory: str, first: int, count: int) -> None:
@@ -343,144 +245,14 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[Cluster, Sizes], dict[str, float]]] = {
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# rounds
-# ---------------------------------------------------------------------------------------------
-
-def round_order(round_index: int) -> tuple[str, ...]:
-    """real first in odd rounds (1, 3, ...), ours first in even ones."""
-    return IMPLS if round_index % 2 == 0 else IMPLS[::-1]
-
-
-def free_chunk_disks(cluster: Cluster) -> None:
-    """Chunk files are not needed after a run (the 1 GiB file alone takes 2+ GiB)."""
-    for cs in cluster.chunkservers:
-        shutil.rmtree(cs.workdir / "hdd", ignore_errors=True)
-
-
-def run_cluster(root: pathlib.Path, impl: str, sizes: Sizes,
-                workloads: Sequence[str]) -> dict:
-    """Runs the workloads on a fresh cluster with master ``impl``; always stops it."""
-    cluster = Cluster(root, master=impl, chunkservers=("real", "real", "real"))
-    result: dict = {"metrics": {}, "load_before": os.getloadavg()[0], "cluster_dir": str(root)}
-    try:
-        cluster.start()
-        for name in workloads:
-            log(f"  {impl}: {name}")
-            result["metrics"].update(WORKLOAD_FUNCTIONS[name](cluster, sizes))
-            cluster.check_running()
-    except Exception as e:  # noqa: BLE001 - the other runs go on; the error is reported
-        result["error"] = f"{type(e).__name__}: {e}"
-        log(f"  {impl}: FAILED: {result['error']}\n{traceback.format_exc()}"
-            f"master log tail:\n{cluster.master.log_tail(30)}")
-    finally:
-        problems = cluster.stop()
-        free_chunk_disks(cluster)
-    if problems:
-        result["problems"] = problems
-    result["load_after"] = os.getloadavg()[0]
-    return result
-
-
-def run_rounds(workdir: pathlib.Path, sizes: Sizes, rounds: int,
-               workloads: Sequence[str]) -> list[dict]:
-    results = []
-    for r in range(rounds):
-        entry: dict = {"round": r + 1, "order": list(round_order(r))}
-        for impl in round_order(r):
-            log(f"round {r + 1}/{rounds}: {impl} master")
-            entry[impl] = run_cluster(workdir / f"round{r + 1}-{impl}", impl, sizes, workloads)
-        results.append(entry)
-    return results
-
-
-# ---------------------------------------------------------------------------------------------
-# report
-# ---------------------------------------------------------------------------------------------
-
-def values(rounds: list[dict], impl: str, key: str) -> list[float | None]:
-    return [r[impl]["metrics"].get(key) for r in rounds]
-
-
-def median(xs: Sequence[float | None]) -> float | None:
-    present = [x for x in xs if x is not None]
-    return statistics.median(present) if present else None
-
-
-def summarize(rounds: list[dict], metrics: Sequence[Metric]) -> dict[str, dict]:
-    summary = {}
-    for m in metrics:
-        real, ours = median(values(rounds, "real", m.key)), median(values(rounds, "ours", m.key))
-        ratio = m.ratio(real, ours) if real and ours else None
-        summary[m.key] = {"workload": m.workload, "label": m.label, "unit": m.unit,
-                          "higher_is_better": m.higher_is_better, "median_real": real,
-                          "median_ours": ours, "ratio": ratio}
-    return summary
-
-
-def fmt(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}"
-
-
-def workload_table(workload: str, metrics: Sequence[Metric], rounds: list[dict],
-                   summary: dict[str, dict]) -> str:
-    """One row per metric: every round's values, the medians and the ratio."""
-    header = ["metric", "unit"]
-    for r in rounds:
-        header += [f"R{r['round']} real", f"R{r['round']} ours"]
-    header += ["med real", "med ours", "ratio"]
-    rows = [header]
-    for m in metrics:
-        row = [m.label, m.unit]
-        for real, ours in zip(values(rounds, "real", m.key), values(rounds, "ours", m.key)):
-            row += [fmt(real), fmt(ours)]
-        s = summary[m.key]
-        ratio = "n/a" if s["ratio"] is None else f"{s['ratio']:.2f}"
-        rows.append(row + [fmt(s["median_real"]), fmt(s["median_ours"]), ratio])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
-    return f"== {workload} ==\n" + "\n".join(lines)
-
-
-def summary_line(workload: str, metrics: Sequence[Metric], summary: dict[str, dict]) -> str:
-    parts = []
-    for m in metrics:
-        ratio = summary[m.key]["ratio"]
-        parts.append(f"{m.key} {'n/a' if ratio is None else f'{ratio:.2f}'}")
-    return f"{workload:12s} " + ", ".join(parts)
-
-
-def print_report(rounds: list[dict], workloads: Sequence[str], summary: dict[str, dict]) -> None:
-    for w in workloads:
-        print(workload_table(w, [m for m in METRICS if m.workload == w], rounds, summary))
-        print()
-    for r in rounds:
-        for impl in r["order"]:
-            run = r[impl]
-            note = f"  ERROR {run['error']}" if "error" in run else ""
-            print(f"round {r['round']} {impl}: load {run['load_before']:.2f} -> "
-                  f"{run['load_after']:.2f}{note}")
-    print("\nratios (> 1 means ours is better: faster, or less memory):")
-    for w in workloads:
-        print(summary_line(w, [m for m in METRICS if m.workload == w], summary))
+def make_cluster(root: pathlib.Path, impl: str) -> Cluster:
+    """The master under test with three real chunkservers."""
+    return Cluster(root, master=impl, chunkservers=("real", "real", "real"))
 
 
 # ---------------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------------
-
-def our_master() -> dict:
-    """Which binary "ours" was: path, sha256 and the state of the work tree."""
-    path = binary("master", "ours")
-    revision = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-                              capture_output=True, text=True, cwd="/").stdout.strip()
-    with open(path, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
-    return {"path": path, "sha256": digest, "work_tree": revision or "unknown"}
-
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__,
@@ -503,64 +275,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=pathlib.Path,
                    help="folder for the clusters (default: a new folder in /tmp)")
     args = p.parse_args(argv)
-    wanted = [w.replace("_", " ").strip() for w in args.workloads.split(",")]
-    unknown = [w for w in wanted if w not in WORKLOADS]
-    if unknown:
-        p.error(f"unknown workloads {unknown}; known: {WORKLOADS}")
-    args.workload_list = [w for w in WORKLOADS if w in wanted]  # memory stays first
+    args.workload_list = chosen_workloads(p, args.workloads, WORKLOADS)  # memory stays first
     return args
 
 
 def check_environment() -> None:
-    if os.geteuid() != 0:
-        sys.exit("master_bench.py must run as root (network namespaces, FUSE, daemons)")
-    for impl in IMPLS:
-        try:
-            binary("master", impl)
-        except HarnessError as e:
-            sys.exit(str(e))
-
-
-def raise_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so every cluster's finally block stops it."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, handler)
+    """Root and both masters present (also used by master_tools_bench.py)."""
+    bench_common.check_environment("master_bench.py", "master")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    check_environment()
-    raise_on_sigterm()
     sizes = Sizes(args.files, args.readdir, args.readdir_repeats, args.small, args.seq_mib,
                   args.mem_files, args.mem_dirs, args.writers)
-    workdir = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="mfsng-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    log(f"clusters in {workdir}; load {os.getloadavg()}")
-    started = time.time()
-    master = our_master()
-    rounds = run_rounds(workdir, sizes, args.rounds, args.workload_list)
-    # Someone may rebuild the binary meanwhile: then the rounds measured different masters.
-    master["changed_during_run"] = our_master()["sha256"] != master["sha256"]
-    metrics = [m for m in METRICS if m.workload in args.workload_list]
-    summary = summarize(rounds, metrics)
-    print_report(rounds, args.workload_list, summary)
-    if master["changed_during_run"]:
-        print(f"WARNING: {master['path']} changed during the run; rounds may differ in binary")
-    if args.json:
-        args.json.write_text(json.dumps({
-            "sizes": dataclasses.asdict(sizes), "workloads": args.workload_list,
-            "our_master": master,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-            "seconds": round(time.time() - started), "rounds": rounds, "summary": summary,
-        }, indent=2) + "\n")
-    failed = any("error" in r[impl] for r in rounds for impl in IMPLS)
-    return 1 if failed else 0
+    return run_benchmark(args, "master_bench.py", "master", sizes, make_cluster, WORKLOAD_FUNCTIONS, METRICS,
+                         "faster, or less memory")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt as interrupt:  # the clusters are stopped by then
-        log(f"interrupted ({str(interrupt) or 'Ctrl-C'}); every cluster was stopped")
-        sys.exit(130)
+    exit_with(main)
