@@ -2,7 +2,7 @@
 # Installs, builds and starts a local cluster: our mfsmaster, 3 chunkservers and a mount
 # at MOUNTPOINT, inside a private network namespace (the MooseFS chunkserver refuses a
 # loopback master address). Chunkservers and the mount are the MooseFS 3.0.117 ones until
-# ours exist. Usage:
+# ours are complete (issues 4 and 5). Usage:
 #   scripts/local-cluster.sh up [MOUNTPOINT]     (default /mnt/mfsng)
 #   scripts/local-cluster.sh down
 set -euo pipefail
