@@ -114,7 +114,12 @@ bool ChunkserverProtocol::begin(const csmsg::RegisterBeginV6& request) {
 bool ChunkserverProtocol::begin_legacy(uint32_t version, uint32_t ip, uint16_t port, uint16_t timeout, uint16_t csid) {
   if (timeout != 0 && timeout < kMinTimeout) return fail("chunkserver timeout below 10 s");
   if (ip == 0) ip = link_->peer_ip();
-  if ((ip >> 24) == 127) return fail("chunkserver announces a loopback address " + ip_to_string(ip));
+  // MooseFS refuses loopback chunkservers; ALLOW_LOOPBACK_CHUNKSERVERS (MooseNG only) lets a
+  // one-machine cluster run without a network namespace.
+  if ((ip >> 24) == 127 && services_.config().get_uint("ALLOW_LOOPBACK_CHUNKSERVERS", 0) == 0) {
+    return fail("chunkserver announces a loopback address " + ip_to_string(ip) +
+                " (ALLOW_LOOPBACK_CHUNKSERVERS = 1 allows it)");
+  }
   if (services_.servers.find_by_address(ip, port)) {
     return fail("can't accept chunkserver " + ip_to_string(ip) + ":" + std::to_string(port) + " (already connected)");
   }

@@ -187,6 +187,14 @@ TEST_F(ChunkserverProtocolTest, LoopbackAddressesAreRefused) {
   EXPECT_EQ(unannounced.protocol->server()->ip, kServerB);
 }
 
+TEST_F(ChunkserverProtocolTest, LoopbackAddressesAreAcceptedWhenAllowed) {
+  config.set("ALLOW_LOOPBACK_CHUNKSERVERS", "1");
+  TestChunkserver announced = connect_chunkserver(kServerA);
+  ASSERT_TRUE(announced.handle(csmsg::encode(chunkserver_begin(0x7F000001, 9422))));
+  EXPECT_EQ(announced.protocol->server()->ip, 0x7F000001u);
+  EXPECT_EQ(servers.connected_count(), 1u);
+}
+
 TEST_F(ChunkserverProtocolTest, ASecondServerOnTheSameAddressIsRefused) {
   TestChunkserver first = registered_chunkserver(kServerA);
   TestChunkserver same = connect_chunkserver(kServerA);
