@@ -65,3 +65,30 @@ def test_gracefully_stopped_chunkserver_is_waited_for_then_replaced(cluster_fact
     time.sleep(10)
     assert cluster.valid_copies(path) == [1], "replicated during the maintenance"
     cluster.wait_copies(path, 2, timeout=120)  # maintenance over: goal restored elsewhere
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_a_chunk_unknown_to_the_metadata_is_recorded_for_deletion_in_a_week(cluster_factory,
+                                                                           master):
+    # A disk from another cluster: spec 20 §2.9, the master records the chunk locked for
+    # 7 days (CHUNKADD) and deletes it only when the lock expires.
+    donor = cluster_factory(master="real", chunkservers=["real"], mount="real")
+    (donor.mountpoint / "f").write_bytes(os.urandom(100_000))
+    donor.wait_copies(donor.mountpoint / "f", 1)
+    donor.stop()
+    [foreign] = chunk_files(donor.chunkservers[0])
+
+    cluster = cluster_factory(master=master, chunkservers=["real"], start=False)
+    disk = cluster.chunkservers[0].workdir / "hdd"
+    (disk / foreign.parent.name).mkdir(parents=True, exist_ok=True)
+    (disk / foreign.parent.name / foreign.name).write_bytes(foreign.read_bytes())
+    started = int(time.time())
+    cluster.start()
+    changelog = cluster.master.workdir / "data" / "changelog.0.mfs"
+    wait_until(lambda: "|CHUNKADD(" in changelog.read_text(), 30, "CHUNKADD logged")
+    [line] = [line for line in changelog.read_text().splitlines() if "|CHUNKADD(" in line]
+    chunk_id, version, locked_to = line.split("|CHUNKADD(")[1].rstrip(")").split(",")
+    assert (int(chunk_id), int(version)) == (1, 1)
+    assert started + 7 * 24 * 3600 <= int(locked_to) <= int(time.time()) + 7 * 24 * 3600
+    time.sleep(3)
+    assert chunk_files(cluster.chunkservers[0]), "deleted before its lock expired"

@@ -395,13 +395,8 @@ Status ChunkManager::write_end(uint64_t chunk_id, uint32_t inode, uint64_t lengt
 void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<AnnouncedChunk>& chunks) {
   for (const AnnouncedChunk& announced : chunks) {
     const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(announced.chunk_id);
-    if (!chunk) {
-      // Chunks unknown to the metadata are left alone: deleting them on sight would
-      // destroy data if the metadata were restored from an older copy.
-      MFS_LOG_NOTICE("chunkserver %s has unknown chunk %016llX (version %u) - left untouched", server.address().c_str(),
-                     static_cast<unsigned long long>(announced.chunk_id), announced.version);
-      continue;
-    }
+    if (!chunk) chunk = adopt_unknown_chunk(server, announced);
+    if (!chunk) continue;
     ChunkCopy* copy = find_copy(announced.chunk_id, server.csid);
     if (!copy) {
       copies_[announced.chunk_id].push_back({server.csid, CopyState::kValid, announced.version, false});
@@ -411,6 +406,25 @@ void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<Annou
     copy->on_removal_disk = announced.on_removal_disk;
     copy->state = announced.version == chunk->version ? CopyState::kValid : CopyState::kWrongVersion;
   }
+}
+
+// As 3.0.117 (spec 20 §2.9): a chunk the metadata does not know is recorded, locked for a
+// week, and deleted once the lock expires, unless a file claims it meanwhile (metadata
+// restored from an older copy, found again). Ids far beyond any we handed out are ignored.
+const ChunkRecord* ChunkManager::adopt_unknown_chunk(const Chunkserver& server, const AnnouncedChunk& announced) {
+  constexpr uint64_t kPlausibleIdRange = 1'000'000'000;
+  constexpr uint32_t kUnknownChunkLockSeconds = 7 * 24 * 3600;
+  uint64_t chunk_id = announced.chunk_id;
+  if (chunk_id == 0 || chunk_id > metadata_.chunks().next_id() + kPlausibleIdRange) {
+    MFS_LOG_WARNING("chunkserver %s has chunk %016llX with an implausible id - ignored", server.address().c_str(),
+                    static_cast<unsigned long long>(chunk_id));
+    return nullptr;
+  }
+  MFS_LOG_NOTICE("chunkserver (%s) has nonexistent chunk (%016llX_%08X), so create it for future deletion",
+                 server.address().c_str(), static_cast<unsigned long long>(chunk_id), announced.version);
+  uint32_t now = now_();
+  commit(ChangelogEntry::make("CHUNKADD", now).arg(chunk_id).arg(announced.version).arg(now + kUnknownChunkLockSeconds));
+  return std::as_const(metadata_).chunks().find(chunk_id);
 }
 
 void ChunkManager::chunk_damaged(Chunkserver& server, uint64_t chunk_id) {

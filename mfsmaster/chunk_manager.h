@@ -106,6 +106,8 @@ class ChunkManager {
  private:
   // Removes the server's copy from the chunk's list (deleted or lost).
   void forget_copy(const Chunkserver& server, uint64_t chunk_id);
+  // Records a chunk the metadata does not know, for deletion in a week (nullptr: ignored).
+  const ChunkRecord* adopt_unknown_chunk(const Chunkserver& server, const AnnouncedChunk& announced);
   struct PendingWrite {
     uint32_t inode = 0;
     uint32_t index = 0;

@@ -540,6 +540,36 @@ TEST_F(ChunkserverProtocolTest, AnnouncedCopiesOfTheCurrentVersionAreValid) {
   EXPECT_EQ(chunks->copy_count(chunk_id), 4u);
 }
 
+TEST_F(ChunkserverProtocolTest, UnknownChunksAreRecordedLockedForAWeekThenDeleted) {
+  constexpr uint32_t kWeek = 7 * 24 * 3600;
+  TestChunkserver a = connect_chunkserver(kServerA);
+  ASSERT_TRUE(a.handle(csmsg::encode(chunkserver_begin(kServerA, 9422))));
+  uint64_t far_away = std::as_const(metadata).chunks().next_id() + 2'000'000'000;
+  ASSERT_TRUE(a.handle(csmsg::encode(csmsg::RegisterChunksV6{{{5, 3, false}, {0, 1, false}, {far_away, 1, false}}})));
+  settle();
+  const ChunkRecord* adopted = std::as_const(metadata).chunks().find(5);
+  ASSERT_NE(adopted, nullptr);
+  EXPECT_EQ(adopted->version, 3u);
+  EXPECT_EQ(adopted->locked_to, now + kWeek);
+  EXPECT_EQ(std::as_const(metadata).chunks().next_id(), 6u);
+  EXPECT_EQ(std::as_const(metadata).chunks().find(far_away), nullptr);
+  EXPECT_NE(changelog().find("|CHUNKADD(5,3," + std::to_string(now + kWeek) + ")"), std::string::npos) << changelog();
+
+  a.link->take();  // registration acknowledgements
+  chunks->housekeeping(now + kWeek - 1);
+  EXPECT_TRUE(a.link->take().empty()) << "deleted while locked";
+  chunks->housekeeping(now + kWeek);
+  auto deletion = single<csmsg::DeleteCommand>(a.link->take());
+  ASSERT_TRUE(deletion);
+  EXPECT_EQ(deletion->chunkid, 5u);
+  EXPECT_EQ(deletion->version, 3u);
+  ASSERT_TRUE(a.handle(csmsg::encode(csmsg::DeleteReply{5, StatusCode::kOk})));
+  chunks->housekeeping(now + kWeek + 1);
+  settle();
+  EXPECT_EQ(std::as_const(metadata).chunks().find(5), nullptr);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
 TEST_F(ChunkserverProtocolTest, LostAndDamagedReportsRemoveValidCopies) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = write_first_chunk(setup);
