@@ -46,9 +46,7 @@ Node* FsTree::find(uint32_t inode) {
 }
 
 std::vector<uint32_t> FsTree::take_changed_nodes() {
-  std::vector<uint32_t> changed(changed_nodes_.begin(), changed_nodes_.end());
-  changed_nodes_.clear();
-  return changed;
+  return changed_nodes_.take();
 }
 
 Edge* FsTree::lookup(const Node& directory, std::string_view name) const {
@@ -345,7 +343,7 @@ void FsTree::add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sig
 
 std::vector<uint32_t> FsTree::refresh_usage() {
   std::vector<uint32_t> freed;
-  for (uint32_t inode : usage_changed_nodes_) {
+  for (uint32_t inode : usage_changed_nodes_.take()) {
     Node* node = node_or_null(inode);
     if (!node) {
       freed.push_back(inode);
@@ -359,7 +357,6 @@ std::vector<uint32_t> FsTree::refresh_usage() {
     // Trash and sustained entries (parent 0) are in no directory.
     for (const Edge* edge : node->parents) add_to_usage(edge->parent, delta, 1);
   }
-  usage_changed_nodes_.clear();
   return freed;
 }
 

@@ -9,12 +9,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "mfsmaster/changed_inodes.h"
 #include "mfsmaster/fs_node.h"
 #include "mfsmaster/inode_ranges.h"
 
@@ -125,8 +125,8 @@ class FsTree {
  private:
   Node* node_or_null(uint32_t inode) const;
   void mark_changed(uint32_t inode) {
-    changed_nodes_.insert(inode);
-    usage_changed_nodes_.insert(inode);
+    changed_nodes_.mark(inode);
+    usage_changed_nodes_.mark(inode);
   }
   // Adds (sign 1) or removes (-1) `usage` to `directory` and each of its ancestors.
   void add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sign);
@@ -143,8 +143,8 @@ class FsTree {
   std::deque<std::pair<uint32_t, uint32_t>> recently_freed_;  // (inode, time freed), oldest first
   std::unordered_map<uint32_t, uint32_t> freed_times_;        // the same, by inode
   InodeRanges reusable_inodes_;
-  std::set<uint32_t> changed_nodes_;
-  std::set<uint32_t> usage_changed_nodes_;
+  ChangedInodes changed_nodes_;
+  ChangedInodes usage_changed_nodes_;
   uint32_t max_inode_ = 1;
   uint64_t next_edge_id_ = kFirstEdgeId;
   ChunkReleaser release_chunk_;
