@@ -1,11 +1,15 @@
 """Issue 4: disks of our mfschunkserver as the real 3.0.117 one handles them: mfshdd.cfg
 markers and size limits as mfscli shows them, chunks on a disk marked for removal copied
-away by the master, and a corrupt block answered with a CRC error, reported, and repaired
-from a good copy while clients read correct data."""
+away by the master, a corrupt block answered with a CRC error, reported, and repaired
+from a good copy while clients read correct data, local rebalancing (`<`, `>`), a disk
+whose file system changes size (`~`), and chunk files byte for byte as 3.0.117 writes them."""
+import contextlib
 import hashlib
 import os
 import pathlib
 import struct
+import subprocess
+import zlib
 
 import pytest
 
@@ -126,3 +130,190 @@ def test_corrupt_block_is_reported_served_from_a_good_copy_and_repaired(cluster_
     wait_until(repaired, 120, f"{goal} valid copies, none on the damaged chunkserver", interval=0.5)
     wait_identical_copies(cluster, path, goal)
     assert same_md5(cluster.mount("real") / "f", data)
+
+
+def files_in(folder):
+    """Chunk files in one data folder."""
+    return sorted(pathlib.Path(folder).glob("*/chunk_*.mfs"))
+
+
+def shd_chunks(cluster, chunkserver):
+    """mfscli -SHD rows of one chunkserver, masked: (folder name, chunks, status)."""
+    return sorted((row[1].rstrip("/").rsplit("/", 1)[1], int(row[2]), row[4]) for row in cluster.mfscli("-SHD")
+                  if row[0] == "disks:" and row[1].startswith(chunkserver.address + ":"))
+
+
+def server_chunks(cluster, chunkserver):
+    """The chunk count the master has for a chunkserver (mfscli -SCS)."""
+    return next(int(row[8]) for row in cluster.mfscli("-SCS")
+                if row[0] == "chunk servers:" and f"{row[1]}:{row[2]}" == chunkserver.address)
+
+
+# mfshdd.cfg lines for folders d0, d1, d2 (only d0 holds chunks before), and the folders
+# the real 3.0.117 chunkserver empties with them (observed: a `>` disk takes the chunks of
+# all others; without one, `<` disks are emptied into the others).
+LAYOUTS = {
+    "out": (["<{0}", "{1}", "{2}"], ["d0"]),
+    "in": (["{0}", ">{1}", "{2}"], ["d0", "d2"]),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_local_rebalancing_as_the_real_chunkserver(cluster_factory, tmp_path, layout):
+    lines, emptied = LAYOUTS[layout]
+    cluster = cluster_factory(master="real", chunkservers=[], mount="real")
+    servers = {}
+    for impl in ("real", "ours"):
+        folders = [tmp_path / impl / f"d{i}" for i in range(3)]
+        for folder in folders:
+            folder.mkdir(parents=True)
+        servers[impl] = (cluster.add_chunkserver(impl, disks=[str(folders[0])]), folders)
+    cluster.wait_chunkservers_registered(2)
+    set_goal(cluster, "real", 2)  # a copy of every chunk on both servers
+    data = {f"f{i}": os.urandom(50000 + 1000 * i) for i in range(10)}
+    for name, content in data.items():
+        (cluster.mountpoint / name).write_bytes(content)
+    for name in data:
+        wait_identical_copies(cluster, cluster.mountpoint / name, 2)
+
+    for cs, folders in servers.values():
+        cs.disks = [line.format(*folders) for line in lines]
+        cs.restart()
+    ours, our_folders = servers["ours"]
+    real, real_folders = servers["real"]
+    cluster.wait_chunkservers_registered(2)
+
+    seen_all = False
+
+    def drained():
+        # Once our registration is complete the master must not see one of our chunks go
+        # while they move.
+        nonlocal seen_all
+        count = server_chunks(cluster, ours)
+        assert count == len(data) or not seen_all, f"the master lost chunks of ours: {count}"
+        seen_all = count == len(data)
+        return seen_all and all(not files_in(folders[int(name[1])]) for _, folders in servers.values() for name in emptied)
+    wait_until(drained, 40, f"{emptied} emptied on both chunkservers", interval=0.3)
+    assert sum(len(files_in(f)) for f in our_folders) == len(data)  # moved, not copied
+
+    def same_disk_view():
+        return shd_chunks(cluster, ours) == shd_chunks(cluster, real)
+    # Chunk counts reach the master's disk list with the next report.
+    wait_until(same_disk_view, 10, "the same mfscli -SHD view of both chunkservers", interval=0.5)
+    real.stop()  # every read below goes to our chunkserver
+    mount = cluster.mount("real")
+    for name, content in data.items():
+        assert same_md5(mount / name, content), name
+    assert "found twice" not in ours.log_text()
+
+
+def test_start_after_a_crash_mid_move_keeps_every_chunk_once(cluster_factory, tmp_path):
+    # The two states a kill -9 during a move of ours leaves, made by hand on a stopped
+    # chunkserver: a complete copy already renamed on the destination (source not yet
+    # removed), and a `.part` copy cut short.
+    folders = [tmp_path / "d0", tmp_path / "d1"]
+    for folder in folders:
+        folder.mkdir()
+    cluster = cluster_factory(master="real", chunkservers=[], mount="real")
+    ours = cluster.add_chunkserver("ours", disks=[str(folders[0])])
+    cluster.wait_chunkservers_registered(1)
+    set_goal(cluster, "real", 1)
+    data = {f"f{i}": os.urandom(30000 + i) for i in range(6)}
+    for name, content in data.items():
+        (cluster.mountpoint / name).write_bytes(content)
+    for name in data:
+        cluster.wait_copies(cluster.mountpoint / name, 1)
+    ours.stop()
+    duplicated, partial = files_in(folders[0])[:2]
+    for source, suffix, size in ((duplicated, "", None), (partial, ".part", 5000)):
+        target = folders[1] / source.parent.name / (source.name + suffix)
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(source.read_bytes()[:size])
+
+    ours.disks = [f"<{folders[0]}", str(folders[1])]
+    ours.start()
+    cluster.wait_chunkservers_registered(1)
+    wait_until(lambda: not files_in(folders[0]), 30, "d0 emptied", interval=0.3)
+    names = [path.name for path in files_in(folders[1])]
+    assert len(names) == len(set(names)) == len(data)
+    assert not list(folders[1].glob("*/*.part"))
+    assert server_chunks(cluster, ours) == len(data)
+    log = ours.log_text()
+    assert "found twice" in log and "left by an interrupted move" in log
+    mount = cluster.mount("real")
+    for name, content in data.items():
+        assert same_md5(mount / name, content), name
+
+
+@contextlib.contextmanager
+def tmpfs_folders(paths, size):
+    """Mounts a tmpfs of `size` on each path; unmounts them at the end (the chunkservers
+    using them must have stopped: they keep a lock file open)."""
+    mounted = []
+    try:
+        for path in paths:
+            path.mkdir(parents=True)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+            mounted.append(path)
+        yield
+    finally:
+        for path in mounted:
+            subprocess.run(["umount", str(path)], check=False)
+
+
+def test_disk_size_change_marks_the_disk_damaged_unless_tilde(cluster_factory, tmp_path):
+    # Two tmpfs disks per chunkserver, the second with `~`; both then grow to twice their size.
+    folders = {impl: [tmp_path / impl / name for name in ("t0", "t1")] for impl in ("real", "ours")}
+    with tmpfs_folders(folders["real"] + folders["ours"], "200M"):
+        cluster = cluster_factory(master="real", chunkservers=[], mount="real",
+                                  chunkserver_options={"HDD_LEAVE_SPACE_DEFAULT": "1MiB"})
+        servers = [cluster.add_chunkserver(impl, disks=[str(folders[impl][0]), f"~{folders[impl][1]}"])
+                   for impl in ("real", "ours")]
+        try:
+            cluster.wait_chunkservers_registered(2)
+            for path in folders["real"] + folders["ours"]:
+                subprocess.run(["mount", "-o", "remount,size=400M", str(path)], check=True)
+            # 3.0.117 looks at a disk's size when it refreshes its space after a write.
+            written = 0
+
+            def damaged():
+                nonlocal written
+                written += 1
+                (cluster.mountpoint / f"g{written}").write_bytes(os.urandom(1000))
+                # t0's chunks are reported lost: it shows 0 chunks.
+                views = [[(name, status, chunks if name == "t0" else None)
+                          for name, chunks, status in shd_chunks(cluster, cs)] for cs in servers]
+                return all(view == [("t0", "damaged", 0), ("t1", "ok", None)] for view in views)
+            wait_until(damaged, 30, "t0 damaged with 0 chunks and t1 ok on both chunkservers", interval=1)
+            assert "file system size changed" in servers[1].log_text()
+        finally:
+            for cs in servers:
+                cs.stop()
+
+
+def spec_layout_chunk(chunkid, version, content):
+    """A one-block chunk file as spec 30 §5.3-5.4 lays it out: "MFSC 1.0", id, version, zeros
+    to 4096; the CRC of the zero-padded block, then the empty-block CRC 0xD7978EEB for the
+    1023 absent blocks; the block padded to 64 KiB."""
+    block = content + bytes(65536 - len(content))
+    header = b"MFSC 1.0" + struct.pack(">QI", chunkid, version)
+    crcs = struct.pack(">I", zlib.crc32(block)) + struct.pack(">I", 0xD7978EEB) * 1023
+    return header + bytes(4096 - len(header)) + crcs + block
+
+
+def test_chunk_files_are_byte_for_byte_those_of_the_real_chunkserver(cluster_factory):
+    # One file, goal 2, written through a real mount to a real chunkserver and ours.
+    cluster = cluster_factory(master="real", chunkservers=["real", "ours"], mount="real")
+    set_goal(cluster, "real", 2)
+    content = bytes(100) + bytes(range(256)) * 16
+    path = cluster.mountpoint / "f"
+    path.write_bytes(content)
+    wait_identical_copies(cluster, path, 2)
+    [chunk] = cluster.file_chunks(path)
+    for cs in cluster.chunkservers:
+        cs.stop()
+    [real_file], [our_file] = (chunk_files(cs) for cs in cluster.chunkservers)
+    assert real_file.name == our_file.name
+    expected = spec_layout_chunk(chunk["id"], chunk["version"], content)
+    assert real_file.read_bytes() == expected
+    assert our_file.read_bytes() == expected

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,6 +155,7 @@ ChunkFile& ChunkFile::operator=(ChunkFile&& other) noexcept {
     header_size_ = other.header_size_;
     blocks_ = other.blocks_;
     crcs_ = other.crcs_;
+    read_before_ = other.read_before_;
   }
   return *this;
 }
@@ -187,9 +189,9 @@ Status ChunkFile::write_exact(const void* data, size_t size, off_t offset, const
 }
 
 Status ChunkFile::write_crcs(uint16_t first, std::span<const uint32_t> crcs) const {
-  std::vector<uint8_t> bytes(4 * crcs.size());
+  std::array<uint8_t, kCrcTableSize> bytes;
   for (size_t i = 0; i < crcs.size(); ++i) put_u32_be(bytes.data() + 4 * i, crcs[i]);
-  return write_exact(bytes.data(), bytes.size(), crc_offset(first), "crc table");
+  return write_exact(bytes.data(), 4 * crcs.size(), crc_offset(first), "crc table");
 }
 
 Status ChunkFile::extend(uint16_t blocks) {
@@ -208,6 +210,25 @@ Result<uint32_t> ChunkFile::read_block(uint16_t block, Block& out) {
     return kEmptyBlockCrc;
   }
   if (Status read = read_exact(out.data(), out.size(), block_offset(block), "block"); !read) return read;
+  read_before_.set(block);
+  return checked(block, out);
+}
+
+std::optional<Result<uint32_t>> ChunkFile::read_block_if_cached(uint16_t block, Block& out) {
+  if (block >= blocks_) return read_block(block, out);
+  // A block never read through this descriptor is most likely not cached, and a miss
+  // would start its disk read here, on the caller's thread.
+  if (!read_before_.test(block)) return std::nullopt;
+  iovec buffer{out.data(), out.size()};
+  // Any failure (EAGAIN: not all in the page cache; EOPNOTSUPP: an old kernel or file
+  // system) leaves the read to read_block(), which reports real errors.
+  if (::preadv2(fd_, &buffer, 1, block_offset(block), RWF_NOWAIT) != static_cast<ssize_t>(out.size())) {
+    return std::nullopt;
+  }
+  return checked(block, out);
+}
+
+Result<uint32_t> ChunkFile::checked(uint16_t block, const Block& out) const {
   uint32_t crc = crc32(out);
   if (crc != crcs_[block]) {
     char text[96];
@@ -226,9 +247,7 @@ void ChunkFile::will_read(uint16_t first, uint16_t count) const {
 
 Status ChunkFile::write(uint16_t block, uint32_t offset, std::span<const uint8_t> data, uint32_t crc) {
   if (Status bounds = check_write_bounds(block, offset, data.size()); !bounds) return bounds;
-  if (block >= blocks_) {
-    if (Status extended = extend(static_cast<uint16_t>(block + 1)); !extended) return extended;
-  }
+  if (block >= blocks_) return append(block, offset, data, crc);
   uint32_t block_crc = crc;
   if (data.size() != kBlockSize) {
     Block merged;
@@ -242,6 +261,28 @@ Status ChunkFile::write(uint16_t block, uint32_t offset, std::span<const uint8_t
   }
   crcs_[block] = block_crc;
   return write_crcs(block, std::span(&crcs_[block], 1));
+}
+
+Status ChunkFile::append(uint16_t block, uint32_t offset, std::span<const uint8_t> data, uint32_t crc) {
+  uint32_t block_crc = crc;
+  if (data.size() != kBlockSize) {
+    Block merged{};
+    std::copy(data.begin(), data.end(), merged.begin() + offset);
+    block_crc = crc32(merged);
+  }
+  // The size first, so that a process killed in between leaves whole blocks (holes whose
+  // CRCs still read as empty); a write up to the block's end sets it by itself.
+  if (offset + data.size() < kBlockSize && ::ftruncate(fd_, block_offset(static_cast<uint16_t>(block + 1))) != 0) {
+    return io_error("extend", errno);
+  }
+  if (Status written = write_exact(data.data(), data.size(), block_offset(block) + offset, "block"); !written) {
+    return written;
+  }
+  uint16_t first = blocks_;
+  std::fill(crcs_.begin() + first, crcs_.begin() + block, kEmptyBlockCrc);
+  crcs_[block] = block_crc;
+  blocks_ = static_cast<uint16_t>(block + 1);
+  return write_crcs(first, std::span(crcs_).subspan(first, blocks_ - first));
 }
 
 Status ChunkFile::truncate(uint32_t length) {

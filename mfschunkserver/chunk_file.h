@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -63,6 +64,9 @@ class ChunkFile {
   // Block `block` into `out`, checked against its stored CRC (CRC error if they differ);
   // a block at or beyond blocks() reads as zeros. Returns the block's CRC.
   Result<uint32_t> read_block(uint16_t block, Block& out);
+  // The same without waiting for a disk, for the network thread: nullopt when the block was
+  // not read before through this file or is not all in the page cache any more.
+  std::optional<Result<uint32_t>> read_block_if_cached(uint16_t block, Block& out);
   // Tells the kernel that blocks [first, first + count) will be read soon, so that it
   // fetches them in one go instead of block by block.
   void will_read(uint16_t first, uint16_t count) const;
@@ -89,11 +93,16 @@ class ChunkFile {
   off_t block_offset(uint16_t block) const;
   off_t crc_offset(uint16_t block) const;
   Status io_error(const std::string& what, int error) const;
+  // `out`, just read from block `block`, against its stored CRC: the CRC, or a CRC error.
+  Result<uint32_t> checked(uint16_t block, const Block& out) const;
   Status read_exact(void* out, size_t size, off_t offset, const char* what) const;
   Status write_exact(const void* data, size_t size, off_t offset, const char* what) const;
   Status write_crcs(uint16_t first, std::span<const uint32_t> crcs) const;
   // Grows the file to `blocks` blocks; the new ones are holes with the empty-block CRC.
   Status extend(uint16_t blocks);
+  // write() of a block at or past the end: nothing to read back (the rest is zeros), and
+  // the CRCs of the blocks added go to disk in one write.
+  Status append(uint16_t block, uint32_t offset, std::span<const uint8_t> data, uint32_t crc);
 
   int fd_ = -1;
   uint64_t chunkid_ = 0;
@@ -101,6 +110,7 @@ class ChunkFile {
   uint32_t header_size_ = kHeaderSize;
   uint16_t blocks_ = 0;
   CrcTable crcs_{};  // kept equal to the table on disk
+  std::bitset<kBlocksPerChunk> read_before_;  // blocks read_block() read from the file
 };
 
 }  // namespace mfs::cs

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "mfschunkserver/chunk_move.h"
 #include "mfscommon/crc32.h"
 #include "mfscommon/log.h"
 
@@ -45,24 +46,56 @@ ChunkStore::ChunkStore(std::vector<std::unique_ptr<Disk>> disks, BlockingPool& p
     : disks_(std::move(disks)), pool_(pool), reports_(reports), fsync_before_close_(fsync_before_close) {}
 
 Status ChunkStore::load() {
+  std::vector<RebalanceRole> roles = rebalance_roles();
   for (const auto& disk : disks_) {
     auto found = disk->list_chunks();
     if (!found) return found.status();
     for (const ScannedChunk& chunk : *found) {
       auto existing = chunks_.find(chunk.chunkid);
       if (existing != chunks_.end()) {
-        // Two copies of one chunk: the newer version is the chunk, the other file stays.
-        MFS_LOG_WARNING("chunk %016llX found twice (versions %08X and %08X) - using the newer one",
-                        static_cast<unsigned long long>(chunk.chunkid), existing->second.version, chunk.version);
-        if (existing->second.version >= chunk.version) continue;
-        existing->second.disk->chunks--;
-        chunks_.erase(existing);
+        resolve_duplicate(chunk, *disk, existing->second, roles);
+      } else {
+        add(chunk.chunkid, disk.get(), chunk.folder, chunk.version);
       }
-      add(chunk.chunkid, disk.get(), chunk.folder, chunk.version);
     }
     MFS_LOG_NOTICE("disk %s: %zu chunks", disk->path().c_str(), found->size());
   }
   return Status::ok();
+}
+
+void ChunkStore::resolve_duplicate(const ScannedChunk& chunk, Disk& disk, Record& record,
+                                   const std::vector<RebalanceRole>& roles) {
+  auto role_of = [&](const Disk* of) {
+    for (size_t i = 0; i < disks_.size(); ++i) {
+      if (disks_[i].get() == of) return roles[i];
+    }
+    return RebalanceRole::kNone;
+  };
+  if (record.version != chunk.version) {
+    // Two versions of one chunk: the newer version is the chunk, the other file stays.
+    MFS_LOG_WARNING("chunk %016llX found twice (versions %08X and %08X) - using the newer one",
+                    static_cast<unsigned long long>(chunk.chunkid), record.version, chunk.version);
+    if (record.version > chunk.version) return;
+    record.disk->chunks--;
+    disk.chunks++;
+    record.disk = &disk;
+    record.folder = chunk.folder;
+    record.version = chunk.version;
+    return;
+  }
+  // The same version twice: a local move cut short between the copy (complete and synced
+  // before it got its name) and the removal of the source. One copy is dropped.
+  std::string dropped = disk.chunk_path(chunk.folder, chunk.chunkid, chunk.version);
+  if (keep_second_copy(role_of(record.disk), role_of(&disk))) {
+    dropped = record.disk->chunk_path(record.folder, chunk.chunkid, chunk.version);
+    record.disk->chunks--;
+    disk.chunks++;
+    record.disk = &disk;
+    record.folder = chunk.folder;
+  }
+  MFS_LOG_WARNING("chunk %016llX_%08X found twice - removing the copy %s",
+                  static_cast<unsigned long long>(chunk.chunkid), chunk.version, dropped.c_str());
+  if (Status removed = unlink_file(dropped); !removed) MFS_LOG_WARNING("%s", removed.to_string().c_str());
 }
 
 void ChunkStore::add(uint64_t chunkid, Disk* disk, uint8_t folder, uint32_t version,
@@ -107,16 +140,16 @@ Status ChunkStore::note(uint64_t chunkid, Disk* disk, Status status) {
   // A CRC mismatch is the chunk's damage; I/O errors (ENOSPC included) are the disk's.
   if (status.code() == StatusCode::kIO && !disk->damaged() &&
       disk->count_error(std::chrono::steady_clock::now(), error_tolerance_.count, error_tolerance_.period)) {
-    mark_damaged(*disk);
+    mark_damaged(*disk, "more than " + std::to_string(error_tolerance_.count) + " I/O errors within " +
+                            std::to_string(error_tolerance_.period.count()) + " s");
   }
   return status;
 }
 
-void ChunkStore::mark_damaged(Disk& disk) {
+void ChunkStore::mark_damaged(Disk& disk, const std::string& reason) {
   disk.mark_damaged();
-  MFS_LOG_ERROR("disk %s: more than %u I/O errors within %lld s - marked as damaged, its chunks are reported lost",
-                disk.path().c_str(), error_tolerance_.count,
-                static_cast<long long>(error_tolerance_.period.count()));
+  MFS_LOG_ERROR("disk %s: %s - marked as damaged, its chunks are reported lost", disk.path().c_str(),
+                reason.c_str());
   // The records go when next touched (live()): operations in flight may hold them.
   for (const auto& [chunkid, record] : chunks_) {
     if (record.disk == &disk) reports_.chunk_lost(chunkid);
@@ -181,17 +214,21 @@ void ChunkStore::keep_open(uint64_t chunkid, Record& record, const std::shared_p
 }
 
 Disk* ChunkStore::disk_for_new_chunk() const {
-  Disk* best = nullptr;
-  uint64_t best_available = 0;
-  for (const auto& disk : disks_) {
-    if (disk->marked_for_removal() || disk->damaged()) continue;
-    uint64_t available = disk->space().available;
-    if (available > best_available) {
-      best = disk.get();
-      best_available = available;
+  // As 3.0.117: no new chunks on `<` disks (being emptied) while another disk has room.
+  for (bool take_move_out : {false, true}) {
+    Disk* best = nullptr;
+    uint64_t best_available = 0;
+    for (const auto& disk : disks_) {
+      if (disk->marked_for_removal() || disk->damaged() || disk->move_out() != take_move_out) continue;
+      uint64_t available = disk->space().available;
+      if (available > best_available) {
+        best = disk.get();
+        best_available = available;
+      }
     }
+    if (best) return best;
   }
-  return best;
+  return nullptr;
 }
 
 asio::awaitable<Status> ChunkStore::create(uint64_t chunkid, uint32_t version) {
@@ -310,6 +347,40 @@ std::vector<ChunkId> ChunkStore::idle_chunks(const Disk& disk, std::chrono::seco
   return idle;
 }
 
+std::vector<RebalanceRole> ChunkStore::rebalance_roles() const {
+  std::vector<RebalanceDisk> states;
+  for (const auto& disk : disks_) states.push_back(disk->rebalance_state());
+  return cs::rebalance_roles(states);
+}
+
+asio::awaitable<Status> ChunkStore::move(const ChunkId& chunk, Disk& destination) {
+  auto guard = co_await locks_.lock(chunk.chunkid);
+  Record* record = live(chunk.chunkid);
+  if (!record || record->version != chunk.version) co_return StatusCode::kNoChunk;
+  if (record->disk == &destination) co_return Status::ok();
+  // Users hold the open file: it must not be replaced under them.
+  if (record->file.use_count() > (record->kept ? 1 : 0)) co_return StatusCode::kChunkBusy;
+  record->kept.reset();
+  Disk* source = record->disk;
+  std::string from = source->chunk_path(record->folder, chunk.chunkid, chunk.version);
+  std::string to = destination.chunk_path(record->folder, chunk.chunkid, chunk.version);
+  FileMove moved = co_await pool_.run([&] { return move_chunk_file(from, to, destination.space().available); });
+  if (moved.copied) {
+    source->chunks--;
+    destination.chunks++;
+    record->disk = &destination;
+  }
+  if (moved.status.code() == StatusCode::kNoChunk) co_return moved.status;  // gone: the next use finds out
+  co_return note(chunk.chunkid, moved.source_failed ? source : &destination, moved.status);
+}
+
+void ChunkStore::check_disk_sizes() {
+  for (const auto& disk : disks_) {
+    if (disk->damaged()) continue;
+    if (auto change = disk->size_change(); change) mark_damaged(*disk, *change);
+  }
+}
+
 asio::awaitable<Result<ChunkSummary>> ChunkStore::summary(uint64_t chunkid, uint32_t version) {
   auto held = co_await hold(chunkid, version);
   if (!held) co_return held.status();
@@ -326,6 +397,15 @@ asio::awaitable<Result<OpenedChunk>> ChunkStore::open(uint64_t chunkid, uint32_t
 asio::awaitable<BlocksRead> ChunkStore::read_blocks(const OpenedChunk& chunk, uint16_t first, std::span<Block> out,
                                                     std::span<uint32_t> crcs) {
   auto guard = co_await locks_.lock(chunk.chunkid);
+  // One block already in the page cache is read here: a small read of a chunk in use then
+  // costs no hop to a disk thread and back (a few microseconds of copy and CRC).
+  if (out.size() == 1) {
+    if (auto cached = chunk.file->read_block_if_cached(first, out[0])) {
+      if (!*cached) co_return BlocksRead{0, note(chunk.chunkid, cached->status())};
+      crcs[0] = **cached;
+      co_return BlocksRead{1, Status::ok()};
+    }
+  }
   BlocksRead read = co_await pool_.run([&] {
     BlocksRead done;
     if (out.size() > 1) chunk.file->will_read(first, static_cast<uint16_t>(out.size()));
@@ -399,7 +479,7 @@ std::vector<csdata::DiskEntry> ChunkStore::disk_entries() const {
     entry.error_time = disk->last_error_time;
     entry.used = space.used;
     entry.total = space.total;
-    entry.chunks = disk->chunks;
+    entry.chunks = disk->damaged() ? 0 : disk->chunks;  // reported lost (records go lazily)
     entries.push_back(std::move(entry));
   }
   return entries;

@@ -16,6 +16,7 @@
 #include "mfschunkserver/chunk_file.h"
 #include "mfschunkserver/chunk_locks.h"
 #include "mfschunkserver/disk.h"
+#include "mfschunkserver/rebalance_policy.h"
 #include "mfscommon/chunkserver_data_messages.h"
 #include "mfscommon/chunkserver_master_messages.h"
 
@@ -91,11 +92,23 @@ class ChunkStore {
   // The chunks of `disk` no client has opened for `min_idle`.
   std::vector<ChunkId> idle_chunks(const Disk& disk, std::chrono::seconds min_idle) const;
 
+  // Local rebalancing: the role of each disk of disks() (rebalance_policy.h) ...
+  std::vector<RebalanceRole> rebalance_roles() const;
+  // ... and the move of one chunk's file to `destination` (chunk_move.h). The master is
+  // not told: the chunk stays on this server all along. kChunkBusy when a client or a
+  // replication has the chunk open (its file would go away under it), kNoChunk when the
+  // chunk or this version has gone meanwhile.
+  boost::asio::awaitable<Status> move(const ChunkId& chunk, Disk& destination);
+  // Marks damaged, as for I/O errors, the disks whose file system's size changed much
+  // since start (not for `~` disks: Disk::size_changed).
+  void check_disk_sizes();
+
   boost::asio::awaitable<Result<ChunkSummary>> summary(uint64_t chunkid, uint32_t version);
 
   boost::asio::awaitable<Result<OpenedChunk>> open(uint64_t chunkid, uint32_t version);
   // Blocks `first`, `first + 1`, ... into `out` (one disk job for all, so that a long read
-  // does not pay a thread hop per block), each checked against its CRC, which goes to
+  // does not pay a thread hop per block; one block in the page cache is read without a
+  // disk job), each checked against its CRC, which goes to
   // `crcs` (as long as `out`). Stops at the first error.
   boost::asio::awaitable<BlocksRead> read_blocks(const OpenedChunk& chunk, uint16_t first, std::span<Block> out,
                                                  std::span<uint32_t> crcs);
@@ -147,8 +160,12 @@ class ChunkStore {
   Status note(uint64_t chunkid, Disk* disk, Status status);
   // The same for a chunk with a record.
   Status note(uint64_t chunkid, Status status);
-  // Gives up a disk: its chunks are reported lost and the master copies them elsewhere.
-  void mark_damaged(Disk& disk);
+  // Gives up a disk for `reason`: its chunks are reported lost and the master copies them
+  // elsewhere.
+  void mark_damaged(Disk& disk, const std::string& reason);
+  // Start-up found `chunk` on `disk` while `record` already holds it.
+  void resolve_duplicate(const ScannedChunk& chunk, Disk& disk, Record& record,
+                         const std::vector<RebalanceRole>& roles);
   // Reads every block of `file` and checks its CRC. Under the chunk lock.
   boost::asio::awaitable<Status> check_blocks(uint64_t chunkid, ChunkFile& file);
   // Remembers `file` as the chunk's open file and keeps it open for the next users: the

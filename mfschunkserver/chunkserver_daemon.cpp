@@ -95,6 +95,8 @@ Status ChunkserverDaemon::start() {
   store_->set_error_tolerance(error_tolerance(config_));
   scrubber_ = std::make_unique<Scrubber>(io_, *store_, ScrubSettings::from(config_));
   scrubber_->start();
+  rebalancer_ = std::make_unique<DiskRebalancer>(io_, *store_, RebalanceSettings::from(config_));
+  rebalancer_->start();
 
   data_services_.reset(new DataServices{*store_, [this]() -> const ConfigFile& { return config_; },
                                         [this] { return module_info(); }});
@@ -112,6 +114,7 @@ Status ChunkserverDaemon::start() {
   settings.data_port = port;
   master_ = std::make_unique<MasterLink>(io_, *store_, reports_, *pool_, std::move(settings), identity_path,
                                          known_metaid, fatal_);
+  master_->set_rebalancing_probe([this] { return rebalancer_->moving(); });
   master_->start();
   return Status::ok();
 }
@@ -126,11 +129,13 @@ void ChunkserverDaemon::reload() {
   store_->set_fsync_before_close(fsync_before_close(config_));
   store_->set_error_tolerance(error_tolerance(config_));
   scrubber_->reconfigure(ScrubSettings::from(config_));
+  rebalancer_->reconfigure(RebalanceSettings::from(config_));
   master_->reconfigure(MasterLinkSettings::from(config_));
 }
 
 boost::asio::awaitable<void> ChunkserverDaemon::stop() {
   if (scrubber_) scrubber_->stop();
+  if (rebalancer_) rebalancer_->stop();
   if (master_) co_await master_->stop();
   if (listener_) listener_->stop();
   if (pool_) pool_->stop();

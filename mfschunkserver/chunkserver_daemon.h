@@ -12,6 +12,7 @@
 #include "mfschunkserver/data_connection.h"
 #include "mfschunkserver/master_link.h"
 #include "mfschunkserver/report_queue.h"
+#include "mfschunkserver/disk_rebalancer.h"
 #include "mfschunkserver/scrubber.h"
 #include "mfscommon/config_file.h"
 #include "mfscommon/tcp_listener.h"
@@ -47,6 +48,7 @@ class ChunkserverDaemon {
   std::unique_ptr<ChunkStore> store_;
   std::unique_ptr<MasterLink> master_;
   std::unique_ptr<Scrubber> scrubber_;
+  std::unique_ptr<DiskRebalancer> rebalancer_;
   std::unique_ptr<DataServices> data_services_;
   std::unique_ptr<TcpListener> listener_;
 };

@@ -31,7 +31,7 @@ asio::awaitable<bool> handle(const std::shared_ptr<PacketConnection>& connection
   if (auto* read = std::get_if<csdata::ReadRequest>(&*message)) {
     co_await serve_read(*connection, store, *read);
   } else if (auto* write = std::get_if<csdata::WriteInit>(&*message)) {
-    leftover = co_await serve_write(connection, store, std::move(*write));
+    leftover = co_await serve_write(connection, store, services.chain, std::move(*write));
   } else if (std::holds_alternative<csdata::WriteData>(*message) ||
              std::holds_alternative<csdata::WriteFinish>(*message)) {
     co_return false;  // the rest of a transaction that ended: closed silently

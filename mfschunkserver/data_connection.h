@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 
+#include "mfschunkserver/chain_connections.h"
 #include "mfschunkserver/chunk_store.h"
 #include "mfscommon/chunkserver_data_messages.h"
 #include "mfscommon/config_file.h"
@@ -14,6 +15,7 @@ struct DataServices {
   ChunkStore& store;
   std::function<const ConfigFile&()> config;
   std::function<csdata::ModuleInfo()> module_info;
+  ChainConnections chain{};  // idle connections to the next servers of write chains
 };
 
 boost::asio::awaitable<void> serve_data_connection(boost::asio::ip::tcp::socket socket, DataServices& services);

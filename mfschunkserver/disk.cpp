@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "mfschunkserver/chunk_index.h"
+#include "mfschunkserver/chunk_move.h"
 #include "mfscommon/log.h"
 #include "mfscommon/packet.h"
 
@@ -50,6 +51,10 @@ Status Disk::open() {
     std::string path = config_.path + folder_name(folder);
     if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_status("can't create folder " + path);
   }
+  struct statvfs fs;
+  if (::statvfs(config_.path.c_str(), &fs) != 0) return errno_status("can't stat " + config_.path);
+  opened_size_ = uint64_t{fs.f_blocks} * fs.f_frsize;
+  opened_read_only_ = (fs.f_flag & ST_RDONLY) != 0;
   auto index = ChunkIndex::open(config_.path);
   if (index) {
     index_ = std::move(*index);
@@ -127,6 +132,11 @@ Result<std::vector<ScannedChunk>> Disk::scan() const {
     while (dirent* entry = ::readdir(dir)) {
       if (auto name = parse_chunk_file_name(entry->d_name)) {
         found.push_back({name->chunkid, name->version, static_cast<uint8_t>(folder)});
+      } else if (is_partial_move(entry->d_name)) {
+        // A local move cut short before the copy was complete: the source is the chunk.
+        MFS_LOG_NOTICE("disk %s: removing %s/%s left by an interrupted move", config_.path.c_str(), path.c_str(),
+                       entry->d_name);
+        ::unlinkat(::dirfd(dir), entry->d_name, 0);
       }
     }
     ::closedir(dir);
@@ -147,6 +157,23 @@ DiskSpace Disk::space() const {
   if (config_.size_limit) total = std::min(total, *config_.size_limit);
   used = std::min(used, total);
   return {used, total, total - used};
+}
+
+RebalanceDisk Disk::rebalance_state() const {
+  DiskSpace space = this->space();
+  return {config_.move_out, config_.move_in, !damaged_ && !config_.marked_for_removal, space.available, space.total,
+          chunks};
+}
+
+std::optional<std::string> Disk::size_change() const {
+  struct statvfs fs;
+  if (::statvfs(config_.path.c_str(), &fs) != 0) return std::nullopt;  // I/O errors are counted where they hurt
+  if (((fs.f_flag & ST_RDONLY) != 0) != opened_read_only_) return "read-only flag of the file system changed";
+  uint64_t size = uint64_t{fs.f_blocks} * fs.f_frsize;
+  uint64_t change = size > opened_size_ ? size - opened_size_ : opened_size_ - size;
+  if (config_.tolerate_size_change || change <= opened_size_ / 10) return std::nullopt;
+  return "file system size changed from " + std::to_string(opened_size_) + " to " + std::to_string(size) +
+         " bytes (prefix the mfshdd.cfg line with '~' to allow that)";
 }
 
 bool Disk::count_error(std::chrono::steady_clock::time_point now, uint32_t tolerated, std::chrono::seconds period) {

@@ -12,6 +12,7 @@
 
 #include "mfschunkserver/chunk_file.h"
 #include "mfschunkserver/hdd_config.h"
+#include "mfschunkserver/rebalance_policy.h"
 #include "mfscommon/status.h"
 
 namespace mfs::cs {
@@ -57,8 +58,16 @@ class Disk {
   // statvfs of the folder with the mfshdd.cfg limits applied (blocking, but cheap).
   DiskSpace space() const;
 
+  // What local rebalancing needs to know of the disk (blocking: statvfs).
+  RebalanceDisk rebalance_state() const;
+  // Why the disk must be given up because its file system changed under it since open():
+  // its size by more than a tenth (not for a `~` disk), or its read-only flag (spec 30
+  // §5.1). nullopt when it did not.
+  std::optional<std::string> size_change() const;
+
   const std::string& path() const { return config_.path; }
   bool marked_for_removal() const { return config_.marked_for_removal; }
+  bool move_out() const { return config_.move_out; }
   std::string chunk_path(uint8_t folder, uint64_t chunkid, uint32_t version) const;
 
   // Counts one I/O error at `now`; true when the disk has had more than `tolerated`
@@ -82,6 +91,8 @@ class Disk {
   DiskConfig config_;
   uint64_t leave_free_;
   int lock_fd_ = -1;
+  uint64_t opened_size_ = 0;      // bytes of the file system at open()
+  bool opened_read_only_ = false;
   std::unique_ptr<ChunkIndex> index_;  // none when it could not be opened
   std::deque<std::chrono::steady_clock::time_point> error_times_;  // within the tolerance period
   bool damaged_ = false;

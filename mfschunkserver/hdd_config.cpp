@@ -65,7 +65,11 @@ std::vector<DiskConfig> parse_hdd_config(std::string_view text, std::vector<std:
     DiskConfig disk;
     size_t prefix = line.find_first_not_of(kPrefixes);
     if (prefix == std::string_view::npos) continue;
-    disk.marked_for_removal = line.substr(0, prefix).find('*') != std::string_view::npos;
+    std::string_view markers = line.substr(0, prefix);
+    disk.marked_for_removal = markers.find('*') != std::string_view::npos;
+    disk.move_out = markers.find('<') != std::string_view::npos;
+    disk.move_in = markers.find('>') != std::string_view::npos;
+    disk.tolerate_size_change = markers.find('~') != std::string_view::npos;
     line = line.substr(prefix);
     // The last blank-separated word is a size when it looks like one.
     size_t blank = line.find_last_of(" \t");

@@ -15,10 +15,11 @@ namespace mfs::cs {
 struct DiskConfig {
   std::string path;                // with a trailing '/', the disk's identity
   bool marked_for_removal = false; // '*': its chunks are to be replicated elsewhere
-  // '<', '>' (local rebalancing) and '~' (tolerate size changes) are accepted and have
-  // no effect: this chunkserver neither rebalances disks nor watches their size.
   std::optional<uint64_t> leave_free;  // -SIZE: overrides HDD_LEAVE_SPACE_DEFAULT
   std::optional<uint64_t> size_limit;  // SIZE: use at most this much of the disk
+  bool move_out = false;              // '<': local rebalancing moves its chunks to other disks
+  bool move_in = false;               // '>': local rebalancing moves other disks' chunks here
+  bool tolerate_size_change = false;  // '~': a change of the file system's size is not damage
   bool operator==(const DiskConfig&) const = default;
 };
 

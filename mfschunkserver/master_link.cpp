@@ -270,16 +270,21 @@ void MasterLink::send_reports(PacketConnection& connection) {
   send_ids<csmsg::ChunkLostReport>(connection, reports.lost);
   send_ids<csmsg::ChunkDamagedReport>(connection, reports.damaged);
   for (uint32_t i = 0; i < reports.errors; ++i) connection.send(csmsg::encode(csmsg::ErrorOccurredReport{}));
+  // Disks are looked at when their space is reported (as 3.0.117 notices a size change
+  // when it refreshes a disk's space); the lost chunks of a disk given up go next time.
+  store_.check_disk_sizes();
   csmsg::SpaceInfo space = store_.space();
   if (space != last_space_) {
     connection.send(csmsg::encode(csmsg::SpaceReport{csmsg::SpaceReport::Form::kFull, space}));
     last_space_ = space;
   }
   auto now = std::chrono::steady_clock::now();
-  if (now - last_load_report_ >= kLoadReportInterval) {
+  auto status = rebalancing_ && rebalancing_() ? csmsg::LoadStatus::kRebalance : csmsg::LoadStatus::kOk;
+  if (now - last_load_report_ >= kLoadReportInterval || status != last_load_status_) {
     auto load = static_cast<uint32_t>(pool_.pending());
-    connection.send(csmsg::encode(csmsg::CurrentLoadReport{load, csmsg::LoadStatus::kOk}));
+    connection.send(csmsg::encode(csmsg::CurrentLoadReport{load, status}));
     last_load_report_ = now;
+    last_load_status_ = status;
   }
 }
 

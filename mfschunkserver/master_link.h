@@ -61,6 +61,10 @@ class MasterLink {
   // Graceful unregistration (rver 63) and disconnection, waiting at most 5 s.
   boost::asio::awaitable<void> stop();
 
+  // Tells whether local rebalancing is moving chunks: the master is then told load status
+  // REBALANCE (spec 20 CSTOMA_CURRENT_LOAD), at once when it changes.
+  void set_rebalancing_probe(std::function<bool()> probe) { rebalancing_ = std::move(probe); }
+
   const ChunkserverIdentity& identity() const { return identity_; }
   // The master's address while registered, else 0/0 (CLTOAN_MODULE_INFO).
   uint32_t master_ip() const { return registered_ ? master_ip_ : 0; }
@@ -97,6 +101,8 @@ class MasterLink {
   size_t upload_position_ = 0;
   std::optional<csmsg::SpaceInfo> last_space_;
   std::chrono::steady_clock::time_point last_load_report_;
+  csmsg::LoadStatus last_load_status_ = csmsg::LoadStatus::kOk;
+  std::function<bool()> rebalancing_;
   boost::asio::steady_timer reconnect_timer_;
 };
 

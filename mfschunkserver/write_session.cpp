@@ -32,9 +32,15 @@ std::vector<uint8_t> frame_of(const Packet& packet) {
 
 class WriteSession : public std::enable_shared_from_this<WriteSession> {
  public:
-  WriteSession(std::shared_ptr<PacketConnection> client, ChunkStore& store, csdata::WriteInit init,
-               const asio::any_io_executor& executor)
-      : client_(std::move(client)), store_(store), init_(std::move(init)), jobs_ready_(executor), written_(executor) {}
+  WriteSession(std::shared_ptr<PacketConnection> client, ChunkStore& store, ChainConnections& chain,
+               csdata::WriteInit init, const asio::any_io_executor& executor)
+      : client_(std::move(client)),
+        store_(store),
+        chain_(chain),
+        init_(std::move(init)),
+        jobs_ready_(executor),
+        written_(executor),
+        downstream_expected_(executor) {}
 
   asio::awaitable<std::optional<Packet>> run();
 
@@ -53,6 +59,9 @@ class WriteSession : public std::enable_shared_from_this<WriteSession> {
 
   // Opens the chain and the local chunk; false when the transaction is already over.
   asio::awaitable<bool> begin();
+  // Connects to the next server of the chain (an idle connection when `reuse` and one is
+  // cached) and forwards the init; false (CANTCONNECT sent) when it cannot connect.
+  asio::awaitable<bool> forward_init(bool reuse);
   // Handles one client packet of the open transaction.
   asio::awaitable<void> on_client_packet(const std::shared_ptr<Packet>& packet);
   asio::awaitable<void> finish(const csdata::WriteFinish& finish);
@@ -63,10 +72,23 @@ class WriteSession : public std::enable_shared_from_this<WriteSession> {
   void status_to_client(uint32_t writeid, StatusCode status) {
     client_->send(csdata::encode(csdata::WriteStatus{init_.chunkid, writeid, status}));
   }
-  void end() {
+  // A downstream status not read yet: the reader must wait for it.
+  bool awaiting_downstream() const { return !pending_.empty() && !pending_.back().downstream; }
+  // `clean`: the transaction was finished by a matching WRITE_FINISH.
+  void end(bool clean = false) {
     state_ = State::kEnded;
     jobs_ready_.notify();
-    if (downstream_) downstream_->close_after_flush();  // after a forwarded WRITE_FINISH
+    downstream_expected_.notify();
+    if (!downstream_) return;
+    // Reused by the next transaction to that server only if nothing is left to read on it
+    // (spec 20 §3.3: kept when the transaction ended cleanly with protover 1).
+    const csdata::ChainAddress& next = init_.chain.front();
+    if (clean && init_.protover && !reading_downstream_ && !awaiting_downstream()) {
+      chain_.give_back(next.ip, next.port, std::move(downstream_));  // after the forwarded WRITE_FINISH
+    } else {
+      downstream_->close_after_flush();
+    }
+    downstream_.reset();
   }
   void abort(const char* why) {
     if (state_ == State::kOpen) {
@@ -81,8 +103,11 @@ class WriteSession : public std::enable_shared_from_this<WriteSession> {
 
   std::shared_ptr<PacketConnection> client_;
   ChunkStore& store_;
+  ChainConnections& chain_;
   csdata::WriteInit init_;
   std::shared_ptr<PacketConnection> downstream_;
+  bool downstream_reused_ = false;  // an idle connection, which its peer may have closed
+  bool reading_downstream_ = false;
   OpenedChunk chunk_;
   State state_ = State::kOpen;
   std::deque<Pending> pending_;
@@ -90,26 +115,30 @@ class WriteSession : public std::enable_shared_from_this<WriteSession> {
   bool writing_ = false;
   AsyncEvent jobs_ready_;
   AsyncEvent written_;  // the local writer finished a write or has nothing to do
+  AsyncEvent downstream_expected_;  // a write was forwarded, or the transaction ended
   uint32_t last_writeid_ = 0;
   std::chrono::steady_clock::time_point last_nop_{};
 };
 
-asio::awaitable<bool> WriteSession::begin() {
-  if (!init_.chain.empty()) {
-    const csdata::ChainAddress& next = init_.chain.front();
-    auto connected = co_await connect_with_retries(
-        next.ip, next.port, kChainConnectAttempts,
-        ConnectionLimits{csdata::kMaxDataPortPayload, kDownstreamTimeout, 4u << 20});
-    if (!connected) {
-      MFS_LOG_WARNING("write chain: %s", connected.status().to_string().c_str());
-      status_to_client(0, StatusCode::kCantConnect);
-      co_return false;
-    }
-    downstream_ = *connected;
-    csdata::WriteInit forwarded = init_;
-    forwarded.chain.erase(forwarded.chain.begin());
-    downstream_->send(csdata::encode(forwarded));
+asio::awaitable<bool> WriteSession::forward_init(bool reuse) {
+  const csdata::ChainAddress& next = init_.chain.front();
+  ConnectionLimits limits{csdata::kMaxDataPortPayload, kDownstreamTimeout, 4u << 20};
+  auto opened = co_await chain_.open(next.ip, next.port, kChainConnectAttempts, limits, reuse);
+  if (!opened) {
+    MFS_LOG_WARNING("write chain: %s", opened.status().to_string().c_str());
+    status_to_client(0, StatusCode::kCantConnect);
+    co_return false;
   }
+  downstream_ = std::move(opened->connection);
+  downstream_reused_ = opened->reused;
+  csdata::WriteInit forwarded = init_;
+  forwarded.chain.erase(forwarded.chain.begin());
+  downstream_->send(csdata::encode(forwarded));
+  co_return true;
+}
+
+asio::awaitable<bool> WriteSession::begin() {
+  if (!init_.chain.empty() && !co_await forward_init(true)) co_return false;
   auto chunk = co_await store_.open(init_.chunkid, init_.version);
   if (!chunk) {
     status_to_client(0, chunk.code());
@@ -123,6 +152,12 @@ asio::awaitable<bool> WriteSession::begin() {
   }
   // The chain's init status is relayed when OK; otherwise the client is dropped silently.
   std::optional<Packet> packet = co_await read_skipping_nops(*downstream_);
+  if (!packet && downstream_reused_) {
+    // The idle connection was closed meanwhile; the init did nothing yet: a new one.
+    downstream_->close();
+    if (!co_await forward_init(false)) co_return false;
+    packet = co_await read_skipping_nops(*downstream_);
+  }
   auto reply = packet ? csdata::decode_from_chunkserver(*packet) : Result<csdata::FromChunkserver>(StatusCode::kDisconnected);
   auto* status = reply ? std::get_if<csdata::WriteStatus>(&*reply) : nullptr;
   if (!status || status->chunkid != init_.chunkid || status->writeid != 0 || status->status != StatusCode::kOk) {
@@ -142,7 +177,8 @@ asio::awaitable<std::optional<Packet>> WriteSession::run() {
   while (state_ == State::kOpen) {
     // A client that sends faster than the disk writes waits here, not in our memory.
     while (jobs_.size() >= kMaxQueuedWrites && state_ == State::kOpen) co_await written_.wait();
-    if (downstream_) co_await downstream_->wait_writable();
+    // A copy: end() may drop downstream_ while this waits.
+    if (auto downstream = downstream_) co_await downstream->wait_writable();
     std::optional<Packet> packet = co_await client_->read();
     if (!packet) {
       abort("connection closed");
@@ -177,7 +213,10 @@ asio::awaitable<void> WriteSession::on_client_packet(const std::shared_ptr<Packe
     }
     last_writeid_ = data->writeid;
     pending_.push_back({data->writeid, std::nullopt, std::nullopt});
-    if (downstream_) downstream_->send(frame_of(*packet));
+    if (downstream_) {
+      downstream_->send(frame_of(*packet));
+      downstream_expected_.notify();
+    }
     jobs_.push_back({packet, *data});
     jobs_ready_.notify();
   } else if (auto* finish_message = std::get_if<csdata::WriteFinish>(&*message)) {
@@ -211,7 +250,7 @@ asio::awaitable<void> WriteSession::finish(const csdata::WriteFinish& finish) {
   if (Status closed = co_await store_.close(chunk_); !closed) {
     MFS_LOG_WARNING("%s", closed.to_string().c_str());
   }
-  end();
+  end(true);
 }
 
 asio::awaitable<void> WriteSession::write_locally() {
@@ -241,8 +280,17 @@ asio::awaitable<void> WriteSession::write_locally() {
 }
 
 asio::awaitable<void> WriteSession::read_downstream() {
+  // Reads only while a status is due, so that a cleanly ended transaction leaves the
+  // connection with nothing pending, ready for the next one.
+  auto connection = downstream_;
   while (state_ == State::kOpen) {
-    std::optional<Packet> packet = co_await read_skipping_nops(*downstream_);
+    if (!awaiting_downstream()) {
+      co_await downstream_expected_.wait();
+      continue;
+    }
+    reading_downstream_ = true;
+    std::optional<Packet> packet = co_await read_skipping_nops(*connection);
+    reading_downstream_ = false;
     if (state_ != State::kOpen) break;
     if (!packet) {
       status_to_client(0, StatusCode::kDisconnected);
@@ -292,8 +340,8 @@ void WriteSession::flush() {
 }  // namespace
 
 asio::awaitable<std::optional<Packet>> serve_write(std::shared_ptr<PacketConnection> client, ChunkStore& store,
-                                                  csdata::WriteInit init) {
-  auto session = std::make_shared<WriteSession>(std::move(client), store, std::move(init),
+                                                  ChainConnections& chain, csdata::WriteInit init) {
+  auto session = std::make_shared<WriteSession>(std::move(client), store, chain, std::move(init),
                                                 co_await asio::this_coro::executor);
   co_return co_await session->run();
 }

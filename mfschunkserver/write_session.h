@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "mfschunkserver/chain_connections.h"
 #include "mfschunkserver/chunk_store.h"
 #include "mfscommon/chunkserver_data_messages.h"
 #include "mfscommon/packet_connection.h"
@@ -14,8 +15,9 @@ namespace mfs::cs {
 
 // Runs the transaction started by `init`. Returns a packet the client sent after the
 // transaction ended with an error status, which the idle connection must handle; the
-// client connection is closed when the transaction had to be aborted.
+// client connection is closed when the transaction had to be aborted. The connection to
+// the next server of the chain comes from, and goes back to, `chain`.
 boost::asio::awaitable<std::optional<Packet>> serve_write(std::shared_ptr<PacketConnection> client, ChunkStore& store,
-                                                         csdata::WriteInit init);
+                                                         ChainConnections& chain, csdata::WriteInit init);
 
 }  // namespace mfs::cs

@@ -223,27 +223,68 @@ TEST_F(ChunkFileTest, CopyKeepsDataAndCrcs) {
   EXPECT_EQ(reopened->crc_table(), source.crc_table());
 }
 
-// A chunk file written by the real MooseFS 3.0.117 chunkserver (tests/data/make_real_chunk.py):
-// one block holding 100 zero bytes then 0x00..0xFF sixteen times.
-TEST_F(ChunkFileTest, ReadsAChunkWrittenByTheRealChunkserver) {
-  fs::copy_file(fs::path(MFSNG_CHUNKSERVER_TEST_DATA) / "real_chunk_3_0_117.mfs", path(1, 1));
+// The bytes the real 3.0.117 chunkserver writes for chunk 1 version 1 holding one block of
+// 100 zero bytes then 0x00..0xFF sixteen times (spec 30 §5.3-5.4, docs/protocol-notes.md
+// "A real chunk file"), encoded here from the layout, independently of ChunkFile:
+// "MFSC 1.0", id and version big-endian, zeros up to 4096; the CRC table with the block's
+// CRC then the empty-block CRC for the 1023 absent blocks; the block zero-padded to 64 KiB.
+// compat-tests/test_chunkserver_disks.py checks this layout against a file the real
+// chunkserver writes during the test.
+std::vector<uint8_t> real_layout_chunk() {
+  std::vector<uint8_t> bytes(8192 + kBlockSize, 0);
+  const std::string signature = "MFSC 1.0";
+  std::copy(signature.begin(), signature.end(), bytes.begin());
+  bytes[15] = 1;  // chunk id 1 at offset 8
+  bytes[19] = 1;  // version 1 at offset 16
+  for (size_t i = 0; i < 4096; ++i) bytes[8192 + 100 + i] = static_cast<uint8_t>(i);
+  auto put_be32 = [&](size_t offset, uint32_t value) {
+    for (int i = 0; i < 4; ++i) bytes[offset + i] = static_cast<uint8_t>(value >> (24 - 8 * i));
+  };
+  put_be32(4096, 0x79B2766Au);  // CRC of the padded block, spec 20 §5
+  for (size_t block = 1; block < 1024; ++block) put_be32(4096 + 4 * block, kEmptyBlockCrc);
+  return bytes;
+}
+
+void write_all(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(RealChunkLayout, BlockCrcMatchesTheSpecExample) {
+  std::vector<uint8_t> bytes = real_layout_chunk();
+  EXPECT_EQ(crc32(std::span<const uint8_t>(bytes.data() + 8192, kBlockSize)), 0x79B2766Au);
+}
+
+TEST_F(ChunkFileTest, ReadsAChunkInTheRealChunkserversLayout) {
+  write_all(path(1, 1), real_layout_chunk());
   auto file = ChunkFile::open(path(1, 1), 1, 1);
   ASSERT_TRUE(file) << file.status().to_string();
   EXPECT_EQ(file->blocks(), 1);
   Block block;
   auto crc = file->read_block(0, block);
   ASSERT_TRUE(crc) << crc.status().to_string();
-  EXPECT_EQ(*crc, 0x79B2766Au);  // spec 20 §5
+  EXPECT_EQ(*crc, 0x79B2766Au);
   std::vector<uint8_t> expected(kBlockSize, 0);
   for (size_t i = 0; i < 4096; ++i) expected[100 + i] = static_cast<uint8_t>(i);
   EXPECT_TRUE(std::equal(expected.begin(), expected.end(), block.begin()));
   EXPECT_EQ(file->crc_table()[1], kEmptyBlockCrc);
 }
 
+// What we write for the same content is byte for byte what the real chunkserver writes.
+TEST_F(ChunkFileTest, WritesTheRealChunkserversLayout) {
+  {
+    ChunkFile file = create(1, 1);
+    std::vector<uint8_t> data(100 + 4096, 0);
+    for (size_t i = 0; i < 4096; ++i) data[100 + i] = static_cast<uint8_t>(i);
+    ASSERT_TRUE(file.write(0, 0, data, crc32(data)));
+  }
+  EXPECT_EQ(read_all(path(1, 1)), real_layout_chunk());
+}
+
 // Our writes to the real chunkserver's file keep it in the format it reads: the bytes of
 // an extended file match what an independent encoding of spec 30 §5.3 gives.
 TEST_F(ChunkFileTest, WritesIntoARealChunkKeepItsFormat) {
-  fs::copy_file(fs::path(MFSNG_CHUNKSERVER_TEST_DATA) / "real_chunk_3_0_117.mfs", path(1, 1));
+  write_all(path(1, 1), real_layout_chunk());
   {
     auto file = ChunkFile::open(path(1, 1), 1, 1);
     ASSERT_TRUE(file);

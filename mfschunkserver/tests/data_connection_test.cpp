@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +42,7 @@ class DataConnectionTest : public ::testing::Test {
     services_ = std::make_unique<DataServices>(DataServices{
         *store_, [this]() -> const ConfigFile& { return config_; }, [] { return csdata::ModuleInfo{}; }});
     listener_ = std::make_unique<TcpListener>(io_, "test", [this](asio::ip::tcp::socket socket) {
+      ++accepted_;
       return serve_data_connection(std::move(socket), *services_);
     });
     ASSERT_TRUE(listener_->listen("127.0.0.1", 0));
@@ -70,6 +72,29 @@ class DataConnectionTest : public ::testing::Test {
     while (!done) io_.run_one_for(10s);
   }
 
+  // Chunk `chunkid` (version 1) with `blocks` whole blocks of `fill`.
+  asio::awaitable<void> create_chunk(uint64_t chunkid, uint16_t blocks, uint8_t fill) {
+    Status created = co_await store_->create(chunkid, 1);
+    EXPECT_TRUE(created);
+    std::vector<uint8_t> data(kBlockSize, fill);
+    auto chunk = co_await store_->open(chunkid, 1);
+    for (uint16_t block = 0; block < blocks; ++block) {
+      Status written = co_await store_->write(*chunk, block, 0, data, crc32(data));
+      EXPECT_TRUE(written);
+    }
+  }
+
+  // Changes the byte at `offset` of chunk `chunkid`'s data behind the store's back.
+  void corrupt(uint64_t chunkid, uint32_t offset) {
+    char folder[3];
+    std::snprintf(folder, sizeof folder, "%02X", static_cast<unsigned>(chunkid & 0xFF));
+    std::fstream file(dir_ / folder / chunk_file_name(chunkid, 1), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(kHeaderSize + kCrcTableSize + offset);
+    char byte = static_cast<char>(file.get());
+    file.seekp(kHeaderSize + kCrcTableSize + offset);
+    file.put(static_cast<char>(byte ^ 1));
+  }
+
   static asio::awaitable<Packet> next(PacketConnection& connection) {
     std::optional<Packet> packet = co_await read_skipping_nops(connection);
     EXPECT_TRUE(packet) << connection.close_reason();
@@ -85,7 +110,47 @@ class DataConnectionTest : public ::testing::Test {
   std::unique_ptr<DataServices> services_;
   std::unique_ptr<TcpListener> listener_;
   uint16_t port_ = 0;
+  int accepted_ = 0;
 };
+
+// Port of a listener on 127.0.0.1 (bound to port 0).
+uint16_t port_of(const TcpListener& listener) {
+  return static_cast<uint16_t>(std::stoi(listener.address().substr(listener.address().find(':') + 1)));
+}
+
+// A next chunkserver of a chain that answers OK to one transaction per connection and
+// then hangs up, as one whose idle timeout struck would.
+asio::awaitable<void> one_transaction_then_hang_up(asio::ip::tcp::socket socket) {
+  auto connection = std::make_shared<PacketConnection>(std::move(socket), ConnectionLimits{200000, 5s, 1u << 20});
+  while (std::optional<Packet> packet = co_await connection->read()) {
+    auto message = csdata::decode_to_chunkserver(*packet);
+    if (!message) break;
+    if (auto* init = std::get_if<csdata::WriteInit>(&*message)) {
+      connection->send(csdata::encode(csdata::WriteStatus{init->chunkid, 0, StatusCode::kOk}));
+    } else if (auto* data = std::get_if<csdata::WriteData>(&*message)) {
+      connection->send(csdata::encode(csdata::WriteStatus{data->chunkid, data->writeid, StatusCode::kOk}));
+    } else if (std::holds_alternative<csdata::WriteFinish>(*message)) {
+      break;
+    }
+  }
+  connection->close();
+}
+
+// Writes 4 KiB into block 0 of `chunkid` (version 1) through `chain`; every status must be OK.
+asio::awaitable<void> write_through_chain(PacketConnection& c, uint64_t chunkid,
+                                          const std::vector<csdata::ChainAddress>& chain, uint8_t fill) {
+  std::vector<uint8_t> data(4096, fill);
+  c.send(csdata::encode(csdata::WriteInit{1, chunkid, 1, chain}));
+  c.send(csdata::encode(csdata::WriteData{chunkid, 1, 0, 0, crc32(data), data}));
+  for (uint32_t writeid = 0; writeid <= 1; ++writeid) {
+    std::optional<Packet> packet = co_await read_skipping_nops(c);
+    EXPECT_TRUE(packet) << c.close_reason();
+    if (!packet) co_return;
+    EXPECT_EQ(std::get<csdata::WriteStatus>(csdata::decode_from_chunkserver(*packet).value()),
+              (csdata::WriteStatus{chunkid, writeid, StatusCode::kOk}));
+  }
+  c.send(csdata::encode(csdata::WriteFinish{chunkid, 1}));
+}
 
 TEST_F(DataConnectionTest, WriteThenReadAcrossBlocks) {
   talk([&](PacketConnection& c) -> asio::awaitable<void> {
@@ -125,6 +190,40 @@ TEST_F(DataConnectionTest, WriteThenReadAcrossBlocks) {
   });
 }
 
+TEST_F(DataConnectionTest, ChainConnectionIsKeptForTheNextTransaction) {
+  talk([&](PacketConnection& c) -> asio::awaitable<void> {
+    Status created = co_await store_->create(4, 1);
+    EXPECT_TRUE(created);
+    // The server is its own next chunkserver: each transaction writes the block twice.
+    std::vector<csdata::ChainAddress> chain = {{0x7F000001, port_}};
+    for (uint8_t transaction = 0; transaction < 3; ++transaction) {
+      co_await write_through_chain(c, 4, chain, transaction);
+    }
+    c.send(csdata::encode(csdata::ReadRequest{1, 4, 1, 0, 4096}));
+    Packet read = co_await next(c);
+    auto data = std::get<csdata::ReadData>(csdata::decode_from_chunkserver(read).value());
+    EXPECT_EQ(data.data[0], 2);
+  });
+  EXPECT_EQ(accepted_, 2);  // the client's connection and one chain connection for all three
+}
+
+TEST_F(DataConnectionTest, ChainPeerThatHungUpWhileIdleIsReconnected) {
+  int connections = 0;
+  TcpListener next(io_, "next", [&](asio::ip::tcp::socket socket) {
+    ++connections;
+    return one_transaction_then_hang_up(std::move(socket));
+  });
+  ASSERT_TRUE(next.listen("127.0.0.1", 0));
+  talk([&](PacketConnection& c) -> asio::awaitable<void> {
+    Status created = co_await store_->create(5, 1);
+    EXPECT_TRUE(created);
+    std::vector<csdata::ChainAddress> chain = {{0x7F000001, port_of(next)}};
+    co_await write_through_chain(c, 5, chain, 1);
+    co_await write_through_chain(c, 5, chain, 2);
+  });
+  EXPECT_EQ(connections, 2);
+}
+
 TEST_F(DataConnectionTest, StatusesOfBadRequests) {
   talk([&](PacketConnection& c) -> asio::awaitable<void> {
     Status created = co_await store_->create(2, 5);
@@ -159,20 +258,8 @@ TEST_F(DataConnectionTest, StatusesOfBadRequests) {
 
 TEST_F(DataConnectionTest, CorruptBlockAnswersCrcAndTheOtherBlocksStillRead) {
   talk([&](PacketConnection& c) -> asio::awaitable<void> {
-    Status created = co_await store_->create(3, 1);
-    EXPECT_TRUE(created);
-    std::vector<uint8_t> data(kBlockSize, 0x33);
-    auto chunk = co_await store_->open(3, 1);
-    for (uint16_t block = 0; block < 2; ++block) {
-      Status written = co_await store_->write(*chunk, block, 0, data, crc32(data));
-      EXPECT_TRUE(written);
-    }
-    {
-      std::fstream file(dir_ / "03" / "chunk_0000000000000003_00000001.mfs",
-                        std::ios::in | std::ios::out | std::ios::binary);
-      file.seekp(8192 + kBlockSize + 100);
-      file.put(0x34);
-    }
+    co_await create_chunk(3, 2, 0x33);
+    corrupt(3, kBlockSize + 100);
     // As the real chunkserver (observed): READ_STATUS CRC (29) for the bad block, the
     // connection stays usable, the good block reads.
     c.send(csdata::encode(csdata::ReadRequest{1, 3, 1, kBlockSize, kBlockSize}));
@@ -185,6 +272,27 @@ TEST_F(DataConnectionTest, CorruptBlockAnswersCrcAndTheOtherBlocksStillRead) {
     Packet end = co_await next(c);
     EXPECT_EQ(std::get<csdata::ReadStatus>(csdata::decode_from_chunkserver(end).value()),
               (csdata::ReadStatus{3, StatusCode::kOk}));
+  });
+}
+
+TEST_F(DataConnectionTest, BlockReadAgainFromThePageCacheIsStillChecked) {
+  talk([&](PacketConnection& c) -> asio::awaitable<void> {
+    co_await create_chunk(6, 1, 0x66);
+    // The first read goes through a disk thread, the next ones are served from the cache.
+    for (int pass = 0; pass < 2; ++pass) {
+      c.send(csdata::encode(csdata::ReadRequest{1, 6, 1, 100, 4096}));
+      Packet read = co_await next(c);
+      auto got = std::get<csdata::ReadData>(csdata::decode_from_chunkserver(read).value());
+      EXPECT_EQ(got.data.size(), 4096u);
+      EXPECT_EQ(got.data[0], 0x66);
+      Packet end = co_await next(c);
+      EXPECT_EQ(std::get<csdata::ReadStatus>(csdata::decode_from_chunkserver(end).value()).status, StatusCode::kOk);
+    }
+    corrupt(6, 5000);
+    c.send(csdata::encode(csdata::ReadRequest{1, 6, 1, 100, 4096}));
+    Packet bad = co_await next(c);
+    EXPECT_EQ(std::get<csdata::ReadStatus>(csdata::decode_from_chunkserver(bad).value()),
+              (csdata::ReadStatus{6, StatusCode::kCRC}));
   });
 }
 

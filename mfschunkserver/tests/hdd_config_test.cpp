@@ -45,7 +45,8 @@ TEST(HddConfig, LinesPrefixesAndLimits) {
   EXPECT_EQ(disks[0], (DiskConfig{"/mnt/hdd1/", false, std::nullopt, std::nullopt}));
   EXPECT_EQ(disks[1].path, "/mnt/hdd2/");
   EXPECT_EQ(disks[2], (DiskConfig{"/mnt/old/", true, std::nullopt, std::nullopt}));
-  EXPECT_EQ(disks[3], (DiskConfig{"/mnt/grow/", false, 10ull << 30, std::nullopt}));
+  EXPECT_EQ(disks[3], (DiskConfig{"/mnt/grow/", false, 10ull << 30, std::nullopt, true, true, true}));
+  EXPECT_FALSE(disks[2].move_out || disks[2].move_in || disks[2].tolerate_size_change);
   EXPECT_EQ(disks[4], (DiskConfig{"/mnt/small/", false, std::nullopt, 5ull << 30}));
   EXPECT_EQ(disks[5].path, "/mnt/with space/disk/");
   EXPECT_EQ(disks[6].path, "/mnt/bad/");
