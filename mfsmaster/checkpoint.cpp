@@ -53,6 +53,7 @@ Status Checkpoint::load(Metadata& into) {
   std::vector<std::pair<uint32_t, records::StoredEdge>> edges;
   std::vector<std::pair<uint32_t, uint32_t>> freed;  // (time, inode)
   std::vector<QuotaRecord> quotas;                   // set once the directories exist
+  std::vector<std::pair<uint8_t, StorageClass>> stored_classes;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
@@ -80,6 +81,13 @@ Status Checkpoint::load(Metadata& into) {
       auto quota = records::decode_quota(static_cast<uint32_t>(*quota_inode), value);
       if (!quota) return quota.status();
       quotas.push_back(*quota);
+    } else if (auto class_id = records::id_of(key, records::kStorageClassPrefix)) {
+      auto defined = records::decode_storage_class(value);
+      if (!defined) return defined.status();
+      if (*class_id == 0 || *class_id >= StorageClassTable::kSlots) {
+        return Status(StatusCode::kIO, "corrupt checkpoint: storage class id");
+      }
+      stored_classes.emplace_back(static_cast<uint8_t>(*class_id), std::move(*defined));
     } else if (auto session_id = records::id_of(key, records::kSessionPrefix)) {
       Session stored;
       if (Status status = records::decode_session(value, stored); !status) return status;
@@ -104,6 +112,8 @@ Status Checkpoint::load(Metadata& into) {
     }
     into.quotas().set(quota);
   }
+  // Stored predefined classes replace the defaults (they may have been changed).
+  for (auto& [id, defined] : stored_classes) into.storage_classes().set(id, std::move(defined));
   std::sort(freed.begin(), freed.end());
   for (const auto& [time, inode] : freed) fs.restore_freed_inode(inode, time);
   fs.restore_counters(counters->max_inode, counters->next_edge_id);
@@ -126,6 +136,7 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
   std::vector<uint32_t> sessions = metadata.sessions().take_changed();
   std::vector<uint32_t> locked = metadata.locks().take_changed();
   std::vector<uint32_t> quotas = metadata.quotas().take_changed();
+  std::vector<uint8_t> classes = metadata.storage_classes().take_changed();
   if (everything) {
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(it->key());
@@ -139,6 +150,10 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
     locked = state.locks().locked_inodes();
     quotas.clear();
     for (const auto& [inode, record] : state.quotas().all()) quotas.push_back(inode);
+    classes.clear();
+    for (uint32_t id = 1; id < StorageClassTable::kSlots; ++id) {
+      if (state.storage_classes().find(id)) classes.push_back(static_cast<uint8_t>(id));
+    }
   }
   for (uint32_t inode : nodes) {
     std::string node_key = records::key(records::kNodePrefix, inode);
@@ -186,6 +201,14 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
       batch->Put(quota_key, records::encode_quota(*record));
     } else {
       batch->Delete(quota_key);
+    }
+  }
+  for (uint8_t id : classes) {
+    std::string class_key = records::key(records::kStorageClassPrefix, id);
+    if (const StorageClass* defined = state.storage_classes().find(id)) {
+      batch->Put(class_key, records::encode_storage_class(*defined));
+    } else {
+      batch->Delete(class_key);
     }
   }
   records::Counters counters{state.version(),           state.meta_id(),          state.fs().max_inode(),

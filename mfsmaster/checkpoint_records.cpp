@@ -245,6 +245,23 @@ Result<QuotaRecord> decode_quota(uint32_t inode, std::string_view value) {
   return record;
 }
 
+std::string encode_storage_class(const StorageClass& storage_class) {
+  PacketWriter out(0);
+  out.u8(kFormat).name8(storage_class.name);
+  put_class_definition(out, storage_class);
+  return body_of(out);
+}
+
+Result<StorageClass> decode_storage_class(std::string_view value) {
+  PacketReader in = reader_of(value);
+  if (in.u8() != kFormat) return corrupt("storage class format");
+  std::string name(in.name8());
+  std::optional<StorageClass> defined = read_class_definition(in);
+  if (!defined || !defined->counts_valid() || !valid_class_name(name)) return corrupt("storage class record");
+  defined->name = std::move(name);
+  return *defined;
+}
+
 std::string encode_counters(const Counters& counters) {
   PacketWriter out(0);
   out.u8(kFormat).u64(counters.version).u64(counters.meta_id).u32(counters.max_inode);

@@ -12,6 +12,7 @@
 #include "mfsmaster/lock_table.h"
 #include "mfsmaster/quota_table.h"
 #include "mfsmaster/sessions.h"
+#include "mfsmaster/storage_class_table.h"
 
 namespace mfs::master::checkpoint_records {
 
@@ -21,6 +22,7 @@ inline constexpr char kChunkPrefix = 'c';
 inline constexpr char kSessionPrefix = 's';
 inline constexpr char kLockPrefix = 'l';
 inline constexpr char kQuotaPrefix = 'q';
+inline constexpr char kStorageClassPrefix = 'k';
 inline constexpr std::string_view kCountersKey = "m";
 
 std::string key(char prefix, uint64_t id);
@@ -55,6 +57,9 @@ Status decode_locks(std::string_view value, uint32_t inode, LockTable& into);
 // A directory's quota (keyed by its inode).
 std::string encode_quota(const QuotaRecord& record);
 Result<QuotaRecord> decode_quota(uint32_t inode, std::string_view value);
+// A storage class (keyed by its id).
+std::string encode_storage_class(const StorageClass& storage_class);
+Result<StorageClass> decode_storage_class(std::string_view value);
 std::string encode_counters(const Counters& counters);
 Result<Counters> decode_counters(std::string_view value);
 

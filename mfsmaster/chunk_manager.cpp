@@ -7,6 +7,7 @@
 
 #include "mfscommon/chunkserver_master_messages.h"
 #include "mfscommon/log.h"
+#include "mfsmaster/label_expression.h"
 
 namespace mfs::master {
 namespace {
@@ -30,6 +31,10 @@ void ChunkManager::configure(const ConfigFile& config) {
   read_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_READ_REP_LIMIT", 10)));
   deletion_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_HARD_DEL_LIMIT", 25)));
   temporary_maintenance_ = static_cast<uint32_t>(config.get_uint("CS_TEMP_MAINTENANCE_MODE_TIMEOUT", 1800));
+  // mfstopology.cfg only orders the servers sent to clients so far (docs/compat.md).
+  for (const char* option : {"REPLICATIONS_RESPECT_TOPOLOGY", "CREATIONS_RESPECT_TOPOLOGY"}) {
+    if (config.get_uint(option, 0) != 0) MFS_LOG_WARNING("%s is not supported yet - ignored", option);
+  }
 }
 
 void ChunkManager::commit(ChangelogEntry entry) {
@@ -37,10 +42,20 @@ void ChunkManager::commit(ChangelogEntry entry) {
   if (!status) MFS_LOG_ERROR("chunk change could not be committed: %s", status.to_string().c_str());
 }
 
+const StorageClass* ChunkManager::class_of(const ChunkRecord& chunk) const {
+  return std::as_const(metadata_).storage_classes().find(chunk.sclass);
+}
+
+const LabelSet* ChunkManager::wanted_labels(const ChunkRecord& chunk) const {
+  const StorageClass* storage_class = class_of(chunk);
+  if (!storage_class) return nullptr;
+  return chunk.archived ? &storage_class->archive : &storage_class->keep;
+}
+
 uint32_t ChunkManager::goal_of(const ChunkRecord& chunk) const {
-  // Classes 1..9 are the classic goals (that many copies); others keep two until
-  // storage classes are modelled.
-  return (chunk.goal >= 1 && chunk.goal <= 9) ? chunk.goal : 2;
+  // The copies of the class's keep or archive labels; a chunk no file references keeps two.
+  const LabelSet* labels = wanted_labels(chunk);
+  return labels ? static_cast<uint32_t>(labels->size()) : 2;
 }
 
 ChunkCopy* ChunkManager::find_copy(uint64_t chunk_id, uint16_t csid) {
@@ -92,7 +107,7 @@ size_t ChunkManager::copy_count(uint64_t chunk_id) const {
 std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const {
   std::vector<Chunkserver*> candidates;
   for (const auto& [csid, server] : servers_.all()) {
-    if (server->registered && server->send && !exclude.count(csid) && server->free_space() > (uint64_t{1} << 26)) {
+    if (server->registered && server->send && !exclude.count(csid) && server->can_take_chunks()) {
       candidates.push_back(server.get());
     }
   }
@@ -106,6 +121,32 @@ std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std
   });
   if (candidates.size() > count) candidates.resize(count);
   return candidates;
+}
+
+std::vector<Chunkserver*> ChunkManager::choose_labelled_servers(const LabelSet& copies, uint8_t mode,
+                                                                const std::set<uint16_t>& exclude) const {
+  std::vector<Chunkserver*> candidates = choose_servers(UINT32_MAX, exclude);
+  std::vector<uint32_t> labels;
+  for (const Chunkserver* server : candidates) labels.push_back(server->labels);
+  std::vector<bool> used(candidates.size(), false);
+  std::vector<Chunkserver*> chosen;
+  size_t unplaced = 0;
+  for (const auto& assigned : assign_servers(copies, labels)) {
+    if (!assigned) {
+      ++unplaced;
+      continue;
+    }
+    chosen.push_back(candidates[*assigned]);
+    used[*assigned] = true;
+  }
+  // Copies no server with the right labels (and space) can take: LOOSE and STD put them on
+  // other servers, STRICT leaves them missing (spec 11 §4.2).
+  for (size_t i = 0; i < candidates.size() && unplaced > 0 && mode != class_mode::kStrict; ++i) {
+    if (used[i]) continue;
+    chosen.push_back(candidates[i]);
+    --unplaced;
+  }
+  return chosen;
 }
 
 Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index) const {
@@ -164,9 +205,11 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t ind
     if (pending_writes_.count(previous)) lock_owners_[previous] = session_id;
     return;
   }
-  const ChunkRecord probe{};
-  uint32_t copies = file->sclass >= 1 && file->sclass <= 9 ? file->sclass : goal_of(probe);
-  std::vector<Chunkserver*> targets = choose_servers(copies, {});
+  // A new chunk gets the create copies of the file's class, on servers with their labels.
+  const StorageClass* storage_class = std::as_const(metadata_).storage_classes().find(file->sclass);
+  std::vector<Chunkserver*> targets = storage_class
+                                          ? choose_labelled_servers(storage_class->create, storage_class->mode, {})
+                                          : choose_servers(2, {});
   if (targets.empty()) return done(servers_.connected_count() ? StatusCode::kNoSpace : StatusCode::kNoChunkServers);
   uint64_t chunk_id = metadata_.chunks().next_id();
   commit(
@@ -558,36 +601,76 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   std::vector<ChunkCopy*> kept;
   std::copy_if(valid.begin(), valid.end(), std::back_inserter(kept),
                [](const ChunkCopy* copy) { return !copy->on_removal_disk; });
-  if (kept.size() + maintained_.count(chunk_id) < goal && now >= started_at_ + replications_delay_) {
-    std::set<uint16_t> holders;
-    for (const ChunkCopy& copy : copies) holders.insert(copy.csid);
-    Chunkserver* source = nullptr;
-    for (ChunkCopy* copy : valid) {
-      Chunkserver* candidate = servers_.find(copy->csid);
-      if (candidate && candidate->replications_from < read_replication_limit_) {
-        source = candidate;
-        break;
+  // Which kept copies serve which copy of the class's labels; the rest are misplaced.
+  const LabelSet* wanted = wanted_labels(chunk);
+  LabelSet unfilled;
+  std::vector<bool> placed(kept.size(), wanted == nullptr);
+  if (wanted) {
+    std::vector<uint32_t> labels;
+    for (const ChunkCopy* copy : kept) {
+      const Chunkserver* server = servers_.find(copy->csid);
+      labels.push_back(server ? server->labels : 0);
+    }
+    auto assigned = assign_servers(*wanted, labels);
+    for (size_t i = 0; i < assigned.size(); ++i) {
+      if (assigned[i]) {
+        placed[*assigned[i]] = true;
+      } else {
+        unfilled.push_back((*wanted)[i]);
       }
     }
-    std::vector<Chunkserver*> targets = choose_servers(1, holders);
-    if (source && !targets.empty() && targets.front()->replications_to < write_replication_limit_) {
-      Chunkserver& target = *targets.front();
-      ++target.replications_to;
-      pending_replications_[chunk_id] = target.csid;
-      target.send(csmsg::encode(csmsg::ReplicateCommand{chunk_id, chunk.version, source->ip, source->port}));
-    }
+  }
+  uint8_t mode = class_of(chunk) ? class_of(chunk)->mode : class_mode::kStd;
+  std::set<uint16_t> holders;
+  for (const ChunkCopy& copy : copies) holders.insert(copy.csid);
+  bool may_replicate = now >= started_at_ + replications_delay_;
+  if (kept.size() + maintained_.count(chunk_id) < goal && may_replicate) {
+    // Undergoal: a copy for a label set not served yet (any server unless STRICT).
+    LabelSet missing = unfilled.empty() ? LabelSet{CopyLabels{}} : unfilled;
+    replicate(chunk, valid, choose_labelled_servers(missing, mode, holders));
+    return;
+  }
+  // Enough copies, some on wrongly labelled servers: a copy where the labels match, if such
+  // a server exists; the misplaced copy goes as surplus afterwards.
+  std::vector<Chunkserver*> better;
+  if (!unfilled.empty() && may_replicate) {
+    better = choose_labelled_servers(unfilled, class_mode::kStrict, holders);
+  }
+  if (!better.empty()) {
+    replicate(chunk, valid, better);
   } else if (kept.size() > goal) {
-    // Surplus copies: drop those on the fullest servers first.
-    std::sort(kept.begin(), kept.end(), [&](const ChunkCopy* a, const ChunkCopy* b) {
-      const Chunkserver* sa = servers_.find(a->csid);
-      const Chunkserver* sb = servers_.find(b->csid);
+    // Surplus copies: misplaced ones first, then those on the fullest servers.
+    std::vector<size_t> order(kept.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (placed[a] != placed[b]) return !placed[a];
+      const Chunkserver* sa = servers_.find(kept[a]->csid);
+      const Chunkserver* sb = servers_.find(kept[b]->csid);
       return (sa ? sa->free_space() : 0) < (sb ? sb->free_space() : 0);
     });
-    for (size_t i = 0; i + goal < kept.size(); ++i) {
-      Chunkserver* server = servers_.find(kept[i]->csid);
-      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, *kept[i], chunk_id, 0);
+    for (size_t i = 0; i + goal < order.size(); ++i) {
+      ChunkCopy& surplus = *kept[order[i]];
+      Chunkserver* server = servers_.find(surplus.csid);
+      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, surplus, chunk_id, 0);
     }
   }
+}
+
+void ChunkManager::replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                             const std::vector<Chunkserver*>& targets) {
+  Chunkserver* source = nullptr;
+  for (ChunkCopy* copy : valid) {
+    Chunkserver* candidate = servers_.find(copy->csid);
+    if (candidate && candidate->replications_from < read_replication_limit_) {
+      source = candidate;
+      break;
+    }
+  }
+  if (!source || targets.empty() || targets.front()->replications_to >= write_replication_limit_) return;
+  Chunkserver& target = *targets.front();
+  ++target.replications_to;
+  pending_replications_[chunk.id] = target.csid;
+  target.send(csmsg::encode(csmsg::ReplicateCommand{chunk.id, chunk.version, source->ip, source->port}));
 }
 
 }  // namespace mfs::master

@@ -17,6 +17,7 @@
 #include "mfsmaster/maintained_copies.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
+#include "mfsmaster/topology.h"
 
 namespace mfs::master {
 
@@ -102,6 +103,9 @@ class ChunkManager {
   std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;
   size_t copy_count(uint64_t chunk_id) const;
   const Chunkservers& servers() const { return servers_; }
+  // mfstopology.cfg, loaded by the daemon at start and on reload.
+  void set_topology(Topology topology) { topology_ = std::move(topology); }
+  const Topology& topology() const { return topology_; }
 
  private:
   // Removes the server's copy from the chunk's list (deleted or lost).
@@ -133,7 +137,19 @@ class ChunkManager {
                          const std::function<std::vector<uint8_t>(uint64_t, uint32_t)>& command, WriteDone done);
   std::vector<Chunkserver*> reachable_valid_copies(uint64_t chunk_id);
   std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const;
+  // Servers for `copies`, each matching its copy's labels; copies without such a server go
+  // to other servers unless `mode` is STRICT. Most free space first.
+  std::vector<Chunkserver*> choose_labelled_servers(const LabelSet& copies, uint8_t mode,
+                                                    const std::set<uint16_t>& exclude) const;
+  const StorageClass* class_of(const ChunkRecord& chunk) const;
+  // The labels the chunk's copies must match: its class's keep labels, or the archive
+  // labels once the chunk is archived; null when no file references it.
+  const LabelSet* wanted_labels(const ChunkRecord& chunk) const;
   uint32_t goal_of(const ChunkRecord& chunk) const;
+  // Starts one replication of `chunk` from a valid copy to the first of `targets`, within
+  // the replication limits.
+  void replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                 const std::vector<Chunkserver*>& targets);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
@@ -155,6 +171,7 @@ class ChunkManager {
   uint32_t deletion_limit_ = 25;
   uint32_t temporary_maintenance_ = 1800;
   MaintainedCopies maintained_;
+  Topology topology_;
 };
 
 }  // namespace mfs::master

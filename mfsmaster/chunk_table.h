@@ -17,7 +17,8 @@ struct ChunkRecord {
   uint32_t locked_to = 0;  // time until which a writer holds the chunk (0 = unlocked)
   bool archived = false;
   uint32_t file_references = 0;  // file slots holding this chunk (snapshots share chunks)
-  uint8_t goal = 0;              // highest storage class among referencing files
+  uint8_t goal = 0;              // highest keep-max goal of the referencing files' classes
+  uint8_t sclass = 0;            // the class with that goal: its labels place the copies
 };
 
 class ChunkTable {

@@ -36,6 +36,8 @@ struct Chunkserver {
   std::function<void(std::vector<uint8_t>)> send;
 
   uint64_t free_space() const { return total_space > used_space ? total_space - used_space : 0; }
+  // Room for at least one more chunk (64 MiB): only such servers get new copies.
+  bool can_take_chunks() const { return free_space() > (uint64_t{1} << 26); }
   std::string address() const;
 };
 

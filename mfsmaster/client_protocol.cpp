@@ -42,22 +42,6 @@ bool allowed_for_old_tools(uint32_t type) {
   }
 }
 
-// Tool and meta-mount requests of spec 11 that are not served yet; each reply is
-// `msgid | status` of type request+1, which every one of these tools understands.
-bool is_unimplemented_tool_request(uint32_t type) {
-  switch (type) {
-    case msg::CLTOMA_SCLASS_CREATE:
-    case msg::CLTOMA_SCLASS_CHANGE:
-    case msg::CLTOMA_SCLASS_DELETE:
-    case msg::CLTOMA_SCLASS_DUPLICATE:
-    case msg::CLTOMA_SCLASS_RENAME:
-    case msg::CLTOMA_SCLASS_LIST:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 ClientProtocol::ClientProtocol(ClientServices& services, std::shared_ptr<ClientLink> link)
@@ -129,6 +113,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_chunkserver_list(packet);
     case msg::CLTOMA_QUOTA_INFO:
       return handle_quota_info(packet);
+    case msg::CLTOMA_SCLASS_INFO:
+      return handle_sclass_info(packet);
     default:
       break;
   }
@@ -244,17 +230,20 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_repair(msgid, in, size);
     case msg::CLTOMA_NODE_INFO:
       return handle_node_info(msgid, in, size);
+    case msg::CLTOMA_SCLASS_CREATE:
+      return handle_sclass_create(msgid, in);
+    case msg::CLTOMA_SCLASS_CHANGE:
+      return handle_sclass_change(msgid, in);
+    case msg::CLTOMA_SCLASS_DELETE:
+      return handle_sclass_delete(msgid, in);
+    case msg::CLTOMA_SCLASS_DUPLICATE:
+    case msg::CLTOMA_SCLASS_RENAME:
+      return handle_sclass_copy_or_rename(packet.type, msgid, in);
+    case msg::CLTOMA_SCLASS_LIST:
+      return handle_sclass_list(msgid, in);
     default:
-      if (!is_unimplemented_tool_request(packet.type)) return fail("unknown command " + std::to_string(packet.type));
-      reply_not_implemented(packet.type, msgid);
-      return true;
+      return fail("unknown command " + std::to_string(packet.type));
   }
-}
-
-void ClientProtocol::reply_not_implemented(uint32_t request_type, uint32_t msgid) {
-  MFS_LOG_WARNING("client request %u from session %u: not implemented yet (answered ENOTSUP)", request_type,
-                  session_id_);
-  reply_status(request_type + 1, msgid, StatusCode::kENOTSUP);
 }
 
 bool ClientProtocol::handle_any_to_any(const Packet& packet) {

@@ -139,8 +139,14 @@ class ClientProtocol {
   bool handle_append_slice(uint32_t msgid, PacketReader& in, size_t size);  // client_requests_snapshot.cpp
   bool handle_repair(uint32_t msgid, PacketReader& in, size_t size);        // client_requests_snapshot.cpp
   bool handle_node_info(uint32_t msgid, PacketReader& in, size_t size);     // client_requests_node_info.cpp
-  // A tool request we do not serve yet gets ENOTSUP, so the tool fails instead of hanging.
-  void reply_not_implemented(uint32_t request_type, uint32_t msgid);
+  // Storage class administration (client_requests_sclass.cpp).
+  bool is_admin_session() const;
+  bool handle_sclass_create(uint32_t msgid, PacketReader& in);
+  bool handle_sclass_change(uint32_t msgid, PacketReader& in);
+  bool handle_sclass_delete(uint32_t msgid, PacketReader& in);
+  bool handle_sclass_copy_or_rename(uint32_t request_type, uint32_t msgid, PacketReader& in);
+  bool handle_sclass_list(uint32_t msgid, PacketReader& in);
+  bool handle_sclass_info(const Packet& packet);
   bool handle_info(const Packet& packet);
   bool handle_chunkserver_list(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
@@ -148,6 +154,8 @@ class ClientProtocol {
   bool handle_amtime_inodes(const Packet& packet);
 
   // Replies to a request that created `entries`' node: `msgid inode attr`.
+  // A directory listed or a symlink read: its atime moves as ATIME_MODE says (ACCESS entry).
+  void note_access(const Node& node);
   void reply_created_node(uint32_t reply_type, uint32_t msgid, Entries entries, const RequestContext& context,
                           uint32_t parent);
 

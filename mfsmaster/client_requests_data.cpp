@@ -1,5 +1,6 @@
 // Data requests of spec 10 §7.6 and §8.3-8.5: chunk locations for reading and writing,
 // the end of a chunk write, and truncation.
+#include <algorithm>
 #include <utility>
 
 #include "mfscommon/protocol_ids.h"
@@ -17,10 +18,17 @@ constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
 constexpr uint32_t kVersionWithPrevLength = pack_version(3, 0, 113);
 constexpr uint32_t kVersionWithWriteErofs = pack_version(3, 0, 101);
 
-std::vector<uint8_t> location_reply(uint32_t type, uint32_t msgid, const ChunkLocation& location) {
-  PacketWriter reply(type, 25 + 14 * location.servers.size());
+// The chunk's servers are listed closest to the client first (mfstopology.cfg, spec 40
+// §C.5), otherwise in the chunk manager's order.
+std::vector<uint8_t> location_reply(uint32_t type, uint32_t msgid, const ChunkLocation& location, uint32_t client_ip,
+                                    const Topology& topology) {
+  std::vector<const Chunkserver*> servers = location.servers;
+  std::stable_sort(servers.begin(), servers.end(), [&](const Chunkserver* a, const Chunkserver* b) {
+    return topology.distance(client_ip, a->ip) < topology.distance(client_ip, b->ip);
+  });
+  PacketWriter reply(type, 25 + 14 * servers.size());
   reply.u32(msgid).u8(kChunkProtocolId).u64(location.file_length).u64(location.chunk_id).u32(location.version);
-  for (const Chunkserver* server : location.servers) {
+  for (const Chunkserver* server : servers) {
     reply.u32(server->ip).u16(server->port).u32(server->version).u32(server->labels);
   }
   return reply.take();
@@ -49,7 +57,8 @@ bool ClientProtocol::handle_read_chunk(uint32_t msgid, PacketReader& in, size_t 
     reply_status(msg::MATOCL_FUSE_READ_CHUNK, msgid, location.status());
     return true;
   }
-  send(location_reply(msg::MATOCL_FUSE_READ_CHUNK, msgid, *location));
+  const Topology& topology = services_.chunks.topology();
+  send(location_reply(msg::MATOCL_FUSE_READ_CHUNK, msgid, *location, link_->peer_ip(), topology));
   return true;
 }
 
@@ -85,8 +94,10 @@ bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t
                                            .chunk_id = location->chunk_id,
                                            .version = location->version,
                                            .file_length = location->file_length};
-        services.mutations.when_durable([link, frame = location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location),
-                                         &notifier = services.notifier, change]() mutable {
+        std::vector<uint8_t> reply = location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location, link->peer_ip(),
+                                                    services.chunks.topology());
+        services.mutations.when_durable([link, frame = std::move(reply), &notifier = services.notifier,
+                                         change]() mutable {
           link->send(std::move(frame));
           notifier.chunk_changed(link.get(), change);
         });

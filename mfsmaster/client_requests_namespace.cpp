@@ -5,6 +5,7 @@
 
 #include "mfscommon/protocol_ids.h"
 #include "mfscommon/version.h"
+#include "mfsmaster/atime_policy.h"
 #include "mfsmaster/attr_record.h"
 #include "mfsmaster/client_credentials.h"
 #include "mfsmaster/client_protocol.h"
@@ -191,8 +192,15 @@ bool ClientProtocol::handle_readlink(uint32_t msgid, PacketReader& in, size_t) {
   const std::string& target = (*node)->symlink_target;
   PacketWriter reply(msg::MATOCL_FUSE_READLINK);
   reply.u32(msgid).u32(static_cast<uint32_t>(target.size() + 1)).bytes(target).u8(0);
+  note_access(**node);
   send(reply.take());
   return true;
+}
+
+void ClientProtocol::note_access(const Node& node) {
+  // The atime is not part of the answer: it is logged without holding the reply back.
+  std::optional<ChangelogEntry> entry = access_entry(services_.config().get_uint("ATIME_MODE", 2), node, services_.now());
+  if (entry) services_.mutations.commit(Entries{std::move(*entry)});
 }
 
 void ClientProtocol::reply_created_node(uint32_t reply_type, uint32_t msgid, Entries entries,
@@ -405,6 +413,7 @@ bool ClientProtocol::handle_readdir(uint32_t msgid, PacketReader& in, size_t siz
     reply_status(msg::MATOCL_FUSE_READDIR, msgid, StatusCode::kERANGE);
     return true;
   }
+  note_access(dir);
   send(reply.take());
   return true;
 }

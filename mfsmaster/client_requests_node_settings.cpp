@@ -20,10 +20,26 @@ constexpr uint8_t kClassByName = 0xFF;
 constexpr uint32_t kSecondsPerHour = 3600;
 constexpr size_t kMaxEattrEntries = 255;
 
-// The predefined classes are named by their goal digit; user classes are not kept yet.
-uint8_t class_id_named(std::string_view name) {
-  if (name.size() == 1 && name[0] >= '1' && name[0] <= '9') return static_cast<uint8_t>(name[0] - '0');
-  return 0;
+constexpr uint32_t kVersionWithClassNames = pack_version(3, 0, 75);
+
+// GETSCLASS counts of one node kind: simple goals as `id count`, other classes as
+// `0xFF name count`; peers older than 3.0.75 get only the simple goals.
+void put_class_counts(PacketWriter& out, const std::map<uint32_t, uint32_t>& counts, const StorageClassTable& classes,
+                      bool with_names) {
+  for (const auto& [id, count] : counts) {
+    if (id < kFirstUserClass) {
+      out.u8(static_cast<uint8_t>(id)).u32(count);
+    } else if (const StorageClass* named = classes.find(id); named && with_names) {
+      out.u8(kClassByName).name8(named->name).u32(count);
+    }
+  }
+}
+
+size_t listed_class_count(const std::map<uint32_t, uint32_t>& counts, const StorageClassTable& classes,
+                          bool with_names) {
+  return std::count_if(counts.begin(), counts.end(), [&](const auto& entry) {
+    return entry.first < kFirstUserClass || (with_names && classes.find(entry.first));
+  });
 }
 
 // Older peers know fewer eattr bits: higher values are folded onto the ones they know.
@@ -54,18 +70,17 @@ bool ClientProtocol::handle_get_setting(uint32_t request_type, uint32_t msgid, P
   PacketWriter reply(reply_type);
   reply.u32(msgid);
   switch (setting) {
-    case NodeSetting::kStorageClass:
-      if ((!tally->files.empty() && tally->files.rbegin()->first >= kFirstUserClass) ||
-          (!tally->directories.empty() && tally->directories.rbegin()->first >= kFirstUserClass)) {
-        MFS_LOG_WARNING("GETSCLASS of inode %u: storage classes other than goals 1..9 not implemented yet", inode);
-        reply_status(reply_type, msgid, StatusCode::kENOTSUP);
-        return true;
-      }
-      reply.u8(static_cast<uint8_t>(tally->files.size())).u8(static_cast<uint8_t>(tally->directories.size()));
+    case NodeSetting::kStorageClass: {
+      const StorageClassTable& classes = std::as_const(services_.metadata).storage_classes();
+      bool with_names = client_version_ >= kVersionWithClassNames;
       for (const auto* counts : {&tally->files, &tally->directories}) {
-        for (const auto& [id, count] : *counts) reply.u8(static_cast<uint8_t>(id)).u32(count);
+        reply.u8(static_cast<uint8_t>(listed_class_count(*counts, classes, with_names)));
+      }
+      for (const auto* counts : {&tally->files, &tally->directories}) {
+        put_class_counts(reply, *counts, classes, with_names);
       }
       break;
+    }
     case NodeSetting::kTrashTime:
       reply.u32(static_cast<uint32_t>(tally->files.size())).u32(static_cast<uint32_t>(tally->directories.size()));
       for (const auto* counts : {&tally->files, &tally->directories}) {
@@ -115,8 +130,10 @@ bool ClientProtocol::handle_setsclass(uint32_t msgid, PacketReader& in, size_t s
   if (goal == kClassByName) {
     // Names must be present; trailing bytes after them are ignored, as 3.0.117 does, which
     // also logs class 1 as the source of a set by name.
-    source = (mode & smode::kTypeMask) == smode::kExchange ? class_id_named(in.name8()) : 1;
-    target = class_id_named(in.name8());
+    // An unknown name is class 0, which set_storage_class refuses with EINVAL.
+    const StorageClassTable& classes = std::as_const(services_.metadata).storage_classes();
+    source = (mode & smode::kTypeMask) == smode::kExchange ? classes.id_named(in.name8()).value_or(0) : 1;
+    target = classes.id_named(in.name8()).value_or(0);
     if (!in.ok()) return fail("SETSCLASS names cut short");
   } else if (target != 0 && size != kGoalFormSize) {
     return fail("bad SETSCLASS size");

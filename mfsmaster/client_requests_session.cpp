@@ -7,14 +7,10 @@
 #include <utility>
 
 #include "mfscommon/protocol_ids.h"
+#include "mfsmaster/atime_policy.h"
 #include "mfsmaster/client_protocol.h"
 
 namespace mfs::master {
-namespace {
-
-constexpr uint32_t kRelatimeWindow = 86400;
-
-}  // namespace
 
 bool ClientProtocol::handle_time_sync(const Packet& packet) {
   if (packet.payload.size() != 0 && packet.payload.size() != 4) return fail("bad TIME_SYNC size");
@@ -58,7 +54,7 @@ bool ClientProtocol::handle_sustained_inodes(const Packet& packet) {
 
 bool ClientProtocol::handle_amtime_inodes(const Packet& packet) {
   if (packet.payload.size() % 12 != 0) return fail("bad AMTIME_INODES size");
-  uint32_t atime_mode = static_cast<uint32_t>(services_.config().get_uint("ATIME_MODE", 2));
+  uint64_t atime_mode = services_.config().get_uint("ATIME_MODE", 2);
   RequestContext request = context(0, {0});
   PacketReader in(packet.payload);
   Entries entries;
@@ -72,10 +68,7 @@ bool ClientProtocol::handle_amtime_inodes(const Packet& packet) {
     uint32_t new_atime = node->atime;
     uint32_t new_mtime = node->mtime;
     uint32_t new_ctime = node->ctime;
-    bool relatime_due =
-        node->atime <= node->ctime || node->atime <= node->mtime || node->atime + kRelatimeWindow < request.now;
-    bool atime_allowed = atime_mode == 0 || atime_mode == 1 || ((atime_mode == 2 || atime_mode == 3) && relatime_due);
-    if (atime > node->atime && atime_allowed) new_atime = atime;
+    if (atime > node->atime && atime_update_due(atime_mode, *node, request.now, true)) new_atime = atime;
     if (mtime > node->mtime) new_mtime = new_ctime = mtime;
     if (new_atime == node->atime && new_mtime == node->mtime) continue;
     entries.push_back(

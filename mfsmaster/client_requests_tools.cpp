@@ -76,15 +76,10 @@ bool ClientProtocol::handle_dir_stats(uint32_t msgid, PacketReader& in, size_t s
     reply_status(msg::MATOCL_FUSE_GETDIRSTATS, msgid, StatusCode::kEPERM);
     return true;
   }
-  auto stats = subtree_statistics(*node);
-  if (!stats) {
-    MFS_LOG_WARNING("GETDIRSTATS of inode %u: storage classes other than goals 1..9 not implemented yet", inode);
-    reply_status(msg::MATOCL_FUSE_GETDIRSTATS, msgid, StatusCode::kENOTSUP);
-    return true;
-  }
+  SubtreeStatistics stats = subtree_statistics(*node, std::as_const(services_.metadata).fs().class_goals());
   PacketWriter reply(msg::MATOCL_FUSE_GETDIRSTATS, 44);
-  reply.u32(msgid).u32(stats->inodes).u32(stats->directories).u32(stats->files).u32(stats->chunks);
-  send(reply.u64(stats->length).u64(stats->size).u64(stats->realsize).take());
+  reply.u32(msgid).u32(stats.inodes).u32(stats.directories).u32(stats.files).u32(stats.chunks);
+  send(reply.u64(stats.length).u64(stats.size).u64(stats.realsize).take());
   return true;
 }
 

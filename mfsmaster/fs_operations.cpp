@@ -478,9 +478,8 @@ Result<const Node*> FsOperations::write_chunk(const RequestContext& context, uin
   if (index > kMaxChunkIndex) return StatusCode::kIndexTooBig;
   // A new chunk is tested as if written in full; rewriting an existing one adds nothing.
   if (index >= node->chunks.size() || node->chunks[index] == 0) {
-    if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, full_chunk_usage(*node)); !quota) {
-      return quota;
-    }
+    SubtreeUsage growth = metadata_.fs().full_chunk_usage_of(*node);
+    if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, growth); !quota) return quota;
   }
   return node;
 }
@@ -518,7 +517,7 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& 
   if (plan.new_length > node->length) {
     // The mount reserves length (UPDATE/RESERVE) before writing: tested like a chunk
     // write, as if a full chunk were added (observed on 3.0.117).
-    SubtreeUsage growth = grows_only ? full_chunk_usage(*node) : SubtreeUsage();
+    SubtreeUsage growth = grows_only ? metadata_.fs().full_chunk_usage_of(*node) : SubtreeUsage();
     growth.length = plan.new_length - node->length;
     if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, growth); !quota) return quota;
   }

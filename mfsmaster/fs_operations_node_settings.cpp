@@ -17,13 +17,16 @@ bool within_limits(uint8_t mode, uint32_t value, uint32_t minimum, uint32_t maxi
   return type == smode::kIncrease || value >= minimum;
 }
 
-// The realsize a class change adds: size × the goal increase of each file whose goal
-// grows (spec 11 §5.2; user classes, whose copy count is unknown, add nothing).
-SubtreeUsage added_realsize(const SettingPlan& plan) {
+// The realsize a class change adds: size × the goal increase of each file whose keep-max
+// goal grows (spec 11 §5.2).
+SubtreeUsage added_realsize(const SettingPlan& plan, const FsTree& fs) {
+  const ClassGoals& goals = fs.class_goals();
   SubtreeUsage growth;
   for (const auto& [node, new_class] : plan.changes) {
-    if (!node->is_file_like() || new_class >= kFirstUserClass || node->sclass >= kFirstUserClass) continue;
-    if (new_class > node->sclass) growth.realsize += node_usage(*node).size * (new_class - node->sclass);
+    if (!node->is_file_like()) continue;
+    uint8_t old_goal = goals[node->sclass];
+    uint8_t new_goal = goals[new_class & 0xFF];
+    if (new_goal > old_goal) growth.realsize += fs.usage_of(*node).size * (new_goal - old_goal);
   }
   return growth;
 }
@@ -48,7 +51,7 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   SettingPlan plan = plan_setting_change(*node, change);
   uint8_t type = change.smode & smode::kTypeMask;
   if (change.setting == NodeSetting::kStorageClass && (type == smode::kSet || type == smode::kIncrease)) {
-    SubtreeUsage growth = added_realsize(plan);
+    SubtreeUsage growth = added_realsize(plan, metadata_.fs());
     const QuotaTable& quotas = metadata_.quotas();
     Status quota = node->is_directory() ? quotas.check(metadata_.fs(), *node, growth)
                                         : quotas.check_file(metadata_.fs(), *node, growth);
@@ -84,6 +87,9 @@ Result<SettingUpdate> FsOperations::set_storage_class(const RequestContext& cont
   change.smode = mode;
   change.value = target;
   change.source = source;
+  if (!(context.session->sesflags & sesflag::kAdmin)) {
+    change.locked_classes = metadata_.storage_classes().admin_only_classes();
+  }
   return change_setting(context, inode, change, "SETSCLASS", {source, target});
 }
 

@@ -114,7 +114,7 @@ Result<Entries> FsOperations::append_slice(const RequestContext& context, uint32
   }
   appended.length = base * kChunkSize + (end == chunk_count ? source->length - first * kChunkSize
                                                             : (end - first) * kChunkSize);
-  SubtreeUsage growth = node_usage(appended).add(node_usage(*file), -1);
+  SubtreeUsage growth = metadata_.fs().usage_of(appended).add(metadata_.fs().usage_of(*file), -1);
   growth.inodes = 0;
   if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *file, growth); !quota) return quota;
   return Entries{ChangelogEntry::make("APPEND", context.now)

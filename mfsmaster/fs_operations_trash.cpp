@@ -89,7 +89,7 @@ Result<Entries> FsOperations::undelete(const RequestContext& context, uint32_t i
     if (directory->eattr & eattr::kImmutable) return StatusCode::kEPERM;
     if (fs.lookup(*directory, components->back())) return StatusCode::kEEXIST;
   }
-  SubtreeUsage growth = node_usage(*(*entry)->child);
+  SubtreeUsage growth = metadata_.fs().usage_of(*(*entry)->child);
   growth.inodes += created;
   if (Status quota = metadata_.quotas().check(fs, *directory, growth); !quota) return quota;
   Entries entries;

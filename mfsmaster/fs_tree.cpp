@@ -28,7 +28,7 @@ void FsTree::init_empty(uint32_t now) {
   root->trash_hours = 24;
   root->atime = root->mtime = root->ctime = now;
   root->directory = std::make_unique<DirectoryData>();
-  root->accounted = node_usage(*root);
+  root->accounted = usage_of(*root);
   nodes_.emplace(kRootInode, std::move(root));
   max_inode_ = kRootInode;
   next_edge_id_ = kFirstEdgeId;
@@ -89,7 +89,7 @@ Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_
   node->type = type;
   node->atime = node->mtime = node->ctime = now;
   if (type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
-  node->accounted = node_usage(*node);
+  node->accounted = usage_of(*node);
   Node* raw = node.get();
   nodes_[inode] = std::move(node);
   mark_changed(inode);
@@ -349,7 +349,7 @@ std::vector<uint32_t> FsTree::refresh_usage() {
       freed.push_back(inode);
       continue;
     }
-    SubtreeUsage now = node_usage(*node);
+    SubtreeUsage now = usage_of(*node);
     if (now == node->accounted) continue;
     SubtreeUsage delta = now;
     delta.add(node->accounted, -1);
@@ -362,7 +362,7 @@ std::vector<uint32_t> FsTree::refresh_usage() {
 
 void FsTree::recompute_usage() {
   for (auto& [inode, node] : nodes_) {
-    node->accounted = node_usage(*node);
+    node->accounted = usage_of(*node);
     if (node->directory) node->directory->usage = SubtreeUsage();
   }
   for (auto& [inode, node] : nodes_) {

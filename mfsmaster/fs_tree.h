@@ -17,6 +17,7 @@
 #include "mfsmaster/changed_inodes.h"
 #include "mfsmaster/fs_node.h"
 #include "mfsmaster/inode_ranges.h"
+#include "mfsmaster/subtree_statistics.h"
 
 namespace mfs::master {
 
@@ -100,6 +101,14 @@ class FsTree {
   void recompute_usage();
   // What the subtree of `node` (itself included) adds to the directories above it.
   static SubtreeUsage subtree_usage(const Node& node);
+  // The storage classes' keep-max goals, for the realsize of files; Metadata keeps them
+  // equal to its StorageClassTable's (then calls recompute_usage when a goal changed).
+  void set_class_goals(const ClassGoals& goals) { class_goals_ = goals; }
+  const ClassGoals& class_goals() const { return class_goals_; }
+  // What `node` alone adds to its directories (node_usage with this tree's goals).
+  SubtreeUsage usage_of(const Node& node) const { return node_usage(node, class_goals_); }
+  // What one more full chunk of `file` would add (full_chunk_usage with this tree's goals).
+  SubtreeUsage full_chunk_usage_of(const Node& file) const { return full_chunk_usage(file, class_goals_); }
 
   // Inode numbers freed at least `reuse_delay` seconds before `now` become reusable.
   uint32_t recycle_freed_inodes(uint32_t now, uint32_t reuse_delay);
@@ -148,6 +157,7 @@ class FsTree {
   uint32_t max_inode_ = 1;
   uint64_t next_edge_id_ = kFirstEdgeId;
   ChunkReleaser release_chunk_;
+  ClassGoals class_goals_ = predefined_class_goals();
 };
 
 }  // namespace mfs::master

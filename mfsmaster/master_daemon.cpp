@@ -31,11 +31,15 @@ MasterDaemon::MasterDaemon(boost::asio::io_context& io, std::string config_path,
 
 MasterDaemon::~MasterDaemon() = default;
 
+std::string MasterDaemon::config_file_path(const std::string& option, const std::string& name) const {
+  std::string path = config_.get_string(option, "/etc/mfs/" + name);
+  // Without the option, the file in /etc is used when /etc/mfs has none (spec 40 §C.3).
+  if (!config_.raw(option) && !fs::exists(path) && fs::exists("/etc/" + name)) path = "/etc/" + name;
+  return path;
+}
+
 Status MasterDaemon::load_exports() {
-  std::string path = config_.get_string("EXPORTS_FILENAME", "/etc/mfs/mfsexports.cfg");
-  if (!config_.raw("EXPORTS_FILENAME") && !fs::exists(path) && fs::exists("/etc/mfsexports.cfg")) {
-    path = "/etc/mfsexports.cfg";
-  }
+  std::string path = config_file_path("EXPORTS_FILENAME", "mfsexports.cfg");
   std::vector<std::string> warnings;
   auto loaded = Exports::load(path, &warnings);
   for (const std::string& warning : warnings) MFS_LOG_WARNING("mfsexports: %s", warning.c_str());
@@ -85,6 +89,20 @@ Status MasterDaemon::load_metadata() {
   return Status::ok();
 }
 
+void MasterDaemon::load_topology() {
+  std::string path = config_file_path("TOPOLOGY_FILENAME", "mfstopology.cfg");
+  std::vector<std::string> warnings;
+  auto loaded = Topology::load(path, &warnings);
+  for (const std::string& warning : warnings) MFS_LOG_WARNING("mfstopology: %s", warning.c_str());
+  if (!loaded) {
+    // As 3.0.117: a missing topology file only means every address is on the empty path.
+    MFS_LOG_WARNING("%s - no topology", loaded.status().to_string().c_str());
+    return;
+  }
+  chunks_->set_topology(std::move(*loaded));
+  MFS_LOG_NOTICE("topology file has been loaded");
+}
+
 Status MasterDaemon::start() {
   started_at_ = unix_now();
   data_path_ = config_.get_string("DATA_PATH", "/var/lib/mfs");
@@ -117,6 +135,7 @@ Status MasterDaemon::start() {
 
   chunks_ = std::make_unique<ChunkManager>(metadata_, *mutations_, chunkservers_, unix_now);
   chunks_->configure(config_);
+  load_topology();
   locks_ = std::make_unique<LockManager>(metadata_, *mutations_, unix_now);
   housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
   housekeeping_->configure(config_);
@@ -194,6 +213,7 @@ void MasterDaemon::reload() {
   } else {
     MFS_LOG_WARNING("reload: %s - keeping the previous configuration", reloaded.status().to_string().c_str());
   }
+  load_topology();
   if (Status status = load_exports(); !status) {
     MFS_LOG_WARNING("reload: %s - keeping the previous exports", status.to_string().c_str());
   }

@@ -37,6 +37,10 @@ class MasterDaemon {
   Status stop();
 
  private:
+  // The file named by config `option`, else /etc/mfs/`name` (or /etc/`name` if only that exists).
+  std::string config_file_path(const std::string& option, const std::string& name) const;
+  // mfstopology.cfg into the chunk manager (kept as it was when the file is missing).
+  void load_topology();
   Status load_exports();
   Status load_metadata();
   // Listens on <option_prefix>_LISTEN_HOST:<option_prefix>_LISTEN_PORT.

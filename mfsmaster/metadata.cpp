@@ -18,15 +18,18 @@ void Metadata::init_empty(uint32_t now) {
   sessions_ = Sessions();
   chunks_ = ChunkTable();
   quotas_.clear();
+  storage_classes_.reset();
+  fs_.set_class_goals(storage_classes_.goals());
   locks_ = LockTable();
   version_ = 1;
   meta_id_ = 0;
 }
 
-void Metadata::rebuild_derived_state() {
+void Metadata::recount_chunk_references() {
   for (const auto& [id, chunk] : chunks_.all()) {
     chunk->file_references = 0;
     chunk->goal = 0;
+    chunk->sclass = 0;
   }
   for (const Node* node : std::as_const(fs_).all_nodes()) {
     if (!node->is_file_like()) continue;
@@ -34,16 +37,22 @@ void Metadata::rebuild_derived_state() {
       if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *node);
     }
   }
+}
+
+void Metadata::rebuild_derived_state() {
+  recount_chunk_references();
   for (const auto& [id, session] : sessions_.all()) {
     for (uint32_t inode : session->open_inodes) fs_.acquire(inode);
   }
   fs_.rebuild_reusable_inodes();
+  fs_.set_class_goals(storage_classes_.goals());
   fs_.recompute_usage();
   fs_.take_changed_nodes();
   locks_.take_changed();
   chunks_.take_changed();
   sessions_.take_changed();
   quotas_.take_changed();
+  storage_classes_.take_changed();
 }
 
 Status Metadata::apply(const ChangelogEntry& entry) {
@@ -104,6 +113,10 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"SETTRASHTIME", &Metadata::apply_node_setting},
       {"SETEATTR", &Metadata::apply_node_setting},
       {"QUOTA", &Metadata::apply_quota},
+      {"SCSET", &Metadata::apply_scset},
+      {"SCDEL", &Metadata::apply_scdel},
+      {"SCDUP", &Metadata::apply_scdup_or_scren},
+      {"SCREN", &Metadata::apply_scdup_or_scren},
       {"IDLE", nullptr},
   };
   auto it = kHandlers.find(entry.operation);

@@ -12,6 +12,7 @@
 #include "mfsmaster/lock_table.h"
 #include "mfsmaster/quota_table.h"
 #include "mfsmaster/sessions.h"
+#include "mfsmaster/storage_class_table.h"
 
 namespace mfs::master {
 
@@ -34,6 +35,9 @@ class Metadata {
   const ChunkTable& chunks() const { return chunks_; }
   QuotaTable& quotas() { return quotas_; }
   const QuotaTable& quotas() const { return quotas_; }
+  // Changed only by apply(); loaders fill it and then call rebuild_derived_state().
+  StorageClassTable& storage_classes() { return storage_classes_; }
+  const StorageClassTable& storage_classes() const { return storage_classes_; }
   // The id the next change gets; every change with a smaller id is applied.
   uint64_t version() const { return version_; }
   void set_version(uint64_t version) { version_ = version; }
@@ -90,15 +94,24 @@ class Metadata {
   Status apply_nextchunkid(const ChangelogEntry& entry);
   Status apply_node_setting(const ChangelogEntry& entry);
   Status apply_quota(const ChangelogEntry& entry);
+  Status apply_scset(const ChangelogEntry& entry);  // metadata_apply_sclass.cpp
+  Status apply_scdel(const ChangelogEntry& entry);
+  Status apply_scdup_or_scren(const ChangelogEntry& entry);
+  // The class table changed: the tree's goals follow (and usage if a goal changed).
+  void classes_changed(bool goals_changed);
   // A file's class changed: its chunks' goals follow.
   void update_chunk_goals(const Node& file);
   void reference_chunk(ChunkRecord& chunk, const Node& file);
+  // Every chunk's reference count and goal from the files (after a load, or when the goal
+  // of a storage class changed).
+  void recount_chunk_references();
 
   // A file stopped referencing a chunk (removed or truncated).
   void release_chunk_reference(uint64_t chunk_id);
 
   ChunkTable chunks_;
   QuotaTable quotas_;
+  StorageClassTable storage_classes_;
   LockTable locks_;
   FsTree fs_;
   Sessions sessions_;

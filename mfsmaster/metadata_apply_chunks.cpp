@@ -15,7 +15,11 @@ Status mismatch(const char* what) { return Status(StatusCode::kMismatch, what); 
 
 void Metadata::reference_chunk(ChunkRecord& chunk, const Node& file) {
   ++chunk.file_references;
-  chunk.goal = std::max(chunk.goal, file.sclass);
+  uint8_t goal = storage_classes_.goal(file.sclass);
+  if (chunk.sclass == 0 || goal > chunk.goal) {
+    chunk.goal = goal;
+    chunk.sclass = file.sclass;
+  }
 }
 
 Status Metadata::apply_write(const ChangelogEntry& entry) {

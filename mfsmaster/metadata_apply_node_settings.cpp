@@ -28,6 +28,12 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   const Node* target = std::as_const(fs_).find(inode);
   if (!target) return Status(StatusCode::kMismatch, entry.operation + ": no such node");
   SettingPlan plan = plan_setting_change(*target, change);
+  if (plan.counters != recorded && change.setting == NodeSetting::kStorageClass) {
+    // The entry does not say whether the session was admin: a non-admin one could not
+    // touch admin-only classes, which gives other counters.
+    change.locked_classes = storage_classes_.admin_only_classes();
+    plan = plan_setting_change(*target, change);
+  }
   if (plan.counters != recorded) return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
   for (const auto& [planned, value] : plan.changes) {
     Node& node = *fs_.find(planned->inode);
@@ -52,9 +58,13 @@ void Metadata::update_chunk_goals(const Node& file) {
   for (uint64_t chunk_id : file.chunks) {
     ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr;
     if (!chunk) continue;
-    // A chunk shared with other files keeps the highest class of them; finding it after a
+    // A chunk shared with other files keeps the highest goal of their classes; finding it after a
     // decrease would need every file, so a shared chunk only grows here.
-    chunk->goal = chunk->file_references == 1 ? file.sclass : std::max(chunk->goal, file.sclass);
+    uint8_t goal = storage_classes_.goal(file.sclass);
+    if (chunk->file_references == 1 || goal > chunk->goal) {
+      chunk->goal = goal;
+      chunk->sclass = file.sclass;
+    }
   }
 }
 

@@ -179,7 +179,7 @@ struct SectionKind {
   bool opaque;          // kept verbatim in ImageExtras
 };
 constexpr SectionKind kSections[] = {
-    {"SESS", 0x10, 0x15, false}, {"SCLA", 0x16, 0x16, true}, {"NODE", 0x14, 0x14, false}, {"EDGE", 0x11, 0x11, false},
+    {"SESS", 0x10, 0x15, false}, {"SCLA", 0x16, 0x16, false}, {"NODE", 0x14, 0x14, false}, {"EDGE", 0x11, 0x11, false},
     {"FREE", 0x10, 0x10, false}, {"QUOT", 0x10, 0x11, false}, {"XATR", 0x10, 0x10, false}, {"PACL", 0x10, 0x11, false},
     {"OPEN", 0x10, 0x10, false}, {"FLCK", 0x10, 0x10, true}, {"PLCK", 0x10, 0x10, true},  {"CSDB", 0x10, 0x13, true},
     {"CHNK", 0x10, 0x11, false},
@@ -204,7 +204,6 @@ class OpaqueValidator {
   OpaqueValidator(Input& in, const FsTree* fs) : in_(in), fs_(fs) {}
 
   bool validate(std::string_view tag, uint8_t version) {
-    if (tag == "SCLA" || tag == "LABS") return storage_classes();
     if (tag == "FLCK") return flocks();
     if (tag == "PLCK") return posix_locks();
     if (tag == "CSDB") return chunkservers(version);
@@ -213,36 +212,6 @@ class OpaqueValidator {
 
  private:
   bool fail(const std::string& message) { return in_.fail(message); }
-
-  bool storage_classes() {
-    uint8_t orgroups = in_.u8();
-    if (!in_.ok()) return false;
-    if (orgroups == 0) return fail("SCLA: zero label groups");
-    std::set<uint16_t> seen;
-    for (;;) {
-      if (!in_.need(10, "storage class record")) return false;
-      uint16_t id = in_.u16();
-      uint8_t name_length = in_.u8();
-      uint8_t admin_only = in_.u8();
-      uint8_t mode = in_.u8();
-      uint16_t arch_delay = in_.u16();
-      uint8_t create_count = in_.u8();
-      uint8_t keep_count = in_.u8();
-      uint8_t arch_count = in_.u8();
-      if (id == 0) {
-        if (name_length | admin_only | mode | arch_delay | create_count | keep_count | arch_count) {
-          return fail("SCLA: malformed terminator");
-        }
-        return true;
-      }
-      if (id > 255) return fail("SCLA: storage class id " + std::to_string(id) + " out of range");
-      if (name_length == 0) return fail("SCLA: storage class " + std::to_string(id) + " has an empty name");
-      if (admin_only > 1 || mode > 2) return fail("SCLA: storage class " + std::to_string(id) + " has bad flags");
-      if (!seen.insert(id).second && id >= 10) return fail("SCLA: storage class " + std::to_string(id) + " repeated");
-      uint64_t masks = (uint64_t{create_count} + keep_count + arch_count) * orgroups * 4;
-      if (!in_.skip(name_length) || !in_.skip(masks)) return false;
-    }
-  }
 
   bool flocks() {
     for (;;) {
@@ -398,6 +367,7 @@ class ImageLoader {
       return true;
     }
     if (tag == "SESS") return sessions(version);
+    if (tag == "SCLA" || tag == "LABS") return storage_classes();
     if (tag == "NODE") return nodes();
     if (tag == "EDGE") return edges();
     if (tag == "FREE") return free_inodes();
@@ -407,6 +377,54 @@ class ImageLoader {
     if (tag == "OPEN") return open_files();
     if (tag == "CHNK") return chunks(version);
     return fail("no parser for section " + tag);
+  }
+
+  // SCLA 1.6 (spec 30 §3.5): records for 1..9 replace the predefined classes.
+  bool storage_classes() {
+    uint8_t orgroups = in_.u8();
+    if (!in_.ok()) return false;
+    if (orgroups == 0) return fail("SCLA: zero label groups");
+    StorageClassTable& classes = md_.storage_classes();
+    std::set<uint16_t> seen;
+    for (;;) {
+      if (!in_.need(10, "storage class record")) return false;
+      uint16_t id = in_.u16();
+      uint8_t name_length = in_.u8();
+      StorageClass defined;
+      defined.admin_only = in_.u8();
+      defined.mode = in_.u8();
+      defined.arch_delay = in_.u16();
+      size_t counts[3] = {in_.u8(), in_.u8(), in_.u8()};
+      if (id == 0) {
+        if (name_length | defined.admin_only | defined.mode | defined.arch_delay | counts[0] | counts[1] | counts[2]) {
+          return fail("SCLA: malformed terminator");
+        }
+        return true;
+      }
+      std::string where = "SCLA: storage class " + std::to_string(id);
+      if (id >= StorageClassTable::kSlots) return fail(where + " out of range");
+      if (name_length == 0) return fail(where + " has an empty name");
+      if (defined.admin_only > 1 || defined.mode > class_mode::kStrict) return fail(where + " has bad flags");
+      if (!seen.insert(id).second && id >= kFirstUserClassId) return fail(where + " repeated");
+      if (!in_.need(name_length, "storage class name")) return false;
+      defined.name.resize(name_length);
+      in_.read(defined.name.data(), name_length);
+      LabelSet* sets[3] = {&defined.create, &defined.keep, &defined.archive};
+      for (size_t set = 0; set < 3; ++set) {
+        if (!in_.need(uint64_t{counts[set]} * orgroups * 4, "storage class labels")) return false;
+        sets[set]->resize(counts[set]);
+        for (CopyLabels& copy : *sets[set]) {
+          // Alternatives beyond the 4 this master keeps are dropped.
+          for (size_t group = 0; group < orgroups; ++group) {
+            uint32_t mask = in_.u32();
+            if (group < kLabelAlternatives) copy[group] = mask;
+          }
+        }
+      }
+      if (!defined.counts_valid()) return fail(where + " has a label count outside 1..9");
+      if (!valid_class_name(defined.name)) return fail(where + " has a bad name");
+      classes.set(static_cast<uint8_t>(id), std::move(defined));
+    }
   }
 
   bool sessions(uint8_t version) {

@@ -21,8 +21,8 @@ struct ImageSection {
   std::string body;     // the body bytes, without the 16-byte section header
 };
 
-// Sections of the image that the master's state does not model yet: storage classes
-// (SCLA, or the older tag LABS), flock and POSIX locks (FLCK, PLCK) and
+// Sections of the image that the master's state does not model yet: flock and POSIX locks
+// (FLCK, PLCK) and
 // the chunkserver database (CSDB). The reader parses and validates them
 // fully (bounds, counts, terminators) but keeps them only as opaque raw section bytes, so
 // that the writer can write them back unchanged (with their original section version).

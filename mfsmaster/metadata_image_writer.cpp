@@ -140,7 +140,6 @@ class ImageWriter {
     for (const auto& [tag, section] : extras_->sections) {
       if (Status status = validate_image_section(tag, section.version, section.body); !status) return status;
     }
-    if (extra("SCLA") && extra("LABS")) return invalid("both SCLA and LABS sections given");
     return Status::ok();
   }
 
@@ -242,31 +241,31 @@ class ImageWriter {
     end(at);
   }
 
+  // SCLA 1.6 (spec 30 §3.5): every class, the predefined ones included.
   void storage_classes() {
-    if (const ImageSection* labs = extra("LABS")) {
-      uint64_t at = begin("LABS", labs->version);
-      out_.bytes(labs->body);
-      end(at);
-      return;
-    }
-    // Without a stored SCLA: the built-in goal classes 1..9 as 3.0.117 dumps them.
-    opaque_or("SCLA", 0x16, [this] {
-      constexpr uint8_t kOrGroups = 4;
-      out_.u8(kOrGroups);
-      for (uint8_t id = 1; id <= 9; ++id) {
-        out_.u16(id);
-        out_.u8(1);   // name length
-        out_.u8(0);   // admin only
-        out_.u8(1);   // mode: standard
-        out_.u16(0);  // arch delay
-        out_.u8(id);  // create, keep, arch copies
-        out_.u8(id);
-        out_.u8(id);
-        out_.u8(static_cast<uint8_t>('0' + id));
-        out_.zeros(size_t{3} * id * kOrGroups * 4);  // all masks 0: any server
+    uint64_t at = begin("SCLA", 0x16);
+    const StorageClassTable& classes = md_.storage_classes();
+    out_.u8(static_cast<uint8_t>(kLabelAlternatives));
+    for (uint32_t id = 1; id < StorageClassTable::kSlots; ++id) {
+      const StorageClass* defined = classes.find(id);
+      if (!defined) continue;
+      out_.u16(static_cast<uint16_t>(id));
+      out_.u8(static_cast<uint8_t>(defined->name.size()));
+      out_.u8(defined->admin_only);
+      out_.u8(defined->mode);
+      out_.u16(defined->arch_delay);
+      for (const LabelSet* set : {&defined->create, &defined->keep, &defined->archive}) {
+        out_.u8(static_cast<uint8_t>(set->size()));
       }
-      out_.zeros(10);
-    });
+      out_.bytes(defined->name);
+      for (const LabelSet* set : {&defined->create, &defined->keep, &defined->archive}) {
+        for (const CopyLabels& copy : *set) {
+          for (uint32_t mask : copy) out_.u32(mask);
+        }
+      }
+    }
+    out_.zeros(10);
+    end(at);
   }
 
   Status nodes() {

@@ -3,7 +3,7 @@
 // OPEN 1.0, FLCK 1.0, PLCK 1.0, CSDB 1.3, CHNK 1.1 in that order, then the end marker, so
 // that the original master can load it (rollback) and mfsmetadump can read it. The
 // sections kept opaque by the reader (ImageExtras) are written back unchanged; missing
-// ones are written empty, except SCLA, which then holds the 9 built-in goal classes.
+// ones are written empty.
 // Output is deterministic: nodes in tree order, directory entries by edge id, chunks by id.
 #pragma once
 #include <cstdint>

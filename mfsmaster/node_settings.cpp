@@ -10,6 +10,10 @@ namespace {
 
 bool permitted(const Node& node, const SettingChange& change) {
   if (owner_test_fails(node, change.uid)) return false;
+  if (change.setting == NodeSetting::kStorageClass &&
+      (change.locked_classes.test(node.sclass) || change.locked_classes.test(change.value & 0xFF))) {
+    return false;
+  }
   if (!(node.eattr & eattr::kImmutable)) return true;
   // Immutable blocks eattr changes only when they touch noowner, which bypasses the owner test.
   return change.setting == NodeSetting::kExtraAttributes && !(change.value & eattr::kNoOwner);

@@ -4,6 +4,7 @@
 // Planning only reads, so request validation and apply() run the same walk: apply() checks
 // that the counters match the changelog entry's results.
 #pragma once
+#include <bitset>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -30,6 +31,9 @@ struct SettingChange {
   uint8_t smode = smode::kSet;
   uint32_t value = 0;   // class id, trash hours or eattr bits
   uint32_t source = 0;  // EXCHANGE: the class that is replaced
+  // Storage classes the requester may neither set nor change nodes away from (admin-only
+  // classes, for a session without the admin flag).
+  std::bitset<256> locked_classes;
 };
 
 struct SettingCounters {

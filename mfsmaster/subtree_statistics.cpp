@@ -21,9 +21,13 @@ uint64_t file_size(const Node& file, uint32_t& chunks) {
   return size;
 }
 
-bool has_goal_class(const Node& file) { return file.sclass != 0 && file.sclass < kFirstUserClass; }
-
 }  // namespace
+
+ClassGoals predefined_class_goals() {
+  ClassGoals goals{};
+  for (uint8_t id = 1; id < kFirstUserClass; ++id) goals[id] = id;
+  return goals;
+}
 
 uint64_t chunk_disk_size(const Node& file, uint64_t index) {
   uint64_t last_index = file.length == 0 ? 0 : (file.length - 1) / kChunkSize;
@@ -33,28 +37,28 @@ uint64_t chunk_disk_size(const Node& file, uint64_t index) {
   return used + kChunkHeaderSize;
 }
 
-SubtreeUsage node_usage(const Node& node) {
+SubtreeUsage node_usage(const Node& node, const ClassGoals& goals) {
   SubtreeUsage usage;
   usage.inodes = 1;
   if (node.is_file_like()) {
     uint32_t chunks = 0;
     usage.length = node.length;
     usage.size = file_size(node, chunks);
-    usage.realsize = has_goal_class(node) ? usage.size * node.sclass : 0;
+    usage.realsize = usage.size * goals[node.sclass];
   } else if (node.type == NodeType::kSymlink) {
     usage.length = node.symlink_target.size();
   }
   return usage;
 }
 
-SubtreeUsage full_chunk_usage(const Node& file) {
+SubtreeUsage full_chunk_usage(const Node& file, const ClassGoals& goals) {
   SubtreeUsage usage;
   usage.size = kChunkSize + kChunkHeaderSize;
-  usage.realsize = has_goal_class(file) ? usage.size * file.sclass : 0;
+  usage.realsize = usage.size * goals[file.sclass];
   return usage;
 }
 
-std::optional<SubtreeStatistics> subtree_statistics(const Node& node) {
+SubtreeStatistics subtree_statistics(const Node& node, const ClassGoals& goals) {
   SubtreeStatistics stats;
   std::vector<const Node*> pending{&node};
   while (!pending.empty()) {
@@ -67,11 +71,10 @@ std::optional<SubtreeStatistics> subtree_statistics(const Node& node) {
       continue;
     }
     if (current->is_file_like()) {
-      if (!has_goal_class(*current)) return std::nullopt;
       ++stats.files;
       file_size(*current, stats.chunks);
     }
-    SubtreeUsage usage = node_usage(*current);
+    SubtreeUsage usage = node_usage(*current, goals);
     stats.length += usage.length;
     stats.size += usage.size;
     stats.realsize += usage.realsize;

@@ -400,7 +400,6 @@ TEST(MetadataImage, UnknownSectionLengthsAreAccepted) {
   ImageExtras extras;
   ASSERT_TRUE(load(image, loaded, &extras)) << load(image, loaded).to_string();
   EXPECT_EQ(describe(loaded), describe(md));
-  EXPECT_EQ(extras.sections.at("SCLA").body.size(), 2270u);
 }
 
 TEST(MetadataImage, LoadsMfsmNew) {
@@ -484,19 +483,39 @@ TEST(MetadataImage, LargeImageThroughFileBuffers) {
   EXPECT_EQ(describe(loaded), describe(md));
 }
 
-TEST(MetadataImage, ExtrasWrittenBackUnchanged) {
+TEST(MetadataImage, StorageClassesLoadAndAreWrittenBackTheSame) {
   Metadata md;
   build_sample(md);
-  ImageExtras extras;
   // A user class 10 "myclass" (keep A,B; archive C; delay 3) after the built-in ones.
-  std::string scla = section_body(serialize(md), "SCLA");
-  scla.resize(scla.size() - 10);
+  Bytes image = serialize(md);
+  size_t scla_end = 0;
+  for (const auto& [tag, pos] : sections_of(image)) {
+    if (tag == "NODE") scla_end = pos;
+  }
   std::string myclass("\0\x0a\x07\0\x01\0\x03\x02\x02\x01myclass", 17);
   for (uint32_t mask : {1u, 0u, 0u, 0u, 2u, 0u, 0u, 0u, 1u, 0u, 0u, 0u, 2u, 0u, 0u, 0u, 4u, 0u, 0u, 0u}) {
     myclass += std::string{char(mask >> 24), char(mask >> 16), char(mask >> 8), char(mask)};
   }
-  scla += myclass + std::string(10, '\0');
-  extras.sections["SCLA"] = {0x16, scla};
+  image.insert(image.begin() + static_cast<std::ptrdiff_t>(scla_end - 10), myclass.begin(), myclass.end());
+  for (const auto& [tag, pos] : sections_of(image)) {
+    if (tag == "SCLA") std::fill(image.begin() + pos + 8, image.begin() + pos + 16, 0xFF);  // length unknown
+  }
+  Metadata loaded;
+  ASSERT_TRUE(load(image, loaded)) << load(image, loaded).to_string();
+  const StorageClass* defined = loaded.storage_classes().find(10);
+  ASSERT_TRUE(defined);
+  EXPECT_EQ(defined->name, "myclass");
+  EXPECT_EQ(defined->create, (LabelSet{{1, 0, 0, 0}, {2, 0, 0, 0}}));
+  EXPECT_EQ(loaded.storage_classes().goal(10), 2);
+  std::string written = section_body(serialize(loaded), "SCLA");
+  EXPECT_EQ(written.size(), 2270u + myclass.size());
+  EXPECT_EQ(written.substr(written.size() - 10 - myclass.size(), myclass.size()), myclass);
+}
+
+TEST(MetadataImage, ExtrasWrittenBackUnchanged) {
+  Metadata md;
+  build_sample(md);
+  ImageExtras extras;
   extras.sections["FLCK"] = {0x10, std::string("\0\0\0\5\1\2\3\4\5\6\7\x08\0\0\0\1\0", 17) + std::string(17, '\0')};
   extras.sections["PLCK"] = {0x10, std::string("\0\0\0\5", 4) + std::string(8, '\x11') + std::string("\0\0\0\1", 4) +
                                        std::string("\0\0\x7c\x58", 4) + std::string("\0\0\0\0\0\0\0\5", 8) +
@@ -854,13 +873,20 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
     EXPECT_EQ(md.chunks().find(id)->version, 1u);
     EXPECT_EQ(md.chunks().find(id)->file_references, 1u);
   }
-  EXPECT_EQ(md.chunks().find(1)->goal, 10);
+  // Chunk 1 belongs to d/hl, in class 10 "myclass" (-K A,B -A C -d 3): keep-max goal 2.
+  EXPECT_EQ(md.chunks().find(1)->goal, 2);
   EXPECT_EQ(md.chunks().find(4)->goal, 2);
+  const StorageClass* myclass = md.storage_classes().find(10);
+  ASSERT_TRUE(myclass);
+  EXPECT_EQ(myclass->name, "myclass");
+  EXPECT_EQ(myclass->arch_delay, 3);
+  EXPECT_EQ(myclass->keep, (LabelSet{{1, 0, 0, 0}, {2, 0, 0, 0}}));
+  EXPECT_EQ(myclass->archive, (LabelSet{{4, 0, 0, 0}}));
+  EXPECT_EQ(md.storage_classes().id_named("myclass"), 10);
 
   std::set<std::string> tags;
   for (const auto& [tag, section] : extras.sections) tags.insert(tag);
-  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PLCK", "SCLA"}));
-  EXPECT_EQ(extras.sections.at("SCLA").body.size(), 2367u);
+  EXPECT_EQ(tags, (std::set<std::string>{"CSDB", "FLCK", "PLCK"}));
   // QUOTA(2,0,51,0,10,20,1000000,2000000,0,0,0,0,0)
   ASSERT_EQ(md.quotas().all().size(), 1u);
   const QuotaRecord& quota = md.quotas().all().begin()->second;

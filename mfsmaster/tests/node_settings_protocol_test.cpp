@@ -1,7 +1,7 @@
 // The tools' goal, trash time and extra attribute requests (spec 11 §3, §5.1-5.6) through
 // ClientProtocol: reply layouts, recursive counters, export limits and permissions, the
-// changelog entries in MooseFS's format and their replay; and the ENOTSUP answer to tool
-// requests that are not served yet.
+// changelog entries in MooseFS's format and their replay. User storage classes:
+// storage_class_test.cpp.
 #include <map>
 #include <string>
 #include <utility>
@@ -310,18 +310,10 @@ TEST_F(NodeSettingsProtocolTest, ReplayRefusesAnEntryWhoseCountersDiffer) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Tool requests not served yet
+// Unknown requests
 
-TEST_F(NodeSettingsProtocolTest, UnservedToolRequestsAnswerEnotsupWithTheirMsgid) {
+TEST_F(NodeSettingsProtocolTest, UnknownRequestClosesTheConnection) {
   TestClient client = mount();
-  for (uint32_t type : {msg::CLTOMA_SCLASS_LIST, msg::CLTOMA_SCLASS_DELETE}) {
-    PacketWriter out(type);
-    out.u32(42).u32(kRootInode);
-    Packet reply = call(client, to_packet(out));
-    EXPECT_EQ(reply.type, type + 1);
-    EXPECT_EQ(msgid_of(reply), 42u);
-    EXPECT_EQ(status_of(reply), static_cast<uint8_t>(StatusCode::kENOTSUP)) << type;
-  }
   PacketWriter unknown(9999);
   unknown.u32(42);
   EXPECT_FALSE(client.handle(to_packet(unknown)));

@@ -31,13 +31,12 @@ class QuotaTest : public MetadataFixture {
   void expect_usage_matches_walk(uint32_t directory) {
     const Node* dir = fs().find(directory);
     ASSERT_TRUE(dir && dir->is_directory());
-    auto walked = subtree_statistics(*dir);
-    ASSERT_TRUE(walked);
+    SubtreeStatistics walked = subtree_statistics(*dir, fs().class_goals());
     const SubtreeUsage& usage = dir->directory->usage;
-    EXPECT_EQ(usage.inodes + 1, walked->inodes) << "directory " << directory;  // the walk counts it too
-    EXPECT_EQ(usage.length, walked->length) << "directory " << directory;
-    EXPECT_EQ(usage.size, walked->size) << "directory " << directory;
-    EXPECT_EQ(usage.realsize, walked->realsize) << "directory " << directory;
+    EXPECT_EQ(usage.inodes + 1, walked.inodes) << "directory " << directory;  // the walk counts it too
+    EXPECT_EQ(usage.length, walked.length) << "directory " << directory;
+    EXPECT_EQ(usage.size, walked.size) << "directory " << directory;
+    EXPECT_EQ(usage.realsize, walked.realsize) << "directory " << directory;
   }
   void expect_all_usage_matches_walk() {
     for (const Node* n : fs().all_nodes()) {
