@@ -20,7 +20,11 @@ constexpr size_t kMaxInodeBuffer = 16u << 20;
 
 FileData::FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
                    std::function<void(uint32_t)> on_written)
-    : master_(master), pool_(pool), settings_(settings), on_written_(std::move(on_written)) {}
+    : master_(master),
+      pool_(pool),
+      settings_(settings),
+      on_written_(std::move(on_written)),
+      read_ahead_(settings.read_ahead) {}
 
 bool FileData::retryable(StatusCode code) const {
   switch (code) {
@@ -149,6 +153,7 @@ void FileData::remember_location(uint32_t inode, uint32_t chunk_index, const Chu
 }
 
 void FileData::forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger) {
+  read_ahead_.forget(inode);
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
   auto it = locations_.lower_bound({inode, 0});
@@ -158,6 +163,7 @@ void FileData::forget_locations(uint32_t inode, std::chrono::milliseconds keep_y
 }
 
 void FileData::forget_all_locations() {
+  read_ahead_.forget_all();
   std::lock_guard lock(mutex_);
   locations_.clear();
 }
@@ -210,6 +216,20 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
 
 Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {
   if (Status s = flush(inode); !s) return s;
+  if (std::optional<std::vector<uint8_t>> ready = read_ahead_.take(inode, offset, size)) return std::move(*ready);
+  uint32_t fetch = read_ahead_.fetch_size(inode, offset, size);
+  Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch);
+  if (fetch == size) return data;
+  if (!data) {
+    read_ahead_.fetch_failed(inode);
+    return data;
+  }
+  std::vector<uint8_t> wanted(data->begin(), data->begin() + std::min<size_t>(size, data->size()));
+  read_ahead_.keep(inode, offset, std::move(*data), size);
+  return wanted;
+}
+
+Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size) {
   std::vector<uint8_t> out(size);
   size_t done = 0;
   while (done < size) {

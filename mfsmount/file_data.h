@@ -15,6 +15,7 @@
 #include "mfscommon/status.h"
 #include "mfsmount/chunkserver_io.h"
 #include "mfsmount/master_connection.h"
+#include "mfsmount/read_ahead.h"
 #include "mfsmount/write_extents.h"
 
 namespace mfs::mount {
@@ -24,6 +25,7 @@ struct FileDataSettings {
   size_t write_buffer_bytes = 256u << 20;  // all inodes together
   bool error_on_lost_chunk = false;
   bool error_on_no_space = false;
+  ReadAheadSettings read_ahead;
 };
 
 class FileData {
@@ -32,7 +34,8 @@ class FileData {
   FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
            std::function<void(uint32_t)> on_written);
 
-  // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first.
+  // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first;
+  // a sequential stream is read ahead (read_ahead.h).
   Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size);
   // Buffers the data; flushes the inode when the buffers are full.
   Status write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data);
@@ -45,8 +48,8 @@ class FileData {
 
   // A location the master sent along with something else (LOOKUP's chunk 0).
   void remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location);
-  // Cached chunk locations are dropped for one inode (those younger than `keep_younger`
-  // stay) or all (master notifications).
+  // Cached chunk locations, and data read ahead, are dropped for one inode (locations
+  // younger than `keep_younger` stay) or all (master notifications).
   void forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger = std::chrono::milliseconds(0));
   void forget_all_locations();
 
@@ -56,6 +59,7 @@ class FileData {
     WriteExtents extents;
   };
 
+  Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size);
   Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
   Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out);
   Status write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces, uint64_t file_end);
@@ -76,6 +80,7 @@ class FileData {
     std::chrono::steady_clock::time_point since;
   };
   std::map<std::pair<uint32_t, uint32_t>, CachedLocation> locations_;
+  ReadAhead read_ahead_;
 };
 
 }  // namespace mfs::mount

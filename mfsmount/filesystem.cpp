@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -14,6 +15,8 @@
 
 #include "mfscommon/log.h"
 #include "mfscommon/protocol_ids.h"
+#include "mfsmount/acl_xattrs.h"
+#include "mfsmount/fuse_replies.h"
 
 namespace mfs::mount {
 
@@ -21,15 +24,11 @@ namespace {
 
 constexpr size_t kMaxName = 255;
 constexpr uint32_t kSustainedEverySeconds = 60;
-constexpr uint32_t kBlockSize = 65536;
 constexpr uint32_t kMaxWrite = 1u << 20;
 constexpr size_t kMaxXattrValue = 65536;
 constexpr fsfilcnt_t kReportedInodes = 1000000000;
 constexpr std::chrono::milliseconds kFreshLocation{1000};
-constexpr fuse_ino_t kMasterInfoInode = 0x7FFFFFFF;
-constexpr std::string_view kMasterInfoName = ".masterinfo";
 constexpr double kMasterInfoCacheTimeout = 3600.0;
-constexpr uint64_t kMasterInfoSize = 14;
 
 Attr master_info_attr() {
   Attr attr;
@@ -44,38 +43,11 @@ Filesystem& fs_of(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_us
 
 uint16_t umask_of(fuse_req_t req) { return static_cast<uint16_t>(fuse_req_ctx(req)->umask); }
 
-mode_t type_bits(NodeType type) {
-  switch (type) {
-    case NodeType::kFile: return S_IFREG;
-    case NodeType::kDirectory: return S_IFDIR;
-    case NodeType::kSymlink: return S_IFLNK;
-    case NodeType::kFifo: return S_IFIFO;
-    case NodeType::kBlockDev: return S_IFBLK;
-    case NodeType::kCharDev: return S_IFCHR;
-    case NodeType::kSocket: return S_IFSOCK;
-  }
-  return 0;
-}
-
-void reply_status(fuse_req_t req, const Status& status) { fuse_reply_err(req, to_errno(status.code())); }
-
-template <typename T>
-bool reply_if_error(fuse_req_t req, const Result<T>& result) {
-  if (result) return false;
-  reply_status(req, result.status());
-  return true;
-}
-
 bool name_too_long(fuse_req_t req, const char* name) {
   if (std::strlen(name) <= kMaxName) return false;
   fuse_reply_err(req, ENAMETOOLONG);
   return true;
 }
-
-// The directory listing of an open directory handle.
-struct DirListing {
-  std::vector<DirEntry> entries;
-};
 
 }  // namespace
 
@@ -93,41 +65,20 @@ void Filesystem::reply_master_info_entry(fuse_req_t req) {
   fuse_reply_entry(req, &param);
 }
 
-std::vector<uint8_t> Filesystem::master_info() const {
-  SessionReply session = master_.session();
-  PacketWriter record(0);
-  record.u32(proxy_.ip()).u16(proxy_.port()).u32(session.session_id).u32(session.master_version);
-  std::vector<uint8_t> frame = record.take();
-  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
-}
+std::vector<uint8_t> Filesystem::master_info() const { return proxy_.master_info(); }
 
 double Filesystem::attr_timeout(const Attr& attr) const {
   return (attr.flags & kAttrNoACache) ? 0.0 : options_.attr_cache_timeout;
 }
 
 void Filesystem::fill_stat(uint32_t inode, const Attr& attr, struct stat& st) {
-  std::memset(&st, 0, sizeof(st));
-  st.st_ino = inode;
-  st.st_mode = type_bits(attr.type) | attr.mode;
-  st.st_nlink = attr.nlink;
-  st.st_uid = attr.uid;
-  st.st_gid = attr.gid;
-  st.st_atime = attr.atime;
-  st.st_mtime = attr.mtime;
-  st.st_ctime = attr.ctime;
-  st.st_blksize = kBlockSize;
-  if (attr.type == NodeType::kBlockDev || attr.type == NodeType::kCharDev) {
-    st.st_rdev = attr.rdev;
-  } else {
-    // For directories this is the master's encoded subtree size, shown as is by 3.0.117 too.
-    st.st_size = static_cast<off_t>(attr.length);
-  }
+  st = stat_of(inode, attr);
   if (attr.type == NodeType::kFile) {
     // Data still in our write buffer counts: the kernel must not cut reads short.
     if (std::optional<uint64_t> end = data_.buffered_end(inode); end && *end > attr.length) {
       st.st_size = static_cast<off_t>(*end);
+      st.st_blocks = (st.st_size + 511) / 512;
     }
-    st.st_blocks = (st.st_size + 511) / 512;
   }
 }
 
@@ -170,31 +121,38 @@ bool Filesystem::take_lock_owner(LockOwners& owners, uint32_t inode, uint64_t ow
   return owners.erase({inode, owner}) != 0;
 }
 
-void Filesystem::on_written(uint32_t inode) {
-  auto now = static_cast<uint32_t>(std::time(nullptr));
-  uint32_t inodes[] = {inode};
-  master_.send_unanswered(amtime_inodes(inodes, now));
-  std::lock_guard lock(mutex_);
-  pending_mtimes_[inode] = now;
+void Filesystem::on_written(uint32_t inode) { note_times({inode, 0, static_cast<uint32_t>(std::time(nullptr))}); }
+
+void Filesystem::on_read(uint32_t inode) { note_times({inode, static_cast<uint32_t>(std::time(nullptr)), 0}); }
+
+void Filesystem::note_times(InodeTimes record) {
+  bool first_in_round = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto [pending, inserted] = pending_times_.try_emplace(record.inode, record);
+    first_in_round = inserted;
+    pending->second.atime = std::max(pending->second.atime, record.atime);
+    pending->second.mtime = std::max(pending->second.mtime, record.mtime);
+  }
+  // The first time of an inode in a round goes out at once; on_tick sends the latest again.
+  if (first_in_round) master_.send_unanswered(amtime_inodes(std::span(&record, 1)));
 }
 
 void Filesystem::on_tick() {
-  std::map<uint32_t, uint32_t> mtimes;
+  std::vector<InodeTimes> times;
   std::vector<uint32_t> held;
   bool send_held = false;
   {
     std::lock_guard lock(mutex_);
-    mtimes.swap(pending_mtimes_);
+    for (const auto& [inode, record] : pending_times_) times.push_back(record);
+    pending_times_.clear();
     send_held = ++ticks_ % kSustainedEverySeconds == 0;
     if (send_held) {
       for (const auto& [inode, count] : open_count_) held.push_back(inode);
     }
   }
-  // Each mtime is sent twice in two rounds (spec 10 §11): here is the second one.
-  for (const auto& [inode, mtime] : mtimes) {
-    uint32_t inodes[] = {inode};
-    master_.send_unanswered(amtime_inodes(inodes, mtime));
-  }
+  // Each record is sent twice in two rounds (spec 10 §11): here is the second one.
+  if (!times.empty()) master_.send_unanswered(amtime_inodes(times));
   if (send_held) master_.send_unanswered(sustained_inodes(held));
 }
 
@@ -253,15 +211,9 @@ struct Operations {
     // kernel locally, which other mounts would not see.
     if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
     if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
-  }
-
-  // ACLs travel as GETFACL/SETFACL (spec 10 §10.3), which this version does not speak yet.
-  static bool acl_not_implemented(fuse_req_t req, const char* name) {
-    if (std::strncmp(name, "system.posix_acl_", 17) != 0) return false;
-    static std::once_flag logged;
-    std::call_once(logged, [] { MFS_LOG_WARNING("POSIX ACLs are not implemented yet in this mfsmount: ENOTSUP"); });
-    fuse_reply_err(req, ENOTSUP);
-    return true;
+    // The requested mode comes unmasked, the umask beside it: the master applies the umask,
+    // except in a folder with a default ACL, whose inheritance ignores it (spec 10 §10.3).
+    if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
   }
 
   static void xattr_reply(fuse_req_t req, const Result<std::vector<uint8_t>>& reply, size_t size) {
@@ -274,9 +226,9 @@ struct Operations {
   }
 
   static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
-    if (acl_not_implemented(req, name)) return;
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, ENODATA);
+    if (reply_acl_get(req, fs_of(req).master_, ino, name, size)) return;  // ACLs: GETFACL (spec 10 §10.3)
     uint8_t mode = size == 0 ? kXattrGetLength : kXattrGetData;
     xattr_reply(req, ask(req, getxattr_request(ino, name, mode, credentials_of(req)), msg::MATOCL_FUSE_GETXATTR), size);
   }
@@ -289,10 +241,14 @@ struct Operations {
 
   static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::span<const uint8_t> value,
                            uint8_t mode) {
-    if (acl_not_implemented(req, name)) return;
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (value.size() > kMaxXattrValue) return (void)fuse_reply_err(req, E2BIG);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EPERM);
+    // ACLs: SETFACL (spec 10 §10.3).
+    if (reply_acl_change(req, fs_of(req).master_, ino, name,
+                         mode == kXattrRemove ? std::nullopt : std::optional<std::span<const uint8_t>>(value))) {
+      return;
+    }
     status_reply(req, ask(req, setxattr_request(ino, name, value, mode, credentials_of(req)), msg::MATOCL_FUSE_SETXATTR));
   }
 
@@ -565,13 +521,20 @@ struct Operations {
       case O_WRONLY: flags = kOpenWrite; break;
       default: flags = kOpenRead | kOpenWrite; break;
     }
+    // The kernel leaves O_TRUNC to us (libfuse's atomic O_TRUNC): buffered data goes out
+    // first, so that the truncate cuts it like it cuts stored data.
+    bool truncate = (fi->flags & O_TRUNC) != 0;
+    if (truncate) {
+      if (Status s = fs.data_.flush(ino); !s) return reply_status(req, s);
+      flags |= kOpenTruncate;
+    }
     auto reply = ask(req, open_request(ino, credentials_of(req), flags), msg::MATOCL_FUSE_OPEN);
     if (reply_if_error(req, reply)) return;
     Result<OpenReply> opened = decode_open_reply(*reply);
     if (reply_if_error(req, opened)) return;
     // Locations from before this open may be stale (no notifications reach a closed
-    // file); the one LOOKUP brought just now is kept.
-    fs.data_.forget_locations(ino, kFreshLocation);
+    // file); the one LOOKUP brought just now is kept, unless the open truncated the file.
+    fs.data_.forget_locations(ino, truncate ? std::chrono::milliseconds(0) : kFreshLocation);
     set_cache_flags(fs, opened->oflags, fi);
     fs.opened(ino);
     if (fuse_reply_open(req, fi) != 0) fs.closed(ino);  // interrupted: no release will come
@@ -599,14 +562,13 @@ struct Operations {
   static void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
     if (ino == kMasterInfoInode) {
       std::vector<uint8_t> record = fs_of(req).master_info();
-      size_t start = std::min<size_t>(static_cast<size_t>(offset), record.size());
-      size_t length = std::min(size, record.size() - start);
-      fuse_reply_buf(req, reinterpret_cast<const char*>(record.data() + start), length);
-      return;
+      return reply_slice(req, std::string_view(reinterpret_cast<const char*>(record.data()), record.size()), offset,
+                         size);
     }
     Result<std::vector<uint8_t>> data = fs_of(req).data_.read(ino, static_cast<uint64_t>(offset),
                                                               static_cast<uint32_t>(size));
     if (reply_if_error(req, data)) return;
+    fs_of(req).on_read(static_cast<uint32_t>(ino));
     fuse_reply_buf(req, reinterpret_cast<const char*>(data->data()), data->size());
   }
 
@@ -650,30 +612,7 @@ struct Operations {
     if (reply_if_error(req, entries)) return;
     auto listing = std::make_unique<DirListing>();
     listing->entries = std::move(*entries);
-    fi->fh = reinterpret_cast<uint64_t>(listing.get());
-    if (fuse_reply_open(req, fi) == 0) listing.release();
-  }
-
-  static void readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-    const auto* listing = reinterpret_cast<const DirListing*>(fi->fh);
-    std::vector<char> buffer(size);
-    size_t used = 0;
-    for (size_t i = static_cast<size_t>(offset); i < listing->entries.size(); ++i) {
-      const DirEntry& entry = listing->entries[i];
-      struct stat st {};
-      st.st_ino = entry.inode;
-      st.st_mode = type_bits(entry.type);
-      size_t needed = fuse_add_direntry(req, buffer.data() + used, size - used, entry.name.c_str(), &st,
-                                        static_cast<off_t>(i + 1));
-      if (needed > size - used) break;
-      used += needed;
-    }
-    fuse_reply_buf(req, buffer.data(), used);
-  }
-
-  static void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    delete reinterpret_cast<DirListing*>(fi->fh);
-    fuse_reply_err(req, 0);
+    reply_dir_opened(req, fi, std::move(listing));
   }
 
   static void statfs(fuse_req_t req, fuse_ino_t) {
@@ -724,8 +663,8 @@ fuse_lowlevel_ops Filesystem::operations() {
   ops.fsync = Operations::fsync;
   ops.release = Operations::release;
   ops.opendir = Operations::opendir;
-  ops.readdir = Operations::readdir;
-  ops.releasedir = Operations::releasedir;
+  ops.readdir = read_dir_listing;
+  ops.releasedir = release_dir_listing;
   ops.statfs = Operations::statfs;
   ops.access = Operations::access;
   ops.getxattr = Operations::getxattr;

@@ -15,6 +15,7 @@
 #include "mfsmount/groups_cache.h"
 #include "mfsmount/kernel_invalidator.h"
 #include "mfsmount/master_connection.h"
+#include "mfsmount/master_messages.h"
 #include "mfsmount/master_proxy.h"
 #include "mfsmount/mount_options.h"
 
@@ -33,6 +34,8 @@ class Filesystem {
   void on_tick();
   // Data of `inode` reached the chunkservers: its mtime goes to the master.
   void on_written(uint32_t inode);
+  // Data of `inode` was read: its atime goes to the master (which applies ATIME_MODE).
+  void on_read(uint32_t inode);
 
  private:
   friend struct Operations;
@@ -50,6 +53,7 @@ class Filesystem {
   bool take_lock_owner(LockOwners& owners, uint32_t inode, uint64_t owner);
   void opened(uint32_t inode);
   void closed(uint32_t inode);
+  void note_times(InodeTimes record);
 
   const MountOptions& options_;
   MasterConnection& master_;
@@ -60,7 +64,7 @@ class Filesystem {
 
   std::mutex mutex_;
   std::map<uint32_t, uint32_t> open_count_;       // inode -> open file handles
-  std::map<uint32_t, uint32_t> pending_mtimes_;   // inode -> mtime sent once, to be sent again
+  std::map<uint32_t, InodeTimes> pending_times_;  // sent once, to be sent again at the tick
   uint32_t ticks_ = 0;
   LockOwners posix_owners_;
   LockOwners flock_owners_;

@@ -12,6 +12,7 @@
 #include "mfscommon/log.h"
 #include "mfscommon/version.h"
 #include "mfsmount/filesystem.h"
+#include "mfsmount/meta_filesystem.h"
 
 namespace {
 
@@ -95,6 +96,7 @@ int run(const MountOptions& options) {
   }
   settings.subfolder = options.subfolder;
   settings.info = options.mountpoint;
+  settings.meta = options.meta;
   if (options.password) settings.password_md5 = md5_of(*options.password);
   if (options.md5pass) settings.password_md5 = options.md5pass;
   settings.io_retries = options.io_retries;
@@ -106,14 +108,21 @@ int run(const MountOptions& options) {
   data_settings.write_buffer_bytes = static_cast<size_t>(std::max<uint32_t>(options.write_cache_mib, 1)) << 20;
   data_settings.error_on_lost_chunk = options.error_on_lost_chunk;
   data_settings.error_on_no_space = options.error_on_no_space;
+  data_settings.read_ahead.budget = static_cast<size_t>(options.read_ahead_mib) << 20;
+  data_settings.read_ahead.window = options.read_ahead_bytes;
+  data_settings.read_ahead.trigger = options.read_ahead_trigger.value_or(uint64_t{10} * options.read_ahead_bytes);
   Filesystem* filesystem_ptr = nullptr;
   FileData data(master, pool, data_settings, [&](uint32_t inode) { filesystem_ptr->on_written(inode); });
   MasterProxy proxy(master);
   Filesystem filesystem(options, master, data, proxy);
   filesystem_ptr = &filesystem;
+  MetaFilesystem meta_filesystem(options, master, proxy);
 
-  Status started = master.start([&](const Packet& packet) { filesystem.on_notification(packet); },
-                                [&] { filesystem.on_tick(); }, options.delayed_init);
+  // A meta mount keeps no data caches and no open files: notifications and ticks are not its business.
+  Status started = options.meta
+                       ? master.start([](const Packet&) {}, [] {}, options.delayed_init)
+                       : master.start([&](const Packet& packet) { filesystem.on_notification(packet); },
+                                      [&] { filesystem.on_tick(); }, options.delayed_init);
   if (!started) return fail("can't register to the master: " + started.to_string());
   Result<uint32_t> proxy_ip = resolve_ipv4(options.proxy_host);
   if (!proxy_ip) return fail("mfsproxy: " + proxy_ip.status().to_string());
@@ -124,7 +133,10 @@ int run(const MountOptions& options) {
     fuse_options.push_back("allow_other");
     bool has_fsname = false;
     for (const std::string& option : fuse_options) has_fsname |= option.rfind("fsname=", 0) == 0;
-    if (!has_fsname) fuse_options.push_back("fsname=mfs#" + options.master_host + ":" + std::to_string(options.master_port));
+    if (!has_fsname) {
+      fuse_options.push_back(std::string(options.meta ? "fsname=mfsmeta#" : "fsname=mfs#") + options.master_host + ":" +
+                             std::to_string(options.master_port));
+    }
   }
   std::vector<std::string> fuse_argv = {"mfsmount"};
   if (!fuse_options.empty()) {
@@ -135,8 +147,9 @@ int run(const MountOptions& options) {
   std::vector<char*> argv;
   for (std::string& arg : fuse_argv) argv.push_back(arg.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  fuse_lowlevel_ops ops = Filesystem::operations();
-  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), &filesystem);
+  fuse_lowlevel_ops ops = options.meta ? MetaFilesystem::operations() : Filesystem::operations();
+  void* userdata = options.meta ? static_cast<void*>(&meta_filesystem) : static_cast<void*>(&filesystem);
+  fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), userdata);
   if (session == nullptr) return fail("bad FUSE options: " + join(fuse_options));
   filesystem.set_session(session);
   if (fuse_set_signal_handlers(session) != 0 || fuse_session_mount(session, options.mountpoint.c_str()) != 0) {
@@ -185,6 +198,17 @@ int main(int argc, char** argv) {
   if (options->version) {
     std::printf("MFS version %s (MooseNG)\n", kOwnVersionText);
     return 0;
+  }
+  if (options->password_prompt) {
+    // As 3.0.117: getpass() asks on the terminal, or reads stdin when there is none; the
+    // typed password replaces any given in the options.
+    const char* typed = getpass("MFS Password:");
+    if (typed == nullptr) {
+      std::fprintf(stderr, "mfsmount: can't read the password\n");
+      return 1;
+    }
+    options->password = typed;
+    options->md5pass.reset();
   }
   return run(*options);
 }

@@ -90,13 +90,15 @@ Status MasterConnection::register_session(TcpSocket& socket, bool reuse_session_
     session_id = session_.session_id;
     meta_id = session_.meta_id;
   }
-  Frame request = register_new_session(settings_.info, settings_.subfolder, session_id, meta_id,
-                                       passcode ? passcode->data() : nullptr);
+  const uint8_t* proof = passcode ? passcode->data() : nullptr;
+  Frame request = settings_.meta ? register_new_meta_session(settings_.info, session_id, meta_id, proof)
+                                 : register_new_session(settings_.info, settings_.subfolder, session_id, meta_id, proof);
   if (Status s = socket.write_all(request); !s) return s;
   Result<Packet> reply = socket.read_packet(1000);
   if (!reply) return reply.status();
   if (reply->type != msg::MATOCL_FUSE_REGISTER) return Status(StatusCode::kIO, "unexpected answer to registration");
-  Result<SessionReply> session = decode_new_session(reply->payload);
+  Result<SessionReply> session =
+      settings_.meta ? decode_new_meta_session(reply->payload) : decode_new_session(reply->payload);
   if (!session) return session.status();
   std::lock_guard lock(mutex_);
   if (have_session_ && session->session_id != session_.session_id) {

@@ -29,6 +29,7 @@ struct MasterSettings {
   uint32_t bind_ip = 0;
   std::string subfolder = "/";
   std::string info;  // the mount point, shown in the master's session list
+  bool meta = false;  // a meta session (trash and sustained files, spec 10 §3.4) instead of `subfolder`
   std::optional<std::array<uint8_t, 16>> password_md5;
   uint32_t io_retries = 30;
 };

@@ -9,7 +9,8 @@ namespace mfs::mount {
 
 namespace {
 
-constexpr uint8_t kRcodeGetRandom = 1, kRcodeNewSession = 2, kRcodeReconnect = 3, kRcodeCloseSession = 6;
+constexpr uint8_t kRcodeGetRandom = 1, kRcodeNewSession = 2, kRcodeReconnect = 3, kRcodeNewMetaSession = 5,
+                  kRcodeCloseSession = 6;
 constexpr uint8_t kReaddirPlain = 0;  // entries without attributes
 constexpr uint8_t kChunkLocationProtocol = 2;
 constexpr size_t kChunkCopySize = 14;
@@ -83,12 +84,24 @@ Attr read_attr(PacketReader& in, bool& ok) {
 
 }  // namespace
 
+PacketWriter master_request(uint32_t type) { return request(type); }
+Status malformed_reply(std::string_view what, size_t length) { return malformed(what, length); }
+
 Frame register_get_random() { return registration(kRcodeGetRandom).take(); }
 
 Frame register_new_session(std::string_view info, std::string_view subfolder, uint32_t session_id, uint64_t meta_id,
                            const uint8_t* passcode) {
   PacketWriter out = registration(kRcodeNewSession);
   out.u32(kOwnVersion).string32(with_nul(info)).string32(with_nul(subfolder));
+  if (session_id != 0) out.u32(session_id).u64(meta_id);
+  if (passcode != nullptr) out.bytes(std::span<const uint8_t>(passcode, 16));
+  return out.take();
+}
+
+Frame register_new_meta_session(std::string_view info, uint32_t session_id, uint64_t meta_id,
+                                const uint8_t* passcode) {
+  PacketWriter out = registration(kRcodeNewMetaSession);
+  out.u32(kOwnVersion).string32(with_nul(info));
   if (session_id != 0) out.u32(session_id).u64(meta_id);
   if (passcode != nullptr) out.bytes(std::span<const uint8_t>(passcode, 16));
   return out.take();
@@ -114,6 +127,22 @@ Result<SessionReply> decode_new_session(Body payload) {
   reply.sesflags = in.u8();
   if (payload.size() >= 45) reply.umask = in.u16();
   if (!in.ok()) return malformed("register", payload.size());
+  return reply;
+}
+
+Result<SessionReply> decode_new_meta_session(Body payload) {
+  if (payload.size() == 1) return Status(static_cast<StatusCode>(payload[0]), "registration refused");
+  // `version sessionid [metaid] sesflags mingoal maxgoal mintrashtime maxtrashtime` (spec 10 §3.4);
+  // 19 bytes come from masters older than 3.0.11 (no metaid). Goals and trash times do not
+  // matter to a meta mount.
+  if (payload.size() != 27 && payload.size() != 19) return malformed("meta register", payload.size());
+  PacketReader in(payload);
+  SessionReply reply;
+  reply.master_version = in.u32();
+  reply.session_id = in.u32();
+  if (payload.size() == 27) reply.meta_id = in.u64();
+  reply.sesflags = in.u8();
+  if (!in.ok()) return malformed("meta register", payload.size());
   return reply;
 }
 
@@ -275,9 +304,9 @@ Frame sustained_inodes(std::span<const uint32_t> inodes) {
   return out.take();
 }
 
-Frame amtime_inodes(std::span<const uint32_t> inodes, uint32_t mtime) {
+Frame amtime_inodes(std::span<const InodeTimes> records) {
   PacketWriter out(msg::CLTOMA_FUSE_AMTIME_INODES);
-  for (uint32_t inode : inodes) out.u32(inode).u32(0).u32(mtime);
+  for (const InodeTimes& record : records) out.u32(record.inode).u32(record.atime).u32(record.mtime);
   return out.take();
 }
 
@@ -476,6 +505,7 @@ int to_errno(StatusCode code) {
     case StatusCode::kEACCES: return EACCES;
     case StatusCode::kEEXIST: return EEXIST;
     case StatusCode::kEINVAL: return EINVAL;
+    case StatusCode::kCantCreatePath: return EINVAL;  // UNDEL: a file on the path (as 3.0.117's mount)
     case StatusCode::kENOTEMPTY: return ENOTEMPTY;
     case StatusCode::kOutOfMemory: return ENOMEM;
     case StatusCode::kIndexTooBig: return EFBIG;

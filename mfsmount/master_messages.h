@@ -112,14 +112,23 @@ struct SessionReply {
   uint16_t umask = 0;
 };
 
+// For codecs of other modules (meta_messages.h): a request with its msgid slot, and the
+// EIO status of a reply that does not parse.
+PacketWriter master_request(uint32_t type);
+Status malformed_reply(std::string_view what, size_t length);
+
 // Registration (spec 10 §3): frames without msgid.
 Frame register_get_random();
 Frame register_new_session(std::string_view info, std::string_view subfolder, uint32_t session_id, uint64_t meta_id,
                            const uint8_t* passcode /* 16 bytes or null */);
+// The meta mount's registration (rcode 5, spec 10 §3.4): no subfolder.
+Frame register_new_meta_session(std::string_view info, uint32_t session_id, uint64_t meta_id,
+                                const uint8_t* passcode /* 16 bytes or null */);
 Frame register_reconnect(uint32_t session_id, uint64_t meta_id);
 Frame register_close_session(uint32_t session_id, uint64_t meta_id);
 // Register replies: a 1-byte status, or the data.
 Result<SessionReply> decode_new_session(Body payload);
+Result<SessionReply> decode_new_meta_session(Body payload);
 Result<std::vector<uint8_t>> decode_random(Body payload);
 // RECONNECT: status only (1 byte, or version + status).
 Status decode_reconnect(Body payload);
@@ -157,6 +166,7 @@ Frame rename_request(uint32_t parent, std::string_view name, uint32_t new_parent
 Frame link_request(uint32_t inode, uint32_t new_parent, std::string_view new_name, const Credentials& who);
 Frame readdir_request(uint32_t inode, const Credentials& who);
 inline constexpr uint8_t kOpenRead = 0x01, kOpenWrite = 0x02;
+inline constexpr uint8_t kOpenTruncate = 0x08;  // O_TRUNC, done by the master with its W check
 Frame open_request(uint32_t inode, const Credentials& who, uint8_t flags);
 Frame create_request(uint32_t parent, std::string_view name, uint16_t mode, uint16_t umask, const Credentials& who);
 Frame read_chunk_request(uint32_t inode, uint32_t chunk_index);
@@ -186,7 +196,13 @@ Frame posix_lock_request(uint32_t inode, uint32_t reqid, uint64_t owner, uint8_t
 Result<PosixLock> decode_posix_lock_reply(Body body);
 // Unanswered, without msgid.
 Frame sustained_inodes(std::span<const uint32_t> inodes);
-Frame amtime_inodes(std::span<const uint32_t> inodes, uint32_t mtime);
+// Access/modification times the client saw (0: none), raised on the master (spec 10 §11).
+struct InodeTimes {
+  uint32_t inode = 0;
+  uint32_t atime = 0;
+  uint32_t mtime = 0;
+};
+Frame amtime_inodes(std::span<const InodeTimes> records);
 Frame nop();
 
 // A reply body of exactly one byte is the master's error status (spec 10 §1).

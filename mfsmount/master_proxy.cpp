@@ -30,6 +30,14 @@ bool is_tools_registration(const Packet& packet) {
 
 }  // namespace
 
+std::vector<uint8_t> MasterProxy::master_info() const {
+  SessionReply session = master_.session();
+  PacketWriter record(0);
+  record.u32(ip_).u16(port_).u32(session.session_id).u32(session.master_version);
+  std::vector<uint8_t> frame = record.take();
+  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
+}
+
 Status MasterProxy::start(uint32_t ip) {
   listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener_ < 0) return Status(StatusCode::kIO, std::string("master proxy socket: ") + std::strerror(errno));

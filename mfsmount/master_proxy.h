@@ -8,13 +8,21 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "mfscommon/status.h"
 #include "mfsmount/master_connection.h"
 #include "mfsmount/tcp_socket.h"
 
 namespace mfs::mount {
+
+// `.masterinfo` (spec 10 §13): a read-only file in every folder of the mount whose 14 bytes
+// tell the tools where the proxy listens.
+inline constexpr uint32_t kMasterInfoInode = 0x7FFFFFFF;
+inline constexpr std::string_view kMasterInfoName = ".masterinfo";
+inline constexpr uint64_t kMasterInfoSize = 14;
 
 class MasterProxy {
  public:
@@ -28,6 +36,8 @@ class MasterProxy {
   void stop();
   uint32_t ip() const { return ip_; }
   uint16_t port() const { return port_; }
+  // The content of `.masterinfo`: `ip:u32 port:u16 sessionid:u32 masterversion:u32`.
+  std::vector<uint8_t> master_info() const;
 
  private:
   // One tool connection and the thread serving it.

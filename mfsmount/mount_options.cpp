@@ -69,11 +69,8 @@ const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read"
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
     "mfsxattrcacheto", "mfssymlinkcacheto", "mfsrlimitnofile", "mfsnice",
-    "mfsmemlock", "mfslimitarenas", "mfsallowoomkiller", "mfsfsyncmintime", "mfsreadaheadsize",
-    "mfsreadaheadleng", "mfsreadaheadtrigger", "mfstimeout", "mfslogretry", "mfspreflabels", "mfsnoxattrs",
+    "mfsmemlock", "mfslimitarenas", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout", "mfslogretry", "mfspreflabels", "mfsnoxattrs",
     "mfsnoposixlocks", "mfsnobsdlocks", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
-// MooseFS features that are not implemented: refused, so nobody relies on them silently.
-const std::set<std::string> kNotImplemented = {"mfsmeta"};
 
 Result<std::array<uint8_t, 16>> parse_md5(const std::string& value) {
   std::array<uint8_t, 16> digest{};
@@ -105,9 +102,6 @@ class Parser {
       options_.fuse_options.push_back(option);
       return Status::ok();
     }
-    if (kNotImplemented.count(name) != 0) {
-      return Status(StatusCode::kENOTSUP, "option " + name + " is not implemented yet in this mfsmount");
-    }
     if (kNotYetUsed.count(name) != 0) {
       options_.not_yet_used.push_back(name);
       return Status::ok();
@@ -118,6 +112,10 @@ class Parser {
     }
     if (name == "mfscachefiles" && !has_value) {
       options_.cache_mode = CacheMode::kYes;
+      return Status::ok();
+    }
+    if (name == "mfsmeta" && !has_value) {
+      options_.meta = true;
       return Status::ok();
     }
     if (name == "mfsdelayedinit" && !has_value) {
@@ -162,6 +160,14 @@ class Parser {
     if (name == "mfsport") return set_number(options_.master_port, name, value, 65535);
     if (name == "mfsmkdircopysgid") return set_number(options_.mkdir_copy_sgid, name, value, 1);
     if (name == "mfswritecachesize") return set_number(options_.write_cache_mib, name, value, 1u << 20);
+    if (name == "mfsreadaheadsize") return set_number(options_.read_ahead_mib, name, value, 1u << 20);
+    if (name == "mfsreadaheadleng") return set_number(options_.read_ahead_bytes, name, value, 64u << 20);
+    if (name == "mfsreadaheadtrigger") {
+      uint64_t trigger = 0;
+      if (Status s = set_number(trigger, name, value, uint64_t{1} << 50); !s) return s;
+      options_.read_ahead_trigger = trigger;
+      return Status::ok();
+    }
     if (name == "mfsioretries") return set_number(options_.io_retries, name, value, 1000000);
     if (name == "mfsattrcacheto") return set_seconds(options_.attr_cache_timeout, name, value);
     if (name == "mfsentrycacheto") return set_seconds(options_.entry_cache_timeout, name, value);
@@ -294,7 +300,7 @@ Result<SplitArguments> split_arguments(const std::vector<std::string>& args, Mou
     } else if (arg == "-m" || arg == "--meta") {
       split.options.push_back("mfsmeta");
     } else if (arg == "-p" || arg == "--password") {
-      return Status(StatusCode::kENOTSUP, "option " + arg + " (password prompt) is not implemented yet");
+      options.password_prompt = true;
     } else if (!arg.empty() && arg[0] == '-') {
       return bad("unknown option '" + arg + "'");
     } else {
@@ -356,12 +362,14 @@ Result<MountOptions> parse_mount_command_line(const std::vector<std::string>& ar
 }
 
 std::string mount_usage() {
-  return "usage: mfsmount [HOST[:PORT]:[PATH]] MOUNTPOINT [-f] [-d] [-s] [-n] [-m] [-H HOST] [-P PORT]\n"
+  return "usage: mfsmount [HOST[:PORT]:[PATH]] MOUNTPOINT [-f] [-d] [-s] [-n] [-m] [-p] [-H HOST] [-P PORT]\n"
          "                [-S PATH] [-B IP] [-c CFGFILE] [-o OPTION[,OPTION...]]\n"
-         "MooseFS options: mfsmaster=HOST mfsport=PORT mfsbind=IP mfssubfolder=PATH mfscfgfile=FILE\n"
+         "  -m: the meta file system (trash, sustained files) instead of PATH; -p: ask for the password\n"
+         "MooseFS options: mfsmaster=HOST mfsport=PORT mfsbind=IP mfssubfolder=PATH mfscfgfile=FILE mfsmeta\n"
          "  mfspassword=PASS mfspassfile=FILE mfsmd5pass=MD5 mfscachemode=AUTO|YES|NO|DIRECT mfscachefiles\n"
          "  mfsattrcacheto=SEC mfsentrycacheto=SEC mfsdirentrycacheto=SEC mfsnegentrycacheto=SEC mfsgroupscacheto=SEC\n"
          "  mfswritecachesize=MiB mfsioretries=N mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS\n"
+         "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"
          "  mfserroronlostchunk mfserroronnospace mfsdelayedinit\n"
          "FUSE options: allow_other allow_root auto_unmount default_permissions ro rw nosuid nodev noexec\n"
          "  fsname=NAME subtype=NAME max_read=N max_threads=N max_idle_threads=N clone_fd\n";

@@ -31,6 +31,7 @@ struct MountOptions {
   std::string subfolder = "/";
   std::string cfgfile;  // empty: /etc/mfs/mfsmount.cfg if it exists
   std::optional<std::string> password;
+  bool password_prompt = false;  // -p: the password is asked on the terminal (main.cpp)
   std::optional<std::array<uint8_t, 16>> md5pass;
 
   uint32_t mkdir_copy_sgid = 1;
@@ -42,11 +43,15 @@ struct MountOptions {
   double negentry_cache_timeout = 0.0;
   double groups_cache_timeout = 300.0;
   uint32_t write_cache_mib = 256;
+  uint32_t read_ahead_mib = 256;                 // mfsreadaheadsize: all read-ahead data together
+  uint32_t read_ahead_bytes = 1u << 20;          // mfsreadaheadleng: one fetch ahead
+  std::optional<uint64_t> read_ahead_trigger;    // mfsreadaheadtrigger; default 10 x read_ahead_bytes
   uint32_t io_retries = 30;
   bool error_on_lost_chunk = false;
   bool error_on_no_space = false;
   bool no_std_opts = false;
   bool delayed_init = false;
+  bool meta = false;  // mfsmeta / -m: the trash and sustained files (meta_filesystem.h)
 
   // libfuse's thread pool (max_threads=, max_idle_threads=, clone_fd); 0 = libfuse's default.
   uint32_t max_threads = 0;

@@ -271,5 +271,22 @@ TEST(MasterMessages, RequestLengths) {
   EXPECT_EQ(payload_size(register_get_random()), 65u);
 }
 
+TEST(MasterMessages, AmtimeInodesRecords) {
+  InodeTimes records[] = {{7, 100, 0}, {9, 0, 200}};
+  Frame frame = amtime_inodes(records);
+  ASSERT_EQ(payload_size(frame), 24u);  // no msgid: N × [inode atime mtime]
+  const uint8_t* payload = frame.data() + kPacketHeaderSize;
+  EXPECT_EQ(get_u32_be(payload), 7u);
+  EXPECT_EQ(get_u32_be(payload + 4), 100u);
+  EXPECT_EQ(get_u32_be(payload + 8), 0u);
+  EXPECT_EQ(get_u32_be(payload + 12), 9u);
+  EXPECT_EQ(get_u32_be(payload + 20), 200u);
+}
+
+TEST(MasterMessages, OpenCarriesTheTruncateFlag) {
+  Frame frame = open_request(1, who(), kOpenWrite | kOpenTruncate);
+  EXPECT_EQ(frame.back(), 0x0A);  // the flags byte ends the request
+}
+
 }  // namespace
 }  // namespace mfs::mount

@@ -122,10 +122,23 @@ TEST(MountOptions, DelayedInit) {
 
 TEST(MountOptions, NoMountPoint) { EXPECT_FALSE(parse({"-f"})); }
 
-TEST(MountOptions, UnimplementedFeaturesAreRefused) {
-  auto meta = parse({"/mnt", "-m"});
-  ASSERT_FALSE(meta);
-  EXPECT_EQ(meta.code(), StatusCode::kENOTSUP);
+TEST(MountOptions, PasswordPrompt) {
+  auto prompt = parse({"/mnt", "-p"});
+  ASSERT_TRUE(prompt) << prompt.status().to_string();
+  EXPECT_TRUE(prompt->password_prompt);
+  EXPECT_FALSE(prompt->password);  // main asks for it
+  EXPECT_FALSE(parse({"/mnt"})->password_prompt);
+}
+
+TEST(MountOptions, MetaMount) {
+  auto flag = parse({"/mnt", "-m"});
+  ASSERT_TRUE(flag) << flag.status().to_string();
+  EXPECT_TRUE(flag->meta);
+  auto option = parse({"/mnt", "-o", "mfsmeta"});
+  ASSERT_TRUE(option);
+  EXPECT_TRUE(option->meta);
+  EXPECT_FALSE(parse({"/mnt"})->meta);
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsmeta=1"}));
 }
 
 TEST(MountOptions, ConfigFileThenCommandLine) {
@@ -172,9 +185,23 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 }
 
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
-  auto options = parse({"/mnt", "-o", "mfsreadaheadsize=64,mfsnice=-5"});
+  auto options = parse({"/mnt", "-o", "mfsxattrcacheto=0,mfsnice=-5"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsreadaheadsize", "mfsnice"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsxattrcacheto", "mfsnice"}));
+}
+
+TEST(MountOptions, ReadAhead) {
+  auto defaults = parse({"/mnt"});
+  EXPECT_EQ(defaults->read_ahead_mib, 256u);
+  EXPECT_EQ(defaults->read_ahead_bytes, 1u << 20);
+  EXPECT_FALSE(defaults->read_ahead_trigger);
+  auto options = parse({"/mnt", "-o", "mfsreadaheadsize=0,mfsreadaheadleng=4194304,mfsreadaheadtrigger=100"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->read_ahead_mib, 0u);
+  EXPECT_EQ(options->read_ahead_bytes, 4u << 20);
+  EXPECT_EQ(options->read_ahead_trigger, 100u);
+  EXPECT_TRUE(options->not_yet_used.empty());
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsreadaheadleng=x"}));
 }
 
 }  // namespace

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Benchmark: sequential read throughput of our mfsmount with and without read-ahead
+(mfsreadaheadsize=0), and of MooseFS 3.0.117's mfsmount (issue 5).
+
+One cluster (a master, 3 real chunkservers) in a private network namespace started by the
+compatibility-test harness. The cluster's real mount writes one file; each round reads it
+once through a fresh mount of each variant (cold client and kernel caches), in rotating
+order. Prints MiB/s per round and the medians.
+
+Run as root:  /usr/bin/python3 bench/mount_readahead_bench.py --mib 512 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+BENCH = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from bench_common import (Cluster, binary, free_chunk_disks, log, median, raise_on_sigterm,  # noqa: E402
+                          read_sequential, write_sequential)
+
+VARIANTS = {  # name: (mount, options)
+    "ours, no read-ahead": ("ours", ["mfsreadaheadsize=0"]),
+    "ours, read-ahead": ("ours", []),
+    "ours, read-ahead 4 MiB at once": ("ours", ["mfsreadaheadleng=4194304"]),
+    "real 3.0.117": ("real", []),
+}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--mib", type=int, default=512, help="size of the file read")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--master", choices=("real", "ours"), default="real")
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("mount_readahead_bench.py must run as root")
+    for impl in ("real", "ours"):
+        binary("mount", impl)
+    raise_on_sigterm()
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="mfsng-readahead-bench-"))
+    cluster = Cluster(workdir, master=args.master, chunkservers=("real", "real", "real"), mount="real")
+    results: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    try:
+        cluster.start()
+        write_sequential([str(cluster.mountpoint / "big")], args.mib)
+        names = list(VARIANTS)
+        for r in range(args.rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                impl, options = VARIANTS[name]
+                mount = cluster.add_mount(impl, options=options)
+                try:
+                    start = time.perf_counter()
+                    read_sequential([str(mount.mountpoint / "big")], args.mib)
+                    results[name].append(args.mib / (time.perf_counter() - start))
+                finally:
+                    mount.stop()
+                log(f"round {r + 1} {name}: {results[name][-1]:.0f} MiB/s")
+    finally:
+        cluster.stop()
+        free_chunk_disks(cluster)
+    print(f"sequential read of {args.mib} MiB, {args.master} master, 3 real chunkservers, fresh mounts")
+    for name, values in results.items():
+        print(f"{name:32} {' '.join(f'{v:7.0f}' for v in values)}   median {median(values):7.0f} MiB/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
