@@ -66,6 +66,7 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   SettingUpdate update;
   update.entries.push_back(std::move(entry));
   update.counters = counters;
+  metadata_.remember_setting_plan(node->inode, change, std::move(plan));
   return update;
 }
 

@@ -33,6 +33,11 @@ class FsTree {
 
   // Non-const access marks the node as changed (for the checkpoint); const access does not.
   Node* find(uint32_t inode);
+  // A node of this tree found through const access (a walk), made changeable: marks it.
+  Node& edit(const Node& node) {
+    mark_changed(node.inode);
+    return const_cast<Node&>(node);
+  }
   const Node* find(uint32_t inode) const { return node_or_null(inode); }
   Node* root() { return find(kRootInode); }
   const Node* root() const { return find(kRootInode); }

@@ -2,6 +2,7 @@
 // SETTRASHTIME and SETEATTR. Each repeats the request's walk and checks that it gives the
 // counters the entry recorded.
 #include <algorithm>
+#include <utility>
 
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/node_settings.h"
@@ -27,8 +28,9 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   const Node* target = std::as_const(fs_).find(inode);
   if (!target) return Status(StatusCode::kMismatch, entry.operation + ": no such node");
-  SettingPlan plan = plan_setting_change(*target, change);
-  if (plan.counters != recorded && change.setting == NodeSetting::kStorageClass) {
+  std::optional<SettingPlan> remembered = take_remembered_plan(inode, change);
+  SettingPlan plan = remembered ? std::move(*remembered) : plan_setting_change(*target, change);
+  if (plan.counters != recorded && change.setting == NodeSetting::kStorageClass && !remembered) {
     // The entry does not say whether the session was admin: a non-admin one could not
     // touch admin-only classes, which gives other counters.
     change.locked_classes = storage_classes_.admin_only_classes();
@@ -36,7 +38,7 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   }
   if (plan.counters != recorded) return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
   for (const auto& [planned, value] : plan.changes) {
-    Node& node = *fs_.find(planned->inode);
+    Node& node = fs_.edit(*planned);
     node.ctime = entry.timestamp;
     switch (change.setting) {
       case NodeSetting::kStorageClass:
@@ -52,6 +54,23 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
     }
   }
   return Status::ok();
+}
+
+void Metadata::remember_setting_plan(uint32_t inode, const SettingChange& change, SettingPlan plan) const {
+  remembered_plan_ = RememberedPlan{version_, inode, change, std::move(plan)};
+}
+
+std::optional<SettingPlan> Metadata::take_remembered_plan(uint32_t inode, const SettingChange& change) {
+  std::optional<RememberedPlan> remembered = std::exchange(remembered_plan_, std::nullopt);
+  // The admin-only classes a live request could not touch are not in the entry: they are
+  // part of the plan, not of the key.
+  if (!remembered || remembered->version != version_ || remembered->inode != inode ||
+      remembered->change.setting != change.setting || remembered->change.uid != change.uid ||
+      remembered->change.smode != change.smode || remembered->change.value != change.value ||
+      remembered->change.source != change.source) {
+    return std::nullopt;
+  }
+  return std::move(remembered->plan);
 }
 
 void Metadata::update_chunk_goals(const Node& file) {

@@ -20,6 +20,22 @@ TEST(ChangedInodesTest, RepeatedMarksOfFewNodesStayCompact) {
   EXPECT_LE(taken.capacity(), 4096u) << "marks of the same nodes were not compacted";
 }
 
+TEST(ChangedInodesTest, ManyMarksAreTakenInOrderByTheBitmapScan) {
+  ChangedInodes changed;
+  std::vector<uint32_t> expected;
+  for (uint32_t inode = 200000; inode-- > 2;) {
+    if (inode % 3 != 0) changed.mark(inode);
+  }
+  for (uint32_t inode = 2; inode < 200000; ++inode) {
+    if (inode % 3 != 0) expected.push_back(inode);
+  }
+  EXPECT_EQ(changed.take(), expected);
+  changed.mark(4000000000u);
+  changed.mark(12);
+  EXPECT_EQ(changed.take(), (std::vector<uint32_t>{12, 4000000000u}));
+  EXPECT_TRUE(changed.take().empty());
+}
+
 TEST(ChangedInodesTest, ClearForgetsMarks) {
   ChangedInodes changed;
   changed.mark(5);
