@@ -19,7 +19,7 @@ void put_attr(PacketWriter& out, const Node& node, const AttrPresentation& prese
   if ((node.eattr & (eattr::kNoOwner | eattr::kNoAttrCache)) || caller.map_all) flags |= attrflag::kNoAttrCache;
   if (presentation.parent_no_entry_cache) flags |= attrflag::kNoEntryCache;
   if (!(node.eattr & eattr::kNoDataCache) && presentation.allow_data_cache) flags |= attrflag::kAllowDataCache;
-  if (node.xattrs.empty() && !node.access_acl && !node.default_acl) flags |= attrflag::kNoXattr;
+  if (node.extras().xattrs.empty() && !node.extras().access_acl && !node.extras().default_acl) flags |= attrflag::kNoXattr;
   if (node.eattr & eattr::kNoDataCache) flags |= attrflag::kDirectMode;
   if (node.eattr & (eattr::kUndeletable | eattr::kImmutable | eattr::kAppendOnly)) flags |= attrflag::kUndeletable;
 
@@ -49,11 +49,11 @@ void put_attr(PacketWriter& out, const Node& node, const AttrPresentation& prese
       out.u64(encode_directory_size(node.directory->total_length));
       break;
     case NodeType::kSymlink:
-      out.u64(node.symlink_target.size());
+      out.u64(node.extras().symlink_target.size());
       break;
     case NodeType::kBlockDevice:
     case NodeType::kCharDevice:
-      out.u32(node.rdev).u32(0);
+      out.u32(node.extras().rdev).u32(0);
       break;
     default:
       out.u64(0);

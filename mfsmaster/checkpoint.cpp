@@ -62,7 +62,7 @@ Status Checkpoint::load(Metadata& into) {
       std::vector<records::StoredEdge> node_edges;
       auto node = records::decode_node(static_cast<uint32_t>(*inode), value, node_edges);
       if (!node) return node.status();
-      fs.restore_node(std::move(*node));
+      fs.restore_node(std::move(**node));
       for (auto& edge : node_edges) edges.emplace_back(static_cast<uint32_t>(*inode), std::move(edge));
     } else if (auto freed_inode = records::id_of(key, records::kFreedPrefix)) {
       if (value.size() != 4) return Status(StatusCode::kIO, "corrupt checkpoint record: freed inode");

@@ -64,11 +64,11 @@ std::string encode_node(const Node& node) {
   for (const Edge* edge : node.parents) out.u32(edge->parent).u64(edge->edge_id).string32(edge->name);
   out.u64(node.length).u32(static_cast<uint32_t>(node.chunks.size()));
   for (uint64_t chunk : node.chunks) out.u64(chunk);
-  out.string32(node.symlink_target).u32(node.rdev);
-  out.u32(static_cast<uint32_t>(node.xattrs.size()));
-  for (const auto& [name, value] : node.xattrs) out.string32(name).string32(value);
-  put_acl(out, node.access_acl.get());
-  put_acl(out, node.default_acl.get());
+  out.string32(node.extras().symlink_target).u32(node.extras().rdev);
+  out.u32(static_cast<uint32_t>(node.extras().xattrs.size()));
+  for (const auto& [name, value] : node.extras().xattrs) out.string32(name).string32(value);
+  put_acl(out, node.extras().access_acl.get());
+  put_acl(out, node.extras().default_acl.get());
   return body_of(out);
 }
 
@@ -105,18 +105,24 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
   if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
   node->chunks.resize(chunk_count);
   for (uint64_t& chunk : node->chunks) chunk = in.u64();
-  node->symlink_target = std::string(in.string32());
-  node->rdev = in.u32();
+  // Extras are created only for what a node has (most nodes have none).
+  std::string_view symlink_target = in.string32();
+  if (!symlink_target.empty()) node->edit_extras().symlink_target = std::string(symlink_target);
+  if (uint32_t rdev = in.u32(); rdev != 0) node->edit_extras().rdev = rdev;
   uint32_t xattr_count = in.u32();
   if (xattr_count > in.remaining() / 8) return corrupt("xattr count");
   for (uint32_t i = 0; i < xattr_count && in.ok(); ++i) {
     std::string name(in.string32());
     std::string data(in.string32());
-    node->xattrs.emplace_back(std::move(name), std::move(data));
+    node->edit_extras().xattrs.emplace_back(std::move(name), std::move(data));
   }
-  if (format == kNodeFormatWithAcls && !(get_acl(in, node->access_acl) && get_acl(in, node->default_acl))) {
+  std::unique_ptr<PosixAcl> access_acl;
+  std::unique_ptr<PosixAcl> default_acl;
+  if (format == kNodeFormatWithAcls && !(get_acl(in, access_acl) && get_acl(in, default_acl))) {
     return corrupt("node ACL");
   }
+  if (access_acl) node->edit_acl(AclType::kAccess) = std::move(access_acl);
+  if (default_acl) node->edit_acl(AclType::kDefault) = std::move(default_acl);
   if (!in.finished()) return corrupt("node length");
   if (node->type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
   return node;

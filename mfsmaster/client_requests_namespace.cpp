@@ -189,7 +189,7 @@ bool ClientProtocol::handle_readlink(uint32_t msgid, PacketReader& in, size_t) {
     reply_status(msg::MATOCL_FUSE_READLINK, msgid, node.status());
     return true;
   }
-  const std::string& target = (*node)->symlink_target;
+  const std::string& target = (*node)->extras().symlink_target;
   PacketWriter reply(msg::MATOCL_FUSE_READLINK);
   reply.u32(msgid).u32(static_cast<uint32_t>(target.size() + 1)).bytes(target).u8(0);
   note_access(**node);

@@ -32,12 +32,12 @@ bool ClientProtocol::handle_getxattr(uint32_t msgid, PacketReader& in, size_t) {
   }
   std::string value;
   if (name.empty()) {
-    for (const auto& [attribute, stored] : (*node)->xattrs) {
+    for (const auto& [attribute, stored] : (*node)->extras().xattrs) {
       value += attribute;
       value += '\0';
     }
   } else {
-    for (const auto& [attribute, stored] : (*node)->xattrs) {
+    for (const auto& [attribute, stored] : (*node)->extras().xattrs) {
       if (attribute == name) value = stored;
     }
   }

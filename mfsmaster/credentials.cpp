@@ -62,7 +62,7 @@ uint8_t mode_bits_granted(const Node& node, const Credentials& credentials) {
 
 bool has_access(const Node& node, const Credentials& credentials, uint8_t mask) {
   if (credentials.uid == 0) return true;
-  if (node.access_acl) return acl_allows(*node.access_acl, node, credentials, mask);
+  if (node.extras().access_acl) return acl_allows(*node.extras().access_acl, node, credentials, mask);
   return grants(mode_bits_granted(node, credentials), mask);
 }
 

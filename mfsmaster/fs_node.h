@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mfsmaster/parent_edges.h"
@@ -76,9 +76,24 @@ struct Edge {
   std::string name;
 };
 
+// Entries of a directory are found by name (a string_view is enough to look one up).
+struct EdgeNameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>()(name); }
+  size_t operator()(const Edge& edge) const noexcept { return (*this)(std::string_view(edge.name)); }
+};
+struct EdgeNameEqual {
+  using is_transparent = void;
+  static std::string_view name(std::string_view name) { return name; }
+  static std::string_view name(const Edge& edge) { return edge.name; }
+  bool operator()(const auto& a, const auto& b) const noexcept { return name(a) == name(b); }
+};
+
 struct DirectoryData {
-  // Keyed by a view of the edge's own name; map nodes never move, so views stay valid.
-  std::unordered_map<std::string_view, std::unique_ptr<Edge>> children;
+  // The entries themselves, one allocation each: set elements never move, so the edges'
+  // addresses (held by the children's ParentEdges) stay valid; an edge is not changed
+  // once inserted, only removed.
+  std::unordered_set<Edge, EdgeNameHash, EdgeNameEqual> children;
   // The children in creation order (edge ids decreasing), as READDIR lists them; built on
   // the first listing, kept by appends of new entries, dropped on any other change, so
   // that listing a big directory in several requests does not sort it each time.
@@ -87,6 +102,20 @@ struct DirectoryData {
   uint32_t subdirectories = 0;
   uint64_t total_length = 0;  // sum of file lengths in the subtree, for the directory's size
   SubtreeUsage usage;         // everything below the directory, itself excluded (quotas)
+};
+
+// What only some nodes have, kept out of line: most nodes are files without any of it.
+struct NodeExtras {
+  // symlinks
+  std::string symlink_target;
+  // block/char devices
+  uint32_t rdev = 0;
+  // xattrs: name -> value, in creation order for listing (newest first)
+  std::vector<std::pair<std::string, std::string>> xattrs;
+  // POSIX ACLs; the access ACL's owner, owning group and other permissions are also the
+  // mode's 0777 bits.
+  std::unique_ptr<PosixAcl> access_acl;
+  std::unique_ptr<PosixAcl> default_acl;
 };
 
 struct Node {
@@ -102,6 +131,7 @@ struct Node {
   uint32_t atime = 0;
   uint32_t mtime = 0;
   uint32_t ctime = 0;
+  uint32_t open_count = 0;  // sessions holding the node open (FsTree::acquire)
   ParentEdges parents;  // hard links: every edge pointing at this node
   // What this node added to its ancestors' usage when last accounted (FsTree).
   SubtreeUsage accounted;
@@ -111,26 +141,32 @@ struct Node {
   std::vector<uint64_t> chunks;  // chunk id per 64 MiB index, 0 = hole
   // directories
   std::unique_ptr<DirectoryData> directory;
-  // symlinks
-  std::string symlink_target;
-  // block/char devices
-  uint32_t rdev = 0;
-  // xattrs: name -> value, in creation order for listing (newest first)
-  std::vector<std::pair<std::string, std::string>> xattrs;
-  // POSIX ACLs; the access ACL's owner, owning group and other permissions are also the
-  // mode's 0777 bits.
-  std::unique_ptr<PosixAcl> access_acl;
-  std::unique_ptr<PosixAcl> default_acl;
+  // Reading gives empty extras when the node has none; editing creates them.
+  const NodeExtras& extras() const {
+    static const NodeExtras kNone;
+    return extras_ ? *extras_ : kNone;
+  }
+  NodeExtras& edit_extras() {
+    if (!extras_) extras_ = std::make_unique<NodeExtras>();
+    return *extras_;
+  }
+  // Copies another node's extras (none if it has none).
+  void copy_extras_from(const Node& other);
 
-  std::unique_ptr<PosixAcl>& acl(AclType type) { return type == AclType::kAccess ? access_acl : default_acl; }
-  const PosixAcl* acl(AclType type) const { return (type == AclType::kAccess ? access_acl : default_acl).get(); }
+  std::unique_ptr<PosixAcl>& edit_acl(AclType type) {
+    return type == AclType::kAccess ? edit_extras().access_acl : edit_extras().default_acl;
+  }
+  const PosixAcl* acl(AclType type) const {
+    return (type == AclType::kAccess ? extras().access_acl : extras().default_acl).get();
+  }
   bool is_directory() const { return type == NodeType::kDirectory; }
   bool is_file_like() const {
     return type == NodeType::kFile || type == NodeType::kTrash || type == NodeType::kSustained;
   }
   // The 07777 bits as clients see them: with an access ACL the group bits are its mask.
   uint16_t effective_mode() const {
-    return access_acl ? static_cast<uint16_t>((mode & 07000) | access_acl->mode_bits()) : mode;
+    const PosixAcl* access = acl(AclType::kAccess);
+    return access ? static_cast<uint16_t>((mode & 07000) | access->mode_bits()) : mode;
   }
   // Link count as reported in attributes: directories count "." and sub-directories' "..".
   uint32_t nlink() const {
@@ -138,7 +174,24 @@ struct Node {
     if (type == NodeType::kTrash || type == NodeType::kSustained) return 0;  // no directory links them
     return static_cast<uint32_t>(parents.size());
   }
+
+ private:
+  std::unique_ptr<NodeExtras> extras_;
 };
+
+inline void Node::copy_extras_from(const Node& other) {
+  if (!other.extras_) {
+    extras_.reset();
+    return;
+  }
+  const NodeExtras& from = *other.extras_;
+  NodeExtras& to = edit_extras();
+  to.symlink_target = from.symlink_target;
+  to.rdev = from.rdev;
+  to.xattrs = from.xattrs;
+  to.access_acl = from.access_acl ? std::make_unique<PosixAcl>(*from.access_acl) : nullptr;
+  to.default_acl = from.default_acl ? std::make_unique<PosixAcl>(*from.default_acl) : nullptr;
+}
 
 // Type as shown to clients: trash and sustained files are plain files.
 inline uint8_t presented_type(NodeType type) {

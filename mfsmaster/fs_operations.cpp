@@ -350,7 +350,7 @@ Result<Entries> FsOperations::setattr(const RequestContext& context, uint32_t in
     new_mode &= ~kSetGid;
   }
   uint16_t acl_mode = 0;
-  if (const PosixAcl* acl = node->access_acl.get()) {
+  if (const PosixAcl* acl = node->extras().access_acl.get()) {
     // chmod sets the ACL's owner, group class and other; the owning group entry keeps its bits.
     bool chmod = mask & setmask::kMode;
     acl_mode = kAttrAclModeFlag | (chmod ? new_mode & 0777 : acl->mode_bits());
@@ -412,12 +412,12 @@ Result<const Node*> FsOperations::getxattr(const RequestContext& context, uint32
   if (!opened && !has_access(*node, context.credentials, kAccessRead)) return StatusCode::kEACCES;
   if (name.empty()) {
     size_t total = 0;
-    for (const auto& [attribute, value] : node->xattrs) total += attribute.size() + 1;
+    for (const auto& [attribute, value] : node->extras().xattrs) total += attribute.size() + 1;
     if (total > kMaxXattrSize) return StatusCode::kERANGE;
     return node;
   }
   if (name.find('\0') != std::string_view::npos) return StatusCode::kEINVAL;
-  for (const auto& [attribute, value] : node->xattrs) {
+  for (const auto& [attribute, value] : node->extras().xattrs) {
     if (attribute == name) return node;
   }
   return StatusCode::kENOATTR;
@@ -439,15 +439,15 @@ Result<Entries> FsOperations::setxattr(const RequestContext& context, uint32_t i
   if (!opened && !has_access(*node, context.credentials, kAccessWrite)) return StatusCode::kEACCES;
   if (name.empty() || name.find('\0') != std::string_view::npos || mode > kRemove) return StatusCode::kEINVAL;
   if (name.size() + 1 > kMaxXattrSize) return StatusCode::kERANGE;
-  auto existing = std::find_if(node->xattrs.begin(), node->xattrs.end(),
+  auto existing = std::find_if(node->extras().xattrs.begin(), node->extras().xattrs.end(),
                                [&](const auto& attribute) { return attribute.first == name; });
-  bool exists = existing != node->xattrs.end();
+  bool exists = existing != node->extras().xattrs.end();
   if ((mode == kReplaceOnly || mode == kRemove) && !exists) return StatusCode::kENOATTR;
   if (mode == kCreateOnly && exists) return StatusCode::kEEXIST;
   if (mode != kRemove) {
     if (value.size() > kMaxXattrSize) return StatusCode::kERANGE;
     size_t names = 0;
-    for (const auto& [attribute, stored] : node->xattrs) names += attribute.size() + 1;
+    for (const auto& [attribute, stored] : node->extras().xattrs) names += attribute.size() + 1;
     if (!exists && names + name.size() + 1 > kMaxXattrSize) return StatusCode::kERANGE;
   }
   Entries entries;

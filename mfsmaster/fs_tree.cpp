@@ -14,29 +14,29 @@ void FsTree::init_empty(uint32_t now) {
   nodes_.clear();
   trash_.clear();
   sustained_.clear();
-  open_counts_.clear();
   recently_freed_.clear();
   freed_times_.clear();
   reusable_inodes_.clear();
   changed_nodes_.clear();
   usage_changed_nodes_.clear();
-  auto root = std::make_unique<Node>();
-  root->inode = kRootInode;
-  root->type = NodeType::kDirectory;
-  root->mode = 0777;
-  root->sclass = 2;
-  root->trash_hours = 24;
-  root->atime = root->mtime = root->ctime = now;
-  root->directory = std::make_unique<DirectoryData>();
-  root->accounted = usage_of(*root);
-  nodes_.emplace(kRootInode, std::move(root));
+  Node root;
+  root.inode = kRootInode;
+  root.type = NodeType::kDirectory;
+  root.mode = 0777;
+  root.sclass = 2;
+  root.trash_hours = 24;
+  root.atime = root.mtime = root.ctime = now;
+  root.directory = std::make_unique<DirectoryData>();
+  root.accounted = usage_of(root);
+  nodes_.insert(std::move(root));
   max_inode_ = kRootInode;
   next_edge_id_ = kFirstEdgeId;
 }
 
 Node* FsTree::node_or_null(uint32_t inode) const {
   auto it = nodes_.find(inode);
-  return it == nodes_.end() ? nullptr : it->second.get();
+  // The nodes are not const objects; const only guards their keys (see nodes_).
+  return it == nodes_.end() ? nullptr : const_cast<Node*>(&*it);
 }
 
 Node* FsTree::find(uint32_t inode) {
@@ -52,7 +52,8 @@ std::vector<uint32_t> FsTree::take_changed_nodes() {
 Edge* FsTree::lookup(const Node& directory, std::string_view name) const {
   if (!directory.directory) return nullptr;
   auto it = directory.directory->children.find(name);
-  return it == directory.directory->children.end() ? nullptr : it->second.get();
+  // Set elements are const to protect their hash; callers never change an edge's name.
+  return it == directory.directory->children.end() ? nullptr : const_cast<Edge*>(&*it);
 }
 
 const std::vector<const Edge*>& FsTree::in_creation_order(const Node& directory) {
@@ -60,7 +61,7 @@ const std::vector<const Edge*>& FsTree::in_creation_order(const Node& directory)
   if (data.creation_order.size() != data.children.size()) {
     data.creation_order.clear();
     data.creation_order.reserve(data.children.size());
-    for (const auto& [name, edge] : data.children) data.creation_order.push_back(edge.get());
+    for (const Edge& edge : data.children) data.creation_order.push_back(&edge);
     std::sort(data.creation_order.begin(), data.creation_order.end(),
               [](const Edge* a, const Edge* b) { return a->edge_id > b->edge_id; });
   }
@@ -70,7 +71,7 @@ const std::vector<const Edge*>& FsTree::in_creation_order(const Node& directory)
 std::vector<const Node*> FsTree::all_nodes() const {
   std::vector<const Node*> all;
   all.reserve(nodes_.size());
-  for (const auto& [inode, node] : nodes_) all.push_back(node.get());
+  for (const Node& node : nodes_) all.push_back(&node);
   return all;
 }
 
@@ -84,38 +85,36 @@ uint32_t FsTree::upcoming_inodes_xor(uint32_t count) const {
 }
 
 Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_t inode, uint32_t now) {
-  auto node = std::make_unique<Node>();
-  node->inode = inode;
-  node->type = type;
-  node->atime = node->mtime = node->ctime = now;
-  if (type == NodeType::kDirectory) node->directory = std::make_unique<DirectoryData>();
-  node->accounted = usage_of(*node);
-  Node* raw = node.get();
-  nodes_[inode] = std::move(node);
+  Node created;
+  created.inode = inode;
+  created.type = type;
+  created.atime = created.mtime = created.ctime = now;
+  if (type == NodeType::kDirectory) created.directory = std::make_unique<DirectoryData>();
+  created.accounted = usage_of(created);
+  auto [it, inserted] = nodes_.insert(std::move(created));
+  assert(inserted);
+  Node& node = const_cast<Node&>(*it);  // see node_or_null
   mark_changed(inode);
   reusable_inodes_.erase(inode);
   max_inode_ = std::max(max_inode_, inode);
-  link(parent, name, *raw);
-  return raw;
+  link(parent, name, node);
+  return &node;
 }
 
 Edge* FsTree::link(Node& parent, std::string_view name, Node& child) {
-  auto edge = std::make_unique<Edge>();
-  edge->parent = parent.inode;
-  edge->child = &child;
-  edge->edge_id = next_edge_id_--;
-  edge->name = std::string(name);
+  Edge edge{parent.inode, &child, next_edge_id_--, std::string(name)};
   parent.eattr &= ~eattr::kSnapshot;
   mark_changed(parent.inode);
   return attach(parent, std::move(edge));
 }
 
-Edge* FsTree::attach(Node& parent, std::unique_ptr<Edge> edge) {
+Edge* FsTree::attach(Node& parent, Edge edge) {
   assert(parent.directory);
-  Edge* raw = edge.get();
-  Node& child = *raw->child;
+  Node& child = *edge.child;
   mark_changed(child.inode);
-  parent.directory->children.emplace(std::string_view(raw->name), std::move(edge));
+  auto [it, inserted] = parent.directory->children.insert(std::move(edge));
+  assert(inserted);
+  Edge* raw = const_cast<Edge*>(&*it);  // see lookup
   std::vector<const Edge*>& order = parent.directory->creation_order;
   if (!order.empty() && order.back()->edge_id > raw->edge_id) {
     order.push_back(raw);  // the newest entry: the order stays complete
@@ -129,33 +128,30 @@ Edge* FsTree::attach(Node& parent, std::unique_ptr<Edge> edge) {
   return raw;
 }
 
-Node& FsTree::restore_node(std::unique_ptr<Node> node) {
-  if (node->is_directory() && !node->directory) node->directory = std::make_unique<DirectoryData>();
-  Node& ref = *node;
-  max_inode_ = std::max(max_inode_, ref.inode);
-  nodes_[ref.inode] = std::move(node);
-  return ref;
+Node& FsTree::restore_node(Node&& node) {
+  if (node.is_directory() && !node.directory) node.directory = std::make_unique<DirectoryData>();
+  uint32_t inode = node.inode;
+  max_inode_ = std::max(max_inode_, inode);
+  if (Node* existing = node_or_null(inode)) return *existing = std::move(node);
+  return const_cast<Node&>(*nodes_.insert(std::move(node)).first);  // see node_or_null
 }
 
 bool FsTree::restore_edge(uint32_t parent_inode, uint32_t child_inode, uint64_t edge_id, std::string name) {
   Node* child = node_or_null(child_inode);
   if (!child) return false;
-  auto edge = std::make_unique<Edge>();
-  edge->parent = parent_inode;
-  edge->child = child;
-  edge->edge_id = edge_id;
-  edge->name = std::move(name);
+  Edge edge{parent_inode, child, edge_id, std::move(name)};
   if (parent_inode == 0) {
     auto* list = child->type == NodeType::kTrash       ? &trash_
                  : child->type == NodeType::kSustained ? &sustained_
                                                        : nullptr;
     if (!list || list->count(child_inode)) return false;
-    child->parents.push_back(edge.get());
-    (*list)[child_inode] = std::move(edge);
+    auto listed = std::make_unique<Edge>(std::move(edge));
+    child->parents.push_back(listed.get());
+    (*list)[child_inode] = std::move(listed);
     return true;
   }
   Node* parent = node_or_null(parent_inode);
-  if (!parent || !parent->is_directory() || lookup(*parent, edge->name)) return false;
+  if (!parent || !parent->is_directory() || lookup(*parent, edge.name)) return false;
   attach(*parent, std::move(edge));
   return true;
 }
@@ -177,7 +173,8 @@ void FsTree::unlink_edge(Edge& edge) {
   if (child.is_directory()) --parent->directory->subdirectories;
   child.parents.remove(&edge);
   std::vector<const Edge*>().swap(parent->directory->creation_order);
-  parent->directory->children.erase(std::string_view(edge.name));  // destroys edge
+  auto& children = parent->directory->children;
+  children.erase(children.find(std::string_view(edge.name)));  // destroys edge
 }
 
 void FsTree::remove_entry(Edge& edge, uint32_t now) {
@@ -258,13 +255,14 @@ void FsTree::undelete(Node& trash_file, Node& parent, std::string_view name) {
   link(parent, name, trash_file);
 }
 
+void FsTree::acquire(uint32_t inode) {
+  if (Node* node = node_or_null(inode)) ++node->open_count;
+}
+
 void FsTree::release(uint32_t inode, uint32_t now) {
-  auto it = open_counts_.find(inode);
-  if (it == open_counts_.end()) return;
-  if (--it->second == 0) {
-    open_counts_.erase(it);
-    if (Node* node = node_or_null(inode)) release_if_unreferenced(*node, now);
-  }
+  Node* node = node_or_null(inode);
+  if (!node || node->open_count == 0) return;
+  if (--node->open_count == 0) release_if_unreferenced(*node, now);
 }
 
 void FsTree::release_if_unreferenced(Node& node, uint32_t now) {
@@ -279,10 +277,9 @@ void FsTree::free_node(Node& node, uint32_t now) {
   }
   uint32_t inode = node.inode;
   mark_changed(inode);
-  open_counts_.erase(inode);
   recently_freed_.emplace_back(inode, now);
   freed_times_[inode] = now;
-  nodes_.erase(inode);
+  nodes_.erase(nodes_.find(inode));
 }
 
 void FsTree::set_length(Node& file, uint64_t length) {
@@ -310,7 +307,7 @@ uint32_t FsTree::subtree_node_count(const Node& node) {
     pending.pop_back();
     ++count;
     if (!current->is_directory()) continue;
-    for (const auto& [name, edge] : current->directory->children) pending.push_back(edge->child);
+    for (const Edge& edge : current->directory->children) pending.push_back(edge.child);
   }
   return count;
 }
@@ -361,12 +358,13 @@ std::vector<uint32_t> FsTree::refresh_usage() {
 }
 
 void FsTree::recompute_usage() {
-  for (auto& [inode, node] : nodes_) {
-    node->accounted = usage_of(*node);
-    if (node->directory) node->directory->usage = SubtreeUsage();
+  for (const Node& stored : nodes_) {
+    Node& node = const_cast<Node&>(stored);  // see node_or_null
+    node.accounted = usage_of(node);
+    if (node.directory) node.directory->usage = SubtreeUsage();
   }
-  for (auto& [inode, node] : nodes_) {
-    for (const Edge* edge : node->parents) add_to_usage(edge->parent, node->accounted, 1);
+  for (const Node& node : nodes_) {
+    for (const Edge* edge : node.parents) add_to_usage(edge->parent, node.accounted, 1);
   }
   usage_changed_nodes_.clear();
 }
@@ -425,7 +423,7 @@ void FsTree::rebuild_reusable_inodes() {
   // Gaps between used and recently freed numbers, walked in order of the taken ones.
   std::vector<uint32_t> taken;
   taken.reserve(nodes_.size() + freed_times_.size());
-  for (const auto& [inode, node] : nodes_) taken.push_back(inode);
+  for (const Node& node : nodes_) taken.push_back(node.inode);
   for (const auto& [inode, time] : freed_times_) taken.push_back(inode);
   std::sort(taken.begin(), taken.end());
   uint32_t next = kRootInode + 1;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mfsmaster/changed_inodes.h"
@@ -20,6 +21,19 @@
 #include "mfsmaster/subtree_statistics.h"
 
 namespace mfs::master {
+
+// FsTree keeps its nodes in a set keyed by their own inode numbers.
+struct NodeInodeHash {
+  using is_transparent = void;
+  size_t operator()(uint32_t inode) const noexcept { return inode; }
+  size_t operator()(const Node& node) const noexcept { return node.inode; }
+};
+struct NodeInodeEqual {
+  using is_transparent = void;
+  static uint32_t inode(uint32_t inode) { return inode; }
+  static uint32_t inode(const Node& node) { return node.inode; }
+  bool operator()(const auto& a, const auto& b) const noexcept { return inode(a) == inode(b); }
+};
 
 class FsTree {
  public:
@@ -83,9 +97,12 @@ class FsTree {
   void release_if_unreferenced(Node& node, uint32_t now);
 
   // Open-file references held by sessions (an open unlinked file is sustained).
-  void acquire(uint32_t inode) { ++open_counts_[inode]; }
+  void acquire(uint32_t inode);
   void release(uint32_t inode, uint32_t now);
-  bool is_open(uint32_t inode) const { return open_counts_.count(inode) != 0; }
+  bool is_open(uint32_t inode) const {
+    const Node* node = node_or_null(inode);
+    return node && node->open_count != 0;
+  }
 
   // Changes a file's length, keeping directory totals, and drops chunks past the end.
   void set_length(Node& file, uint64_t length);
@@ -125,7 +142,7 @@ class FsTree {
 
   // Loading a stored image (metadata.mfs or a checkpoint): nodes first, then edges.
   // These rebuild exactly the stored state, including edge ids and counters.
-  Node& restore_node(std::unique_ptr<Node> node);
+  Node& restore_node(Node&& node);
   // parent 0 puts a trash (type 8) or sustained (type 9) node on its list.
   bool restore_edge(uint32_t parent, uint32_t child, uint64_t edge_id, std::string name);
   void restore_freed_inode(uint32_t inode, uint32_t freed_at);
@@ -144,16 +161,18 @@ class FsTree {
   }
   // Adds (sign 1) or removes (-1) `usage` to `directory` and each of its ancestors.
   void add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sign);
-  Edge* attach(Node& parent, std::unique_ptr<Edge> edge);
+  Edge* attach(Node& parent, Edge edge);
   static uint64_t subtree_length(const Node& node);
   // Adds `delta` to the total length of `directory` and each of its ancestors.
   void add_to_directory_totals(Node& directory, int64_t delta);
   void free_node(Node& node, uint32_t now);
 
-  std::unordered_map<uint32_t, std::unique_ptr<Node>> nodes_;
+  // Nodes by value, one allocation each: set elements never move, so the addresses that
+  // edges hold stay valid. Elements are const to protect their key; everything but the
+  // inode number is changed through node_or_null.
+  std::unordered_set<Node, NodeInodeHash, NodeInodeEqual> nodes_;
   std::map<uint32_t, std::unique_ptr<Edge>> trash_;
   std::map<uint32_t, std::unique_ptr<Edge>> sustained_;
-  std::unordered_map<uint32_t, uint32_t> open_counts_;
   std::deque<std::pair<uint32_t, uint32_t>> recently_freed_;  // (inode, time freed), oldest first
   std::unordered_map<uint32_t, uint32_t> freed_times_;        // the same, by inode
   InodeRanges reusable_inodes_;

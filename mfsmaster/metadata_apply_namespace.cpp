@@ -29,8 +29,8 @@ void touch_directory(Node& directory, uint32_t now) { directory.mtime = director
 void apply_default_acl(Node& node, const PosixAcl& parent_default, uint16_t requested_mode) {
   InheritedPermissions inherited = inherit_default_acl(parent_default, requested_mode & 07777, node.is_directory());
   node.mode = inherited.mode;
-  node.access_acl = std::move(inherited.access);
-  node.default_acl = std::move(inherited.default_acl);
+  node.edit_acl(AclType::kAccess) = std::move(inherited.access);
+  node.edit_acl(AclType::kDefault) = std::move(inherited.default_acl);
 }
 
 }  // namespace
@@ -57,14 +57,14 @@ Status Metadata::apply_create(const ChangelogEntry& entry) {
 
   Node* node = fs_.create(*parent, name, *type, inode, entry.timestamp);
   node->mode = mode & ~cumask & 07777;
-  if (parent->default_acl) apply_default_acl(*node, *parent->default_acl, mode);
+  if (parent->extras().default_acl) apply_default_acl(*node, *parent->extras().default_acl, mode);
   node->uid = uid;
   node->gid = gid;
   if (parent->mode & kSetGid) {
     node->gid = parent->gid;
     if (node->is_directory()) node->mode |= kSetGid;
   }
-  if (*type == NodeType::kBlockDevice || *type == NodeType::kCharDevice) node->rdev = rdev;
+  if (*type == NodeType::kBlockDevice || *type == NodeType::kCharDevice) node->edit_extras().rdev = rdev;
   inherit_from_parent(*node, *parent);
   touch_directory(*parent, entry.timestamp);
   return Status::ok();
@@ -86,10 +86,10 @@ Status Metadata::apply_symlink(const ChangelogEntry& entry) {
 
   Node* node = fs_.create(*parent, name, NodeType::kSymlink, inode, entry.timestamp);
   node->mode = 0777;
-  if (parent->default_acl) apply_default_acl(*node, *parent->default_acl, 0777);  // as 3.0.117 does
+  if (parent->extras().default_acl) apply_default_acl(*node, *parent->extras().default_acl, 0777);  // as 3.0.117 does
   node->uid = uid;
   node->gid = (parent->mode & kSetGid) ? parent->gid : gid;
-  node->symlink_target = std::string(target);
+  node->edit_extras().symlink_target = std::string(target);
   inherit_from_parent(*node, *parent);
   touch_directory(*parent, entry.timestamp);
   return Status::ok();
@@ -174,7 +174,7 @@ Status Metadata::apply_attr(const ChangelogEntry& entry) {
   Node* node = fs_.find(inode);
   if (!node) return mismatch("ATTR: no such node");
   node->mode = mode & 07777;
-  if (node->access_acl && acl_mode != 0) node->access_acl->set_mode_bits(acl_mode & 0777);
+  if (node->acl(AclType::kAccess) && acl_mode != 0) node->edit_extras().access_acl->set_mode_bits(acl_mode & 0777);
   node->uid = uid;
   node->gid = gid;
   node->atime = atime;
@@ -232,8 +232,9 @@ Status Metadata::apply_setxattr(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   Node* node = fs_.find(inode);
   if (!node) return mismatch("SETXATTR: no such node");
-  auto it = std::find_if(node->xattrs.begin(), node->xattrs.end(), [&](const auto& x) { return x.first == name; });
-  bool exists = it != node->xattrs.end();
+  auto& xattrs = node->edit_extras().xattrs;
+  auto it = std::find_if(xattrs.begin(), xattrs.end(), [&](const auto& x) { return x.first == name; });
+  bool exists = it != xattrs.end();
   switch (mode) {
     case 0:  // create or replace
     case 1:  // create only
@@ -242,12 +243,12 @@ Status Metadata::apply_setxattr(const ChangelogEntry& entry) {
       if (exists) {
         it->second = std::string(value);
       } else {
-        node->xattrs.insert(node->xattrs.begin(), {std::string(name), std::string(value)});
+        xattrs.insert(xattrs.begin(), {std::string(name), std::string(value)});
       }
       break;
     case 3:  // remove
       if (!exists) return mismatch("SETXATTR: no such attribute");
-      node->xattrs.erase(it);
+      xattrs.erase(it);
       break;
     default:
       return mismatch("SETXATTR: bad mode");
@@ -279,7 +280,7 @@ Status Metadata::apply_setacl(const ChangelogEntry& entry) {
   if (changes_ctime) node->ctime = entry.timestamp;
   // A minimal access ACL lives in the mode alone; a default ACL goes only when all is absent.
   bool removed = type == AclType::kAccess ? acl.is_minimal() : acl.is_empty();
-  node->acl(*type) = removed ? nullptr : std::make_unique<PosixAcl>(std::move(acl));
+  node->edit_acl(*type) = removed ? nullptr : std::make_unique<PosixAcl>(std::move(acl));
   return Status::ok();
 }
 

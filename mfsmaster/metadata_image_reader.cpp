@@ -516,17 +516,17 @@ class ImageLoader {
       switch (node->type) {
         case NodeType::kBlockDevice:
         case NodeType::kCharDevice:
-          node->rdev = in_.u32();
+          node->edit_extras().rdev = in_.u32();
           break;
         case NodeType::kSymlink: {
           uint32_t length = in_.u32();
           if (!in_.need(length, "symlink path")) return false;
           if (length > kMaxSymlinkLength) {
             in_.skip(length);
-            node->symlink_target = std::string(kSymlinkTooLong);
+            node->edit_extras().symlink_target = std::string(kSymlinkTooLong);
             ++report_.symlinks_too_long;
           } else {
-            in_.read_string(node->symlink_target, length);
+            in_.read_string(node->edit_extras().symlink_target, length);
           }
           break;
         }
@@ -548,7 +548,7 @@ class ImageLoader {
         if (!node->is_directory()) return fail("NODE: root i-node is not a directory");
         root_loaded_ = true;
       }
-      loaded_.push_back(&fs_.restore_node(std::move(node)));
+      loaded_.push_back(&fs_.restore_node(std::move(*node)));
     }
     if (!root_loaded_) return fail("NODE: no root i-node");
     fs_.restore_counters(max_inode_, fs_.next_edge_id());
@@ -700,7 +700,7 @@ class ImageLoader {
         ++report_.xattrs_skipped;
         continue;
       }
-      node->xattrs.emplace_back(std::move(name), std::move(value));
+      node->edit_extras().xattrs.emplace_back(std::move(name), std::move(value));
     }
   }
 
@@ -733,7 +733,7 @@ class ImageLoader {
         acl.user = (node->mode >> 6) & 7;
         acl.other = node->mode & 7;
       }
-      std::unique_ptr<PosixAcl>& slot = node->acl(*acl_type);
+      std::unique_ptr<PosixAcl>& slot = node->edit_acl(*acl_type);
       if (slot) return fail(where + "ACL repeated");
       slot = std::make_unique<PosixAcl>(std::move(acl));
     }

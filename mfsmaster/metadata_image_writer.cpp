@@ -157,7 +157,7 @@ class ImageWriter {
       const Node* directory = stack.back();
       stack.pop_back();
       entries.clear();
-      for (const auto& [name, edge] : directory->directory->children) entries.push_back(edge.get());
+      for (const Edge& edge : directory->directory->children) entries.push_back(&edge);
       std::sort(entries.begin(), entries.end(), [](const Edge* a, const Edge* b) {
         return a->edge_id != b->edge_id ? a->edge_id < b->edge_id : a->name < b->name;
       });
@@ -289,12 +289,12 @@ class ImageWriter {
       switch (node->type) {
         case NodeType::kBlockDevice:
         case NodeType::kCharDevice:
-          out_.u32(node->rdev);
+          out_.u32(node->extras().rdev);
           break;
         case NodeType::kSymlink:
-          if (node->symlink_target.size() > UINT32_MAX) return invalid("symlink target too long");
-          out_.u32(static_cast<uint32_t>(node->symlink_target.size()));
-          out_.bytes(node->symlink_target);
+          if (node->extras().symlink_target.size() > UINT32_MAX) return invalid("symlink target too long");
+          out_.u32(static_cast<uint32_t>(node->extras().symlink_target.size()));
+          out_.bytes(node->extras().symlink_target);
           break;
         case NodeType::kFile:
         case NodeType::kTrash:
@@ -372,7 +372,7 @@ class ImageWriter {
   Status xattrs() {
     uint64_t at = begin("XATR", 0x10);
     for (const Node* node : nodes_) {
-      for (const auto& [name, value] : node->xattrs) {  // in the node's listing order (newest first)
+      for (const auto& [name, value] : node->extras().xattrs) {  // in the node's listing order (newest first)
         if (name.empty() || name.size() > 255 || value.size() > kMaxXattrValue) {
           return invalid("bad extended attribute of i-node " + std::to_string(node->inode));
         }

@@ -36,6 +36,16 @@ std::vector<const Edge*> children_of(const Node& directory) {
   return {oldest_first.rbegin(), oldest_first.rend()};
 }
 
+// What every snapshot copies, even a cp-like one (which leaves xattrs and ACLs behind).
+void copy_target_and_rdev(Node& to, const Node& from) {
+  const NodeExtras& source = from.extras();
+  if (source.symlink_target.empty() && source.rdev == 0 && to.extras().symlink_target.empty() && to.extras().rdev == 0) {
+    return;  // nothing to copy: creates no extras
+  }
+  to.edit_extras().symlink_target = source.symlink_target;
+  to.edit_extras().rdev = source.rdev;
+}
+
 bool same_data(const Node& source, const Node& target) {
   return source.length == target.length && source.chunks == target.chunks;
 }
@@ -212,15 +222,12 @@ class SnapshotWalk {
       node.trash_hours = source.trash_hours;
       node.eattr = source.eattr;
       node.winattr = source.winattr;
-      node.xattrs = source.xattrs;
-      if (source.access_acl) node.access_acl = std::make_unique<PosixAcl>(*source.access_acl);
-      if (source.default_acl) node.default_acl = std::make_unique<PosixAcl>(*source.default_acl);
+      node.copy_extras_from(source);
       node.atime = source.atime;
       node.mtime = source.mtime;
       node.ctime = source.ctime;
     }
-    node.symlink_target = source.symlink_target;
-    node.rdev = source.rdev;
+    copy_target_and_rdev(node, source);
     if (source.is_file_like()) {
       node.chunks = source.chunks;
       for (uint64_t chunk_id : node.chunks) {
@@ -231,8 +238,7 @@ class SnapshotWalk {
   }
 
   void update_existing(Node& target, const Node& source) {
-    target.symlink_target = source.symlink_target;
-    target.rdev = source.rdev;
+    copy_target_and_rdev(target, source);
     if (request_.smode & snapshot_mode::kCpLike) {
       target.uid = request_.uid;
       target.gid = caller_.primary_gid();

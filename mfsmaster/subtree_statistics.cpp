@@ -46,7 +46,7 @@ SubtreeUsage node_usage(const Node& node, const ClassGoals& goals) {
     usage.size = file_size(node, chunks);
     usage.realsize = usage.size * goals[node.sclass];
   } else if (node.type == NodeType::kSymlink) {
-    usage.length = node.symlink_target.size();
+    usage.length = node.extras().symlink_target.size();
   }
   return usage;
 }
@@ -67,7 +67,7 @@ SubtreeStatistics subtree_statistics(const Node& node, const ClassGoals& goals) 
     ++stats.inodes;
     if (current->is_directory()) {
       ++stats.directories;
-      for (const auto& [name, edge] : current->directory->children) pending.push_back(edge->child);
+      for (const Edge& edge : current->directory->children) pending.push_back(edge.child);
       continue;
     }
     if (current->is_file_like()) {

@@ -15,11 +15,11 @@ void walk_subtree(const Node& target, bool recursive, Visit&& visit) {
     pending.pop_back();
     visit(*node);
     if (!recursive || !node->is_directory()) continue;
-    for (const auto& [name, edge] : node->directory->children) {
+    for (const Edge& edge : node->directory->children) {
       // Nodes are scattered in memory: asking for each child's first cache line now, while
       // the listing is walked, overlaps the misses that visiting them one by one would pay.
-      __builtin_prefetch(edge->child);
-      pending.push_back(edge->child);
+      __builtin_prefetch(edge.child);
+      pending.push_back(edge.child);
     }
   }
 }

@@ -36,8 +36,8 @@ std::string describe(const Metadata& metadata) {
     const Node* node = metadata.fs().find(inode);
     if (!node) continue;
     out << inode << " m" << std::oct << node->mode << std::dec << " u" << node->uid << " g" << node->gid << " c"
-        << node->ctime << " acl " << describe_acl(node->access_acl.get()) << " default "
-        << describe_acl(node->default_acl.get()) << "\n";
+        << node->ctime << " acl " << describe_acl(node->extras().access_acl.get()) << " default "
+        << describe_acl(node->extras().default_acl.get()) << "\n";
   }
   return out.str() + "v" + std::to_string(metadata.version());
 }
@@ -73,17 +73,17 @@ TEST_F(SetfaclTest, EntriesAreThoseOfTheRealMaster) {
                 "SETACL(2,420,1,1,6,4,4,7,1,1,%00%00%04%D2%00%06%00%00%02+%00%05)");
   // setfacl -b: the client sends the minimal ACL; the master folds it into the mode.
   expect_logged(f, 1, {6, 4, 4, kNoAclEntry, {}, {}}, "SETACL(2,420,1,1,6,4,4,65535,0,0,)");
-  EXPECT_EQ(node(f).access_acl, nullptr);
+  EXPECT_EQ(node(f).extras().access_acl, nullptr);
   // setfacl -m u::rwx,g::r,o::-
   expect_logged(f, 1, {7, 4, 0, kNoAclEntry, {}, {}}, "SETACL(2,480,1,1,7,4,0,65535,0,0,)");
   EXPECT_EQ(node(f).mode, 0740);
   // setfacl -m m::r: a mask alone is stored.
   expect_logged(f, 1, {7, 4, 0, 4, {}, {}}, "SETACL(2,480,1,1,7,4,0,4,0,0,)");
-  ASSERT_NE(node(f).access_acl, nullptr);
+  ASSERT_NE(node(f).extras().access_acl, nullptr);
   // removexattr: all absent.
   expect_logged(f, 1, {kNoAclEntry, kNoAclEntry, kNoAclEntry, kNoAclEntry, {}, {}},
                 "SETACL(2,480,1,1,65535,65535,65535,65535,0,0,)");
-  EXPECT_EQ(node(f).access_acl, nullptr);
+  EXPECT_EQ(node(f).extras().access_acl, nullptr);
   EXPECT_EQ(node(f).mode, 0740);
 }
 
@@ -290,7 +290,7 @@ TEST_F(Fixture, LiveAndReplayedAclStatesAgree) {
   }
   EXPECT_EQ(describe(replayed), describe(metadata));
   size_t with_acls = 0;
-  for (const Node* node : std::as_const(metadata).fs().all_nodes()) with_acls += node->access_acl || node->default_acl;
+  for (const Node* node : std::as_const(metadata).fs().all_nodes()) with_acls += node->extras().access_acl || node->extras().default_acl;
   EXPECT_GT(with_acls, 5u);
 }
 
@@ -299,27 +299,27 @@ TEST(AclCheckpointRecord, NodeRecordKeepsBothAcls) {
   node.inode = 5;
   node.type = NodeType::kDirectory;
   node.mode = 0750;
-  node.access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 0, {{1, 7}}, {{2, 0xFFFF}}});
-  node.default_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, kNoAclEntry, {}, {}});
+  node.edit_extras().access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 0, {{1, 7}}, {{2, 0xFFFF}}});
+  node.edit_extras().default_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, kNoAclEntry, {}, {}});
   std::vector<checkpoint_records::StoredEdge> edges;
   auto decoded = checkpoint_records::decode_node(5, checkpoint_records::encode_node(node), edges);
   ASSERT_TRUE(decoded) << decoded.status().to_string();
-  ASSERT_NE((*decoded)->access_acl, nullptr);
-  EXPECT_EQ(*(*decoded)->access_acl, *node.access_acl);
-  ASSERT_NE((*decoded)->default_acl, nullptr);
-  EXPECT_EQ(*(*decoded)->default_acl, *node.default_acl);
+  ASSERT_NE((*decoded)->extras().access_acl, nullptr);
+  EXPECT_EQ(*(*decoded)->extras().access_acl, *node.extras().access_acl);
+  ASSERT_NE((*decoded)->extras().default_acl, nullptr);
+  EXPECT_EQ(*(*decoded)->extras().default_acl, *node.extras().default_acl);
 
   // Records written before ACLs were stored (format 1) still load.
-  node.access_acl.reset();
-  node.default_acl.reset();
+  node.edit_extras().access_acl.reset();
+  node.edit_extras().default_acl.reset();
   std::string record = checkpoint_records::encode_node(node);
   record[0] = 1;
   record.resize(record.size() - 2);  // the two "no ACL" bytes
   auto old = checkpoint_records::decode_node(5, record, edges);
   ASSERT_TRUE(old) << old.status().to_string();
-  EXPECT_EQ((*old)->access_acl, nullptr);
+  EXPECT_EQ((*old)->extras().access_acl, nullptr);
   // A truncated ACL is an error, not a crash.
-  node.access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 0, {{1, 7}}, {}});
+  node.edit_extras().access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 0, {{1, 7}}, {}});
   record = checkpoint_records::encode_node(node);
   record.resize(record.size() - 4);
   EXPECT_FALSE(checkpoint_records::decode_node(5, record, edges));
@@ -340,18 +340,18 @@ TEST_F(Fixture, ImageAclSectionVersions) {
   Metadata loaded;
   ImageLoadReport report;
   ASSERT_TRUE(load_metadata_image_bytes(bytes, loaded, nullptr, kNow, &report));
-  EXPECT_EQ(*loaded.fs().find(f)->access_acl, *metadata.fs().find(f)->access_acl);
+  EXPECT_EQ(*loaded.fs().find(f)->extras().access_acl, *metadata.fs().find(f)->extras().access_acl);
 
   std::vector<uint8_t> old = bytes;
   old[pacl + 7] = '0';  // "PACL 1.0"
   ASSERT_TRUE(load_metadata_image_bytes(old, loaded, nullptr, kNow, &report));
-  EXPECT_EQ(*loaded.fs().find(f)->access_acl, (PosixAcl{6, 4, 0, 7, {{7, 6}}, {}}));
+  EXPECT_EQ(*loaded.fs().find(f)->extras().access_acl, (PosixAcl{6, 4, 0, 7, {{7, 6}}, {}}));
 
   std::vector<uint8_t> orphan = bytes;
   orphan[pacl + 16 + 3] = 0x63;  // the record names i-node 99
   ASSERT_TRUE(load_metadata_image_bytes(orphan, loaded, nullptr, kNow, &report));
   EXPECT_EQ(report.acls_skipped, 1u);
-  EXPECT_EQ(loaded.fs().find(f)->access_acl, nullptr);
+  EXPECT_EQ(loaded.fs().find(f)->extras().access_acl, nullptr);
 
   std::vector<uint8_t> bad_type = bytes;
   bad_type[pacl + 16 + 4] = 3;

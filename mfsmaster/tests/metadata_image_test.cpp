@@ -60,14 +60,14 @@ std::string describe(const Metadata& md) {
       while (count > 0 && n->chunks[count - 1] == 0) --count;
       for (size_t i = 0; i < count; ++i) out << " " << n->chunks[i];
     }
-    if (n->type == NodeType::kSymlink) out << " target " << hex(n->symlink_target);
-    if (n->type == NodeType::kBlockDevice || n->type == NodeType::kCharDevice) out << " rdev " << n->rdev;
+    if (n->type == NodeType::kSymlink) out << " target " << hex(n->extras().symlink_target);
+    if (n->type == NodeType::kBlockDevice || n->type == NodeType::kCharDevice) out << " rdev " << n->extras().rdev;
     if (n->is_directory()) {
       out << " subdirs " << n->directory->subdirectories << " total " << n->directory->total_length << " entries "
           << n->directory->children.size();
     }
     out << "\n";
-    for (const auto& [name, value] : n->xattrs) out << "  xattr " << hex(name) << "=" << hex(value) << "\n";
+    for (const auto& [name, value] : n->extras().xattrs) out << "  xattr " << hex(name) << "=" << hex(value) << "\n";
     for (AclType type : {AclType::kAccess, AclType::kDefault}) {
       if (const PosixAcl* acl = n->acl(type)) {
         out << "  acl " << int(type) << " " << acl->user << "," << acl->group << "," << acl->other << "," << acl->mask
@@ -150,7 +150,7 @@ void build_sample(Metadata& md) {
   md.set_meta_id(0x6B0636B38BABA6FEull);
   FsTree& fs = md.fs();
   Node& root = *fs.root();
-  root.xattrs = {{"user.root", "r"}};
+  root.edit_extras().xattrs = {{"user.root", "r"}};
 
   Sessions& sessions = md.sessions();
   sessions.add(1, session_parameters(1));
@@ -179,17 +179,17 @@ void build_sample(Metadata& md) {
   dir->eattr = eattr::kNoOwner | eattr::kNoDataCache;
   dir->sclass = 3;
   dir->trash_hours = 48;
-  dir->xattrs = {{"security.empty", ""}};
-  dir->access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 5, 7, {{1000, 7}}, {{2000, 5}}});
-  dir->default_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 5, {{1001, 5}}, {}});
+  dir->edit_extras().xattrs = {{"security.empty", ""}};
+  dir->edit_extras().access_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 5, 7, {{1000, 7}}, {{2000, 5}}});
+  dir->edit_extras().default_acl = std::make_unique<PosixAcl>(PosixAcl{7, 5, 0, 5, {{1001, 5}}, {}});
   Node* sub = make(*dir, "sub", NodeType::kDirectory);       // 3
   Node* deeper = make(*sub, "deeper", NodeType::kDirectory);  // 4
   Node* file = make(*dir, "file", NodeType::kFile);           // 5
   fs.set_length(*file, 2 * kChunkSize + 7);
   file->chunks = {1, 0, 2};  // hole at index 1
-  file->xattrs = {{"user.new", "v2"}, {"user.old", std::string("\0\1\xff", 3)}};
+  file->edit_extras().xattrs = {{"user.new", "v2"}, {"user.old", std::string("\0\1\xff", 3)}};
   file->winattr = 0x21;
-  file->access_acl = std::make_unique<PosixAcl>(PosixAcl{6, 4, 4, 6, {}, {{2001, 6}}});
+  file->edit_extras().access_acl = std::make_unique<PosixAcl>(PosixAcl{6, 4, 4, 6, {}, {{2001, 6}}});
   file->atime = kNow - 1;
   Node* big = make(*deeper, "big", NodeType::kFile);  // 6
   big->sclass = 5;
@@ -199,12 +199,12 @@ void build_sample(Metadata& md) {
   fs.link(*deeper, std::string(255, 'x'), *file);
   Node* sym = make(root, "sym", NodeType::kSymlink);  // 7
   sym->mode = 0777;
-  sym->symlink_target = "dir/file";
+  sym->edit_extras().symlink_target = "dir/file";
   make(root, "fifo", NodeType::kFifo);  // 8
   Node* blk = make(*sub, "blk", NodeType::kBlockDevice);  // 9
-  blk->rdev = 0x0801;
+  blk->edit_extras().rdev = 0x0801;
   Node* chr = make(root, std::string("c\n,(%)\x80", 7), NodeType::kCharDevice);  // 10
-  chr->rdev = 0x0103;
+  chr->edit_extras().rdev = 0x0103;
   make(root, "sock", NodeType::kSocket);  // 11
   make(root, "emptyfile", NodeType::kFile);  // 12, no chunks
 
@@ -821,27 +821,27 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
   ASSERT_TRUE(d && d->is_directory());
   EXPECT_EQ(d->eattr, eattr::kNoOwner);
   EXPECT_EQ(d->mode, 0644);  // set by SETACL
-  ASSERT_NE(d->access_acl, nullptr);
-  EXPECT_EQ(*d->access_acl, (PosixAcl{6, 4, 4, 7, {{1000, 7}}, {{2000, 5}}}));
-  EXPECT_EQ(d->default_acl, nullptr);
+  ASSERT_NE(d->extras().access_acl, nullptr);
+  EXPECT_EQ(*d->extras().access_acl, (PosixAcl{6, 4, 4, 7, {{1000, 7}}, {{2000, 5}}}));
+  EXPECT_EQ(d->extras().default_acl, nullptr);
   const Node* small = fs.find(3);
   EXPECT_EQ(small->sclass, 10);
   EXPECT_EQ(small->length, 12u);
   EXPECT_EQ(small->chunks, (std::vector<uint64_t>{1}));
   EXPECT_EQ(small->nlink(), 2u);
-  EXPECT_EQ(small->xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.b", std::string("x\0y", 3)},
+  EXPECT_EQ(small->extras().xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.b", std::string("x\0y", 3)},
                                                                             {"user.color", "blue"}}));
   const Node* f = fs.find(4);
   EXPECT_EQ(f->length, 134217733u);
   EXPECT_EQ(f->chunks, (std::vector<uint64_t>{2, 0, 3}));
   EXPECT_EQ(fs.lookup(*d, "f")->edge_id, 0x7FFFFFFFFFFFFFFCull);
-  EXPECT_EQ(fs.find(5)->symlink_target, "../small");
+  EXPECT_EQ(fs.find(5)->extras().symlink_target, "../small");
   EXPECT_EQ(fs.find(5)->sclass, 0);
   EXPECT_EQ(fs.find(7)->type, NodeType::kFifo);
-  EXPECT_EQ(fs.find(8)->rdev, 259u);
+  EXPECT_EQ(fs.find(8)->extras().rdev, 259u);
   EXPECT_EQ(fs.find(10)->type, NodeType::kSocket);
   const Node* bdev = fs.find(11);
-  EXPECT_EQ(bdev->rdev, 2049u);
+  EXPECT_EQ(bdev->extras().rdev, 2049u);
   EXPECT_EQ(bdev->uid, 1000u);
   EXPECT_EQ(bdev->mode, 0640);
 

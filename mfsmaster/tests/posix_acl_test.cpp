@@ -21,7 +21,7 @@ Node file_with(uint16_t mode, PosixAcl acl, uint32_t owner = 0, uint32_t group =
   node.mode = mode;
   node.uid = owner;
   node.gid = group;
-  node.access_acl = std::make_unique<PosixAcl>(std::move(acl));
+  node.edit_extras().access_acl = std::make_unique<PosixAcl>(std::move(acl));
   return node;
 }
 
@@ -31,10 +31,10 @@ TEST(PosixAclEvaluation, NamedUserIsCappedByTheMask) {
   EXPECT_TRUE(has_access(node, user(1234, {1234}), kAccessRead));
   EXPECT_FALSE(has_access(node, user(1234, {1234}), kAccessWrite));
   EXPECT_FALSE(has_access(node, user(1235, {1235}), kAccessRead));
-  node.access_acl->named_users = {{1234, 6}};
-  node.access_acl->mask = 4;
+  node.edit_extras().access_acl->named_users = {{1234, 6}};
+  node.edit_extras().access_acl->mask = 4;
   EXPECT_FALSE(has_access(node, user(1234, {1234}), kAccessWrite));
-  node.access_acl->mask = 6;
+  node.edit_extras().access_acl->mask = 6;
   EXPECT_TRUE(has_access(node, user(1234, {1234}), kAccessRead | kAccessWrite));
   EXPECT_TRUE(has_access(node, user(0, {0}), kAccessRead | kAccessWrite | kAccessExecute));
 }
@@ -60,8 +60,8 @@ TEST(PosixAclEvaluation, GroupClassMembersDoNotFallBackToOther) {
   EXPECT_FALSE(has_access(node, user(1500, {77}), kAccessRead));   // named group grants nothing
   EXPECT_FALSE(has_access(node, user(1500, {5}), kAccessRead));    // owning group grants nothing
   EXPECT_TRUE(has_access(node, user(1500, {1500}), kAccessRead));  // other
-  node.access_acl->group = 4;
-  node.access_acl->mask = 0;
+  node.edit_extras().access_acl->group = 4;
+  node.edit_extras().access_acl->mask = 0;
   EXPECT_FALSE(has_access(node, user(1500, {5}), kAccessRead));    // the mask caps the owning group
   EXPECT_TRUE(has_access(node, user(1500, {1500}), kAccessRead));  // but not other
 }
@@ -116,9 +116,9 @@ TEST_F(AclInheritance, NewFileTakesTheDefaultAclCappedByItsMode) {
   const Node& f1 = node(d, "f1");
   EXPECT_EQ(f1.mode, 0654);              // owner, owning group entry, other
   EXPECT_EQ(f1.effective_mode(), 0664);  // ls -l: -rw-rw-r--+
-  ASSERT_NE(f1.access_acl, nullptr);
-  EXPECT_EQ(*f1.access_acl, (PosixAcl{6, 5, 4, 6, {{1234, 7}}, {{77, 4}}}));
-  EXPECT_EQ(f1.default_acl, nullptr);
+  ASSERT_NE(f1.extras().access_acl, nullptr);
+  EXPECT_EQ(*f1.extras().access_acl, (PosixAcl{6, 5, 4, 6, {{1234, 7}}, {{77, 4}}}));
+  EXPECT_EQ(f1.extras().default_acl, nullptr);
 }
 
 TEST_F(AclInheritance, NewDirectoryAlsoKeepsTheDefaultAcl) {
@@ -127,12 +127,12 @@ TEST_F(AclInheritance, NewDirectoryAlsoKeepsTheDefaultAcl) {
   ASSERT_TRUE(run(ops.mkdir(as_user(0), d, "sub700", 0700, 022)));
   const Node& sub = node(d, "sub");
   EXPECT_EQ(sub.effective_mode(), 0775);
-  EXPECT_EQ(*sub.access_acl, (PosixAcl{7, 5, 5, 7, {{1234, 7}}, {{77, 4}}}));
-  EXPECT_EQ(*sub.default_acl, *node(1, "d").default_acl);
+  EXPECT_EQ(*sub.extras().access_acl, (PosixAcl{7, 5, 5, 7, {{1234, 7}}, {{77, 4}}}));
+  EXPECT_EQ(*sub.extras().default_acl, *node(1, "d").extras().default_acl);
   const Node& sub700 = node(d, "sub700");
   EXPECT_EQ(sub700.mode, 0750);
   EXPECT_EQ(sub700.effective_mode(), 0700);
-  EXPECT_EQ(sub700.access_acl->mask, 0);
+  EXPECT_EQ(sub700.extras().access_acl->mask, 0);
 }
 
 TEST_F(AclInheritance, UmaskIsNotApplied) {
@@ -147,10 +147,10 @@ TEST_F(AclInheritance, MinimalDefaultAclGivesAModeButNoAccessAcl) {
   ASSERT_TRUE(run(ops.mknod(as_user(0), d, "f", 1, 0666, 022, 0)));
   ASSERT_TRUE(run(ops.mkdir(as_user(0), d, "s", 0777, 022)));
   EXPECT_EQ(node(d, "f").mode, 0640);
-  EXPECT_EQ(node(d, "f").access_acl, nullptr);
+  EXPECT_EQ(node(d, "f").extras().access_acl, nullptr);
   EXPECT_EQ(node(d, "s").mode, 0750);
-  EXPECT_EQ(node(d, "s").access_acl, nullptr);
-  EXPECT_EQ(*node(d, "s").default_acl, (PosixAcl{7, 5, 0, kNoAclEntry, {}, {}}));
+  EXPECT_EQ(node(d, "s").extras().access_acl, nullptr);
+  EXPECT_EQ(*node(d, "s").extras().default_acl, (PosixAcl{7, 5, 0, kNoAclEntry, {}, {}}));
 }
 
 TEST_F(AclInheritance, SymlinksAndFifosInheritToo) {
@@ -159,7 +159,7 @@ TEST_F(AclInheritance, SymlinksAndFifosInheritToo) {
   ASSERT_TRUE(run(ops.mknod(as_user(0), d, "fifo", 4, 0666, 022, 0)));
   EXPECT_EQ(node(d, "sl").mode, 0755);  // lrwxrwxr-x
   EXPECT_EQ(node(d, "sl").effective_mode(), 0775);
-  EXPECT_EQ(*node(d, "sl").access_acl, (PosixAcl{7, 5, 5, 7, {{1234, 7}}, {}}));
+  EXPECT_EQ(*node(d, "sl").extras().access_acl, (PosixAcl{7, 5, 5, 7, {{1234, 7}}, {}}));
   EXPECT_EQ(node(d, "fifo").effective_mode(), 0664);
 }
 
@@ -198,7 +198,7 @@ TEST_F(Fixture, ChmodSetsOwnerMaskAndOtherOfTheAccessAcl) {
   ASSERT_TRUE(run(chmod));
   const Node& node = *std::as_const(metadata).fs().find(f);
   EXPECT_EQ(node.mode, 0640);
-  EXPECT_EQ(*node.access_acl, (PosixAcl{6, 4, 0, 4, {{1234, 6}}, {{555, 5}}}));
+  EXPECT_EQ(*node.extras().access_acl, (PosixAcl{6, 4, 0, 4, {{1234, 6}}, {{555, 5}}}));
 
   // chown: the ACL's mode bits are logged unchanged.
   auto chown = ops.setattr(as_user(0), f, false, attr_change(setmask::kUid, 0, 1234));
@@ -219,7 +219,7 @@ TEST_F(Fixture, ChmodOfANodeWithOnlyADefaultAclLogsNoAclMode) {
   auto chmod = ops.setattr(as_user(0), dd, false, attr_change(setmask::kMode, 0700));
   EXPECT_EQ(logged_modes(chmod).second, "0");
   ASSERT_TRUE(run(chmod));
-  EXPECT_EQ(std::as_const(metadata).fs().find(dd)->default_acl->group, 5);
+  EXPECT_EQ(std::as_const(metadata).fs().find(dd)->extras().default_acl->group, 5);
 }
 
 }  // namespace

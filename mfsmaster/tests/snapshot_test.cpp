@@ -73,7 +73,7 @@ TEST_F(SnapshotTest, EntriesEqualThoseOfTheRealMaster) {
   EXPECT_EQ(copy->chunks, (std::vector<uint64_t>{1}));
   EXPECT_EQ(copy->length, 100000u);
   EXPECT_TRUE(copy->eattr & eattr::kSnapshot);
-  EXPECT_EQ(metadata.fs().find(inode_of(9, "ln"))->symlink_target, "f1");
+  EXPECT_EQ(metadata.fs().find(inode_of(9, "ln"))->extras().symlink_target, "f1");
   uint32_t s3 = inode_of(1, "s3");
   EXPECT_EQ(inode_of(s3, "f1"), inode_of(s3, "hl"));
   EXPECT_FALSE(metadata.fs().root()->eattr & eattr::kSnapshot);
@@ -122,7 +122,7 @@ TEST_F(SnapshotTest, MergingIntoAnExistingTree) {
   ASSERT_TRUE(snapshot(2, 1, "t", snapshot_mode::kCanOverwrite));
   EXPECT_EQ(last_entry(), "SNAPSHOT(2,1,t,1,64,0,[0],18):4,0,1,5,0,0");
   EXPECT_EQ(inode_of(8, "f1"), 15u);
-  EXPECT_EQ(metadata.fs().find(10)->symlink_target, "x");
+  EXPECT_EQ(metadata.fs().find(10)->extras().symlink_target, "x");
   ASSERT_TRUE(run(ops.snapshot(as_user(0), 0, 1, "t", snapshot_mode::kDelete, 022)));
   EXPECT_EQ(last_entry(), "SNAPSHOT(0,1,t,128,64,0,[0],18):5,6,0,0,0,0");
   EXPECT_EQ(inode_of(1, "t"), 0u);
