@@ -22,7 +22,10 @@ constexpr uint8_t kStatusMismatch = 32;
 
 ChunkManager::ChunkManager(Metadata& metadata, MutationLog& mutations, Chunkservers& servers,
                            std::function<uint32_t()> now)
-    : metadata_(metadata), mutations_(mutations), servers_(servers), now_(std::move(now)), started_at_(now_()) {}
+    : metadata_(metadata), mutations_(mutations), servers_(servers), now_(std::move(now)), started_at_(now_()) {
+  // Whatever loading touched is the loop's to visit.
+  metadata_.chunks().take_touched();
+}
 
 void ChunkManager::configure(const ConfigFile& config) {
   replications_delay_ = static_cast<uint32_t>(config.get_uint("REPLICATIONS_DELAY_INIT", 60));
@@ -31,10 +34,10 @@ void ChunkManager::configure(const ConfigFile& config) {
   read_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_READ_REP_LIMIT", 10)));
   deletion_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_HARD_DEL_LIMIT", 25)));
   temporary_maintenance_ = static_cast<uint32_t>(config.get_uint("CS_TEMP_MAINTENANCE_MODE_TIMEOUT", 1800));
-  // mfstopology.cfg only orders the servers sent to clients so far (docs/compat.md).
-  for (const char* option : {"REPLICATIONS_RESPECT_TOPOLOGY", "CREATIONS_RESPECT_TOPOLOGY"}) {
-    if (config.get_uint(option, 0) != 0) MFS_LOG_WARNING("%s is not supported yet - ignored", option);
-  }
+  loop_.configure(read_chunk_loop_options(config));
+  topology_policy_.creations_distance = static_cast<uint32_t>(config.get_uint("CREATIONS_RESPECT_TOPOLOGY", 0));
+  topology_policy_.replications_mode =
+      static_cast<uint32_t>(config.get_uint_clamped("REPLICATIONS_RESPECT_TOPOLOGY", 0, 0, 2));
 }
 
 void ChunkManager::commit(ChangelogEntry entry) {
@@ -104,7 +107,8 @@ size_t ChunkManager::copy_count(uint64_t chunk_id) const {
   return it == copies_.end() ? 0 : it->second.size();
 }
 
-std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const {
+std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std::set<uint16_t>& exclude,
+                                                       const Preference& prefer) const {
   std::vector<Chunkserver*> candidates;
   for (const auto& [csid, server] : servers_.all()) {
     if (server->registered && server->send && !exclude.count(csid) && server->can_take_chunks()) {
@@ -119,13 +123,15 @@ std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std
     double fb = b->total_space ? double(b->used_space) / double(b->total_space) : 1.0;
     return fa < fb;
   });
+  if (prefer) prefer(candidates);
   if (candidates.size() > count) candidates.resize(count);
   return candidates;
 }
 
 std::vector<Chunkserver*> ChunkManager::choose_labelled_servers(const LabelSet& copies, uint8_t mode,
-                                                                const std::set<uint16_t>& exclude) const {
-  std::vector<Chunkserver*> candidates = choose_servers(UINT32_MAX, exclude);
+                                                                const std::set<uint16_t>& exclude,
+                                                                const Preference& prefer) const {
+  std::vector<Chunkserver*> candidates = choose_servers(UINT32_MAX, exclude, prefer);
   std::vector<uint32_t> labels;
   for (const Chunkserver* server : candidates) labels.push_back(server->labels);
   std::vector<bool> used(candidates.size(), false);
@@ -164,8 +170,8 @@ Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index)
   return location;
 }
 
-void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t index, bool can_modify_mtime, uint32_t now,
-                               WriteDone done) {
+void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t inode, uint32_t index,
+                               bool can_modify_mtime, uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);
   if (!file || !file->is_file_like()) return done(StatusCode::kENOENT);
   uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
@@ -207,9 +213,12 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t inode, uint32_t ind
   }
   // A new chunk gets the create copies of the file's class, on servers with their labels.
   const StorageClass* storage_class = std::as_const(metadata_).storage_classes().find(file->sclass);
-  std::vector<Chunkserver*> targets = storage_class
-                                          ? choose_labelled_servers(storage_class->create, storage_class->mode, {})
-                                          : choose_servers(2, {});
+  Preference near_client = [this, client_ip](std::vector<Chunkserver*>& servers) {
+    put_near_first(servers, client_ip, topology_policy_.creations_distance, topology_);
+  };
+  std::vector<Chunkserver*> targets =
+      storage_class ? choose_labelled_servers(storage_class->create, storage_class->mode, {}, near_client)
+                    : choose_servers(2, {}, near_client);
   if (targets.empty()) return done(servers_.connected_count() ? StatusCode::kNoSpace : StatusCode::kNoChunkServers);
   uint64_t chunk_id = metadata_.chunks().next_id();
   commit(
@@ -334,6 +343,7 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
 void ChunkManager::finish_write(uint64_t chunk_id) {
   PendingWrite pending = std::move(pending_writes_[chunk_id]);
   pending_writes_.erase(chunk_id);
+  loop_.attend(chunk_id);
   uint32_t now = now_();
   if (pending.succeeded.empty()) {
     if (pending.creates_chunk) {
@@ -405,6 +415,7 @@ ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t no
     }
     ++counts.repaired;
     repair(best);
+    loop_.attend(chunk_id);
     for (ChunkCopy& copy : copies) {
       if (copy.version == best && copy.state == CopyState::kWrongVersion) copy.state = CopyState::kValid;
     }
@@ -432,6 +443,7 @@ Status ChunkManager::write_end(uint64_t chunk_id, uint32_t inode, uint64_t lengt
   if (!chunk) return result ? Status(StatusCode::kNoChunk) : result;
   if (chunk->locked_to != 0) commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
   lock_owners_.erase(chunk_id);
+  loop_.attend(chunk_id);
   return result;
 }
 
@@ -448,6 +460,7 @@ void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<Annou
     copy->version = announced.version;
     copy->on_removal_disk = announced.on_removal_disk;
     copy->state = announced.version == chunk->version ? CopyState::kValid : CopyState::kWrongVersion;
+    loop_.attend(announced.chunk_id);
   }
 }
 
@@ -474,12 +487,14 @@ void ChunkManager::chunk_damaged(Chunkserver& server, uint64_t chunk_id) {
   MFS_LOG_WARNING("chunk %016llX: copy on %s reported damaged", static_cast<unsigned long long>(chunk_id),
                   server.address().c_str());
   if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) copy->state = CopyState::kInvalid;
+  loop_.attend(chunk_id);
 }
 
 void ChunkManager::chunk_lost(Chunkserver& server, uint64_t chunk_id) {
   MFS_LOG_WARNING("chunk %016llX: copy on %s reported lost", static_cast<unsigned long long>(chunk_id),
                   server.address().c_str());
   forget_copy(server, chunk_id);
+  loop_.attend(chunk_id);
 }
 
 void ChunkManager::forget_copy(const Chunkserver& server, uint64_t chunk_id) {
@@ -492,6 +507,7 @@ void ChunkManager::forget_copy(const Chunkserver& server, uint64_t chunk_id) {
 void ChunkManager::deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status) {
   if (server.deletions > 0) --server.deletions;
   if (status == kStatusOk || status == kStatusNoChunk) forget_copy(server, chunk_id);
+  loop_.attend(chunk_id);
 }
 
 void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status) {
@@ -510,9 +526,15 @@ void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, 
     MFS_LOG_NOTICE("replication of chunk %016llX to %s failed (status %u)", static_cast<unsigned long long>(chunk_id),
                    server.address().c_str(), status);
   }
+  loop_.attend(chunk_id);
 }
 
 void ChunkManager::server_connected(const Chunkserver& server) { maintained_.server_back(server.csid); }
+
+void ChunkManager::server_registered() {
+  for (uint64_t chunk_id : awaiting_server_) loop_.attend(chunk_id);
+  awaiting_server_.clear();
+}
 
 void ChunkManager::server_disconnected(Chunkserver& server) {
   if (server.leaving_gracefully && temporary_maintenance_ > 0) {
@@ -533,10 +555,16 @@ void ChunkManager::server_disconnected(Chunkserver& server) {
     if (pending.waiting.empty()) finished.push_back(chunk_id);
   }
   for (auto it = copies_.begin(); it != copies_.end();) {
-    std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; });
+    if (std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; })) {
+      loop_.attend(it->first);
+    }
     it = it->second.empty() ? copies_.erase(it) : std::next(it);
   }
-  std::erase_if(pending_replications_, [&](const auto& entry) { return entry.second == server.csid; });
+  std::erase_if(pending_replications_, [&](const auto& entry) {
+    if (entry.second != server.csid) return false;
+    loop_.attend(entry.first);
+    return true;
+  });
   for (uint64_t chunk_id : finished) finish_write(chunk_id);
 }
 
@@ -558,10 +586,9 @@ void ChunkManager::housekeeping(uint32_t now) {
     MFS_LOG_NOTICE("temporary maintenance of %zu chunkserver(s) ended: their chunks are replicated", ended);
   }
 
-  std::vector<uint64_t> ids;
-  ids.reserve(metadata_.chunks().size());
-  for (const auto& [chunk_id, chunk] : metadata_.chunks().all()) ids.push_back(chunk_id);
-  for (uint64_t chunk_id : ids) {
+  // Changes to the chunk records: references, goals, locks.
+  for (uint64_t chunk_id : metadata_.chunks().take_touched()) loop_.attend(chunk_id);
+  for (uint64_t chunk_id : loop_.next_tick(std::as_const(metadata_).chunks(), now)) {
     if (const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id)) balance_chunk(*chunk, now);
   }
 }
@@ -576,7 +603,7 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  if (chunk.locked_to > now) return;
+  if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {
     if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);
@@ -584,13 +611,13 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   for (ChunkCopy& copy : copies) {
     Chunkserver* server = servers_.find(copy.csid);
     if (!server || !server->send || copy.state == CopyState::kDeleting || copy.state == CopyState::kBusy) continue;
-    if (server->deletions >= deletion_limit_) continue;
     bool bad =
         copy.state == CopyState::kInvalid || copy.state == CopyState::kWrongVersion || copy.version != chunk.version;
-    if (unused) {
-      send_delete(*server, copy, chunk_id, copy.version);
-    } else if (bad && !valid.empty()) {
-      send_delete(*server, copy, chunk_id, 0);
+    if (!unused && !(bad && !valid.empty())) continue;
+    if (server->deletions >= deletion_limit_) {
+      loop_.attend(chunk_id);
+    } else {
+      send_delete(*server, copy, chunk_id, unused ? copy.version : 0);
     }
   }
   if (unused || valid.empty()) return;
@@ -627,17 +654,21 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   if (kept.size() + maintained_.count(chunk_id) < goal && may_replicate) {
     // Undergoal: a copy for a label set not served yet (any server unless STRICT).
     LabelSet missing = unfilled.empty() ? LabelSet{CopyLabels{}} : unfilled;
-    replicate(chunk, valid, choose_labelled_servers(missing, mode, holders));
+    Replication started = replicate(chunk, valid, choose_labelled_servers(missing, mode, holders, near_copies(valid)));
+    if (started == Replication::kNoTarget) awaiting_server_.insert(chunk_id);
+    if (started == Replication::kAtLimit) loop_.attend(chunk_id);
     return;
   }
   // Enough copies, some on wrongly labelled servers: a copy where the labels match, if such
-  // a server exists; the misplaced copy goes as surplus afterwards.
+  // a server exists; the misplaced copy goes as surplus afterwards. (Labels left unfilled by
+  // copies in temporary maintenance are no reason to move anything.)
   std::vector<Chunkserver*> better;
-  if (!unfilled.empty() && may_replicate) {
-    better = choose_labelled_servers(unfilled, class_mode::kStrict, holders);
+  bool misplaced = std::find(placed.begin(), placed.end(), false) != placed.end();
+  if (!unfilled.empty() && misplaced && may_replicate) {
+    better = choose_labelled_servers(unfilled, class_mode::kStrict, holders, near_copies(valid));
   }
   if (!better.empty()) {
-    replicate(chunk, valid, better);
+    if (replicate(chunk, valid, better) == Replication::kAtLimit) loop_.attend(chunk_id);
   } else if (kept.size() > goal) {
     // Surplus copies: misplaced ones first, then those on the fullest servers.
     std::vector<size_t> order(kept.size());
@@ -651,26 +682,44 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     for (size_t i = 0; i + goal < order.size(); ++i) {
       ChunkCopy& surplus = *kept[order[i]];
       Chunkserver* server = servers_.find(surplus.csid);
-      if (server && server->send && server->deletions < deletion_limit_) send_delete(*server, surplus, chunk_id, 0);
+      if (!server || !server->send) continue;
+      if (server->deletions >= deletion_limit_) {
+        loop_.attend(chunk_id);
+      } else {
+        send_delete(*server, surplus, chunk_id, 0);
+      }
     }
   }
 }
 
-void ChunkManager::replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
-                             const std::vector<Chunkserver*>& targets) {
-  Chunkserver* source = nullptr;
+ChunkManager::Preference ChunkManager::near_copies(const std::vector<ChunkCopy*>& valid) const {
+  if (topology_policy_.replications_mode < 2) return {};
+  std::vector<uint32_t> ips;
+  for (const ChunkCopy* copy : valid) {
+    if (const Chunkserver* server = servers_.find(copy->csid)) ips.push_back(server->ip);
+  }
+  return [this, ips = std::move(ips)](std::vector<Chunkserver*>& servers) {
+    order_by_distance_to_any(servers, ips, topology_);
+  };
+}
+
+ChunkManager::Replication ChunkManager::replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                                                  const std::vector<Chunkserver*>& targets) {
+  if (targets.empty()) return Replication::kNoTarget;
+  Chunkserver& target = *targets.front();
+  std::vector<Chunkserver*> sources;
   for (ChunkCopy* copy : valid) {
     Chunkserver* candidate = servers_.find(copy->csid);
-    if (candidate && candidate->replications_from < read_replication_limit_) {
-      source = candidate;
-      break;
-    }
+    if (candidate && candidate->replications_from < read_replication_limit_) sources.push_back(candidate);
   }
-  if (!source || targets.empty() || targets.front()->replications_to >= write_replication_limit_) return;
-  Chunkserver& target = *targets.front();
+  if (sources.empty() || target.replications_to >= write_replication_limit_) return Replication::kAtLimit;
+  Chunkserver* source = topology_policy_.replications_mode >= 1
+                            ? sources[closest_source(sources, target.ip, topology_)]
+                            : sources.front();
   ++target.replications_to;
   pending_replications_[chunk.id] = target.csid;
   target.send(csmsg::encode(csmsg::ReplicateCommand{chunk.id, chunk.version, source->ip, source->port}));
+  return Replication::kStarted;
 }
 
 }  // namespace mfs::master

@@ -9,15 +9,18 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mfscommon/config_file.h"
 #include "mfscommon/status.h"
+#include "mfsmaster/chunk_loop.h"
 #include "mfsmaster/chunkservers.h"
 #include "mfsmaster/maintained_copies.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
 #include "mfsmaster/topology.h"
+#include "mfsmaster/topology_placement.h"
 
 namespace mfs::master {
 
@@ -62,8 +65,9 @@ class ChunkManager {
   // WRITE_CHUNK: makes the chunk writable (new chunk, or a new version on every valid
   // copy) and answers through `done` once the chunkservers replied.
   // A chunk stays locked to its writer's session until WRITE_CHUNK_END or expiry.
-  void write_chunk(uint32_t session_id, uint32_t inode, uint32_t index, bool can_modify_mtime, uint32_t now,
-                   WriteDone done);
+  // A new chunk goes preferably to servers near `client_ip` (CREATIONS_RESPECT_TOPOLOGY).
+  void write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t inode, uint32_t index, bool can_modify_mtime,
+                   uint32_t now, WriteDone done);
   // Cuts chunk `index` of `inode` at `length_in_chunk` on every valid copy (a truncate
   // that ends inside an existing chunk), with a new version.
   void truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now, WriteDone done);
@@ -86,9 +90,12 @@ class ChunkManager {
   void deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
   void replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status);
   void server_connected(const Chunkserver& server);
+  // A server finished registering: chunks waiting for a place for their copy try it.
+  void server_registered();
   void server_disconnected(Chunkserver& server);
 
-  // Called every second: replication, deletion and lock expiry work.
+  // Called every second: replication, deletion and lock expiry work on the chunks that
+  // events touched and on the chunk loop's next slice (chunk_loop.h).
   void housekeeping(uint32_t now);
 
   // Every copy not being deleted, as mfsfileinfo shows it (spec 11 §5.8): type 0 valid,
@@ -136,23 +143,33 @@ class ChunkManager {
   void copy_shared_chunk(PendingWrite pending, ChangelogEntry entry,
                          const std::function<std::vector<uint8_t>(uint64_t, uint32_t)>& command, WriteDone done);
   std::vector<Chunkserver*> reachable_valid_copies(uint64_t chunk_id);
-  std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude) const;
+  // Reorders candidate servers already sorted by free space (topology preferences).
+  using Preference = std::function<void(std::vector<Chunkserver*>&)>;
+  std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude,
+                                           const Preference& prefer = {}) const;
   // Servers for `copies`, each matching its copy's labels; copies without such a server go
-  // to other servers unless `mode` is STRICT. Most free space first.
+  // to other servers unless `mode` is STRICT. Most free space first, then `prefer`.
   std::vector<Chunkserver*> choose_labelled_servers(const LabelSet& copies, uint8_t mode,
-                                                    const std::set<uint16_t>& exclude) const;
+                                                    const std::set<uint16_t>& exclude,
+                                                    const Preference& prefer = {}) const;
+  // Destinations of a replication: with REPLICATIONS_RESPECT_TOPOLOGY = 2 those close to
+  // the chunk's valid copies first.
+  Preference near_copies(const std::vector<ChunkCopy*>& valid) const;
   const StorageClass* class_of(const ChunkRecord& chunk) const;
   // The labels the chunk's copies must match: its class's keep labels, or the archive
   // labels once the chunk is archived; null when no file references it.
   const LabelSet* wanted_labels(const ChunkRecord& chunk) const;
   uint32_t goal_of(const ChunkRecord& chunk) const;
-  // Starts one replication of `chunk` from a valid copy to the first of `targets`, within
-  // the replication limits.
-  void replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
-                 const std::vector<Chunkserver*>& targets);
+  // Starts one replication of `chunk` from a valid copy (the closest to the destination
+  // with REPLICATIONS_RESPECT_TOPOLOGY) to the first of `targets`, within the limits.
+  enum class Replication { kStarted, kNoTarget, kAtLimit };
+  Replication replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                        const std::vector<Chunkserver*>& targets);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
+  // Starts the work the chunk needs; what cannot start now is retried in the next tick
+  // (limits reached), when its lock ends, or when a chunkserver registers (no server fits).
   void balance_chunk(const ChunkRecord& chunk, uint32_t now);
   void commit(ChangelogEntry entry);
 
@@ -172,6 +189,9 @@ class ChunkManager {
   uint32_t temporary_maintenance_ = 1800;
   MaintainedCopies maintained_;
   Topology topology_;
+  TopologyPolicy topology_policy_;
+  ChunkLoop loop_;
+  std::unordered_set<uint64_t> awaiting_server_;  // under goal, no server could take a copy
 };
 
 }  // namespace mfs::master

@@ -11,7 +11,10 @@ ChunkRecord* ChunkTable::record_or_null(uint64_t id) const {
 
 ChunkRecord* ChunkTable::find(uint64_t id) {
   ChunkRecord* record = record_or_null(id);
-  if (record) changed_.insert(id);
+  if (record) {
+    changed_.insert(id);
+    touched_.insert(id);
+  }
   return record;
 }
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace mfs::master {
@@ -23,7 +25,8 @@ struct ChunkRecord {
 
 class ChunkTable {
  public:
-  // Non-const access marks the chunk as changed (for the checkpoint).
+  // Non-const access marks the chunk as changed (for the checkpoint) and as touched (for
+  // the chunk manager: its references, goal or lock may have changed).
   ChunkRecord* find(uint64_t id);
   const ChunkRecord* find(uint64_t id) const { return record_or_null(id); }
   ChunkRecord& add(uint64_t id, uint32_t version, uint32_t locked_to);
@@ -33,6 +36,8 @@ class ChunkTable {
   }
   // Chunks changed (or removed) since the last call.
   std::vector<uint64_t> take_changed();
+  // Chunks accessed for change since the last call.
+  std::unordered_set<uint64_t> take_touched() { return std::exchange(touched_, {}); }
   size_t size() const { return chunks_.size(); }
   const std::unordered_map<uint64_t, std::unique_ptr<ChunkRecord>>& all() const { return chunks_; }
 
@@ -44,6 +49,7 @@ class ChunkTable {
 
   std::unordered_map<uint64_t, std::unique_ptr<ChunkRecord>> chunks_;
   std::set<uint64_t> changed_;
+  std::unordered_set<uint64_t> touched_;
   uint64_t next_id_ = 1;
 };
 

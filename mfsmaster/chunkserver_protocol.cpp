@@ -250,6 +250,7 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
 
 void ChunkserverProtocol::registration_finished() {
   server_->registered = true;
+  services_.chunks.server_registered();
   const auto& servers = services_.servers.all();
   bool all_registered =
       std::all_of(servers.begin(), servers.end(), [](const auto& entry) { return entry.second->registered; });

@@ -79,7 +79,7 @@ bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t
   }
   uint32_t file_inode = (*file)->inode;
   services_.chunks.write_chunk(
-      session_id_, file_inode, index, can_modify_mtime, request.now,
+      session_id_, link_->peer_ip(), file_inode, index, can_modify_mtime, request.now,
       [link = link_, &services = services_, msgid, file_inode, index,
        session = session_id_](Result<ChunkLocation> location) {
         if (!location) {

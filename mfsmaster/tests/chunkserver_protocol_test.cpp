@@ -722,5 +722,91 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
+// ---------------------------------------------------------------------------------------
+// Pacing of the chunk work (chunk_loop.h): events are acted on in the next tick, the rest
+// waits for the chunk loop.
+
+class ChunkPacingTest : public ChunkserverProtocolTest {
+ protected:
+  void configure(uint32_t replications_delay) {
+    config.set("REPLICATIONS_DELAY_INIT", std::to_string(replications_delay));
+    config.set("CHUNKS_LOOP_MIN_TIME", "60");
+    chunks->configure(config);
+  }
+
+  // The first chunk of the setup's file, written and unlocked (WRITE_CHUNK_END).
+  uint64_t written_chunk(WriteSetup& setup) {
+    uint64_t chunk_id = write_first_chunk(setup);
+    call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000));
+    return chunk_id;
+  }
+
+  // Replications sent to `server`, if it got nothing else.
+  static size_t replications(TestChunkserver& server) {
+    size_t count = 0;
+    for (const auto& message : server.link->take()) {
+      EXPECT_TRUE(std::holds_alternative<csmsg::ReplicateCommand>(message));
+      count += std::holds_alternative<csmsg::ReplicateCommand>(message) ? 1 : 0;
+    }
+    return count;
+  }
+};
+
+TEST_F(ChunkPacingTest, ALostCopyIsReplicatedInTheNextTick) {
+  configure(0);
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_chunk(setup);
+  TestChunkserver c = registered_chunkserver(kServerC);
+  chunks->housekeeping(now);
+  EXPECT_EQ(replications(setup.a) + replications(c), 0u) << "a chunk at its goal replicated";
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::ChunkLostReport{{chunk_id}})));
+  chunks->housekeeping(now);
+  EXPECT_EQ(replications(setup.a) + replications(c), 1u);
+}
+
+TEST_F(ChunkPacingTest, AChunkWithoutAServerForItsCopyWaitsForANewChunkserver) {
+  configure(0);
+  WriteSetup setup = write_setup();
+  written_chunk(setup);
+  setup.a.protocol->disconnected();  // connection lost: no maintenance
+  chunks->housekeeping(now);
+  EXPECT_EQ(replications(setup.b), 0u);
+  TestChunkserver c = registered_chunkserver(kServerC);
+  chunks->housekeeping(now + 1);
+  EXPECT_EQ(replications(c), 1u);
+}
+
+TEST_F(ChunkPacingTest, ACopyInTemporaryMaintenanceIsNotReplaced) {
+  configure(0);
+  WriteSetup setup = write_setup();
+  written_chunk(setup);
+  TestChunkserver c = registered_chunkserver(kServerC);
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::RegisterDisconnect{})));
+  setup.a.protocol->disconnected();
+  for (uint32_t tick = 0; tick < 3; ++tick) chunks->housekeeping(now + tick);
+  EXPECT_EQ(replications(c), 0u);
+}
+
+TEST_F(ChunkPacingTest, UnderGoalWithoutAnEventWaitsForTheLoop) {
+  configure(30);
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_chunk(setup);
+  TestChunkserver c = registered_chunkserver(kServerC);
+  // Under its goal while replications are not allowed yet: the event is spent.
+  ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::ChunkLostReport{{chunk_id}})));
+  chunks->housekeeping(now);
+  EXPECT_EQ(replications(setup.a) + replications(c), 0u);
+  const uint32_t allowed = now + 30;
+  chunks->housekeeping(allowed);
+  EXPECT_EQ(replications(setup.a) + replications(c), 0u) << "looked at every tick";
+  // The only chunk: the loop comes to it once in CHUNKS_LOOP_MIN_TIME ticks.
+  size_t sent = 0;
+  for (uint32_t tick = 1; tick < 60; ++tick) {
+    chunks->housekeeping(allowed + tick);
+    sent += replications(setup.a) + replications(c);
+  }
+  EXPECT_EQ(sent, 1u);
+}
+
 }  // namespace
 }  // namespace mfs::master::testing
