@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds and starts a local cluster: our mfsmaster, 3 chunkservers and a mount
 # at MOUNTPOINT, inside a private network namespace (the MooseFS chunkserver refuses a
-# loopback master address). Chunkservers and the mount are the MooseFS 3.0.117 ones until
-# ours are complete (issues 4 and 5). Usage:
+# loopback master address, and the real tools work inside it). All daemons are ours. Usage:
 #   scripts/local-cluster.sh up [MOUNTPOINT]     (default /mnt/mfsng)
 #   scripts/local-cluster.sh down
 set -euo pipefail
@@ -56,9 +55,9 @@ MASTER_HOST = $MASTER_IP
 CSSERV_LISTEN_HOST = 198.18.0.$((i + 1))
 HDD_LEAVE_SPACE_DEFAULT = 256MiB
 CFG
-    start "chunkserver$i" /usr/sbin/mfschunkserver -f -c "$STATE/mfschunkserver$i.cfg"
+    start "chunkserver$i" "$REPO/build/mfschunkserver/mfschunkserver" -f -c "$STATE/mfschunkserver$i.cfg"
   done
-  start mount /usr/bin/mfsmount "$mountpoint" -f -o "mfsmaster=$MASTER_IP,mfsport=9421"
+  start mount "$REPO/build/mfsmount/mfsmount" "$mountpoint" -f -o "mfsmaster=$MASTER_IP,mfsport=9421"
   echo "$mountpoint" >"$STATE/mountpoint"
   for _ in $(seq 50); do
     grep -q " $mountpoint fuse" /proc/mounts && break

@@ -28,14 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-build() {  # build <dir> [cmake args...]
-  local dir=$1
-  shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
-}
-
-build build
+bash scripts/build.sh build
 if [ "${1:-}" = "--asan" ]; then
-  build build-asan -DMFSNG_SANITIZE=ON
+  bash scripts/build.sh build-asan -DMFSNG_SANITIZE=ON
 fi
