@@ -43,6 +43,11 @@ Filesystem& fs_of(fuse_req_t req) { return *static_cast<Filesystem*>(fuse_req_us
 
 uint16_t umask_of(fuse_req_t req) { return static_cast<uint16_t>(fuse_req_ctx(req)->umask); }
 
+Caller caller_of(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  return Caller{ctx->pid, ctx->uid, ctx->gid};
+}
+
 bool name_too_long(fuse_req_t req, const char* name) {
   if (std::strlen(name) <= kMaxName) return false;
   fuse_reply_err(req, ENAMETOOLONG);
@@ -72,6 +77,10 @@ double Filesystem::attr_timeout(const Attr& attr) const {
 }
 
 void Filesystem::fill_stat(uint32_t inode, const Attr& attr, struct stat& st) {
+  // Every attribute record the kernel gets passes here.
+  xattr_absence_.note(inode, (attr.flags & kAttrNoXattr) != 0,
+                      std::chrono::duration_cast<XattrAbsence::Clock::duration>(
+                          std::chrono::duration<double>(attr_timeout(attr))));
   st = stat_of(inode, attr);
   if (attr.type == NodeType::kFile) {
     // Data still in our write buffer counts: the kernel must not cut reads short.
@@ -228,6 +237,7 @@ struct Operations {
   static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, ENODATA);
+    if (fs_of(req).xattr_absence_.known_absent(ino)) return (void)fuse_reply_err(req, ENODATA);
     if (reply_acl_get(req, fs_of(req).master_, ino, name, size)) return;  // ACLs: GETFACL (spec 10 §10.3)
     uint8_t mode = size == 0 ? kXattrGetLength : kXattrGetData;
     xattr_reply(req, ask(req, getxattr_request(ino, name, mode, credentials_of(req)), msg::MATOCL_FUSE_GETXATTR), size);
@@ -244,6 +254,7 @@ struct Operations {
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (value.size() > kMaxXattrValue) return (void)fuse_reply_err(req, E2BIG);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EPERM);
+    fs_of(req).xattr_absence_.forget(ino);
     // ACLs: SETFACL (spec 10 §10.3).
     if (reply_acl_change(req, fs_of(req).master_, ino, name,
                          mode == kXattrRemove ? std::nullopt : std::optional<std::span<const uint8_t>>(value))) {
@@ -363,6 +374,9 @@ struct Operations {
     }
     if (reply_if_error(req, entry)) return;
     if (entry->chunk0) fs.data_.remember_location(entry->inode, 0, *entry->chunk0);
+    if (entry->lookup_flags && entry->attr.type == NodeType::kFile) {
+      fs.open_grants_.note(entry->inode, caller_of(req), *entry->lookup_flags);
+    }
     fs.reply_entry(req, *entry);
   }
 
@@ -528,14 +542,25 @@ struct Operations {
       if (Status s = fs.data_.flush(ino); !s) return reply_status(req, s);
       flags |= kOpenTruncate;
     }
-    auto reply = ask(req, open_request(ino, credentials_of(req), flags), msg::MATOCL_FUSE_OPEN);
-    if (reply_if_error(req, reply)) return;
-    Result<OpenReply> opened = decode_open_reply(*reply);
-    if (reply_if_error(req, opened)) return;
+    uint8_t oflags = 0;
+    std::optional<uint16_t> granted = flags == kOpenRead ? fs.open_grants_.take(ino, caller_of(req)) : std::nullopt;
+    if (granted && (*granted & kLookupMayRead)) {
+      // The LOOKUP just before says how this open ends: only the registration goes out.
+      fs.master_.send_detached(open_request(ino, credentials_of(req), kOpenRead | kOpenAfterCreate),
+                               msg::MATOCL_FUSE_OPEN, "open of inode " + std::to_string(ino));
+      oflags = ((*granted & kLookupKeepCache) ? kOpenKeepCache : 0) |
+               ((*granted & kLookupDirectMode) ? kOpenDirectMode : 0);
+    } else {
+      auto reply = ask(req, open_request(ino, credentials_of(req), flags), msg::MATOCL_FUSE_OPEN);
+      if (reply_if_error(req, reply)) return;
+      Result<OpenReply> opened = decode_open_reply(*reply);
+      if (reply_if_error(req, opened)) return;
+      oflags = opened->oflags;
+    }
     // Locations from before this open may be stale (no notifications reach a closed
     // file); the one LOOKUP brought just now is kept, unless the open truncated the file.
     fs.data_.forget_locations(ino, truncate ? std::chrono::milliseconds(0) : kFreshLocation);
-    set_cache_flags(fs, opened->oflags, fi);
+    set_cache_flags(fs, oflags, fi);
     fs.opened(ino);
     if (fuse_reply_open(req, fi) != 0) fs.closed(ino);  // interrupted: no release will come
   }

@@ -18,6 +18,8 @@
 #include "mfsmount/master_messages.h"
 #include "mfsmount/master_proxy.h"
 #include "mfsmount/mount_options.h"
+#include "mfsmount/open_grants.h"
+#include "mfsmount/xattr_absence.h"
 
 namespace mfs::mount {
 
@@ -61,6 +63,8 @@ class Filesystem {
   const MasterProxy& proxy_;
   KernelInvalidator invalidator_;
   GroupsCache groups_;
+  XattrAbsence xattr_absence_;
+  OpenGrants open_grants_;
 
   std::mutex mutex_;
   std::map<uint32_t, uint32_t> open_count_;       // inode -> open file handles

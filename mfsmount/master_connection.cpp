@@ -168,6 +168,12 @@ Status MasterConnection::write_frame(const std::shared_ptr<TcpSocket>& socket, c
   return status;
 }
 
+uint32_t MasterConnection::take_msgid() {
+  uint32_t msgid = next_msgid_++;
+  if (next_msgid_ == 0) next_msgid_ = 1;  // 0 marks notifications
+  return msgid;
+}
+
 Result<std::vector<uint8_t>> MasterConnection::call(Frame frame, uint32_t reply_type, uint32_t* received_type) {
   Status last_error(StatusCode::kIO, "no answer from the master");
   for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
@@ -185,8 +191,7 @@ Result<std::vector<uint8_t>> MasterConnection::call(Frame frame, uint32_t reply_
         continue;
       }
       socket = socket_;
-      msgid = next_msgid_++;
-      if (next_msgid_ == 0) next_msgid_ = 1;
+      msgid = take_msgid();
       slots_[msgid] = &slot;
     }
     put_u32_be(frame.data() + kPacketHeaderSize, msgid);
@@ -213,6 +218,20 @@ void MasterConnection::send_unanswered(const Frame& frame) {
   if (Status s = write_frame(socket, frame); !s) drop_connection(socket, "write error: " + s.to_string());
 }
 
+void MasterConnection::send_detached(Frame frame, uint32_t reply_type, std::string what) {
+  std::shared_ptr<TcpSocket> socket;
+  uint32_t msgid = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!socket_) return;
+    socket = socket_;
+    msgid = take_msgid();
+    detached_[msgid] = Detached{reply_type, std::move(what)};
+  }
+  put_u32_be(frame.data() + kPacketHeaderSize, msgid);
+  if (Status s = write_frame(socket, frame); !s) drop_connection(socket, "write error: " + s.to_string());
+}
+
 void MasterConnection::drop_connection(const std::shared_ptr<TcpSocket>& socket, const std::string& reason) {
   std::lock_guard lock(mutex_);
   if (socket_ != socket || !socket_) return;
@@ -222,6 +241,7 @@ void MasterConnection::drop_connection(const std::shared_ptr<TcpSocket>& socket,
     slot->lost = true;
     slot->ready.notify_all();
   }
+  detached_.clear();
   if (!stopping_) MFS_LOG_WARNING("master: connection lost (%s)", reason.c_str());
   state_changed_.notify_all();
 }
@@ -257,6 +277,14 @@ void MasterConnection::handle_packet(const std::shared_ptr<TcpSocket>& socket, P
       found->second->received_type = packet.type;
       found->second->reply.emplace(packet.payload.begin() + 4, packet.payload.end());
       found->second->ready.notify_all();
+      return;
+    }
+    if (auto detached = detached_.find(msgid); detached != detached_.end() && detached->second.reply_type == packet.type) {
+      Body body = Body(packet.payload).subspan(4);
+      if (Status status = is_status_reply(body) ? status_of(body) : Status::ok(); !status) {
+        MFS_LOG_WARNING("%s: the master answered %s", detached->second.what.c_str(), status.to_string().c_str());
+      }
+      detached_.erase(detached);
       return;
     }
   }

@@ -65,6 +65,10 @@ class MasterConnection {
   Result<std::vector<uint8_t>> call(Frame frame, uint32_t reply_type, uint32_t* received_type = nullptr);
   // A packet without msgid and reply; dropped when not connected.
   void send_unanswered(const Frame& frame);
+  // Sends `frame` (msgid filled in) without waiting: its reply, of `reply_type`, is only
+  // checked, and an error status is logged with `what`. Not retried after a lost
+  // connection (the caller's state is restored by the reconnection itself).
+  void send_detached(Frame frame, uint32_t reply_type, std::string what);
   // CLOSESESSION (waits at most 0.5 s for its answer), then stops the threads.
   void stop();
 
@@ -85,6 +89,7 @@ class MasterConnection {
   void housekeeping_loop();
   void handle_packet(const std::shared_ptr<TcpSocket>& socket, Packet packet);
   void drop_connection(const std::shared_ptr<TcpSocket>& socket, const std::string& reason);
+  uint32_t take_msgid();  // with mutex_ held
   Status write_frame(const std::shared_ptr<TcpSocket>& socket, const Frame& frame);
 
   MasterSettings settings_;
@@ -95,6 +100,11 @@ class MasterConnection {
   std::condition_variable state_changed_;
   std::shared_ptr<TcpSocket> socket_;  // null while disconnected
   std::map<uint32_t, Slot*> slots_;
+  struct Detached {
+    uint32_t reply_type;
+    std::string what;
+  };
+  std::map<uint32_t, Detached> detached_;  // msgid -> a reply nobody waits for
   uint32_t next_msgid_ = 1;
   SessionReply session_;
   bool have_session_ = false;

@@ -353,6 +353,7 @@ Result<EntryReply> decode_lookup_reply(Body body) {
   if (rest.empty()) return entry;  // an old master: no lflags
   if (rest.size() < 2) return malformed("lookup", body.size());
   uint16_t lflags = static_cast<uint16_t>(rest[0] << 8 | rest[1]);
+  entry->lookup_flags = lflags;
   Body chunk_data = rest.subspan(2);
   constexpr uint16_t kChunkZeroData = 0x0100;
   if ((lflags & kChunkZeroData) == 0) {

@@ -37,6 +37,7 @@ enum class NodeType : uint8_t { kFile = 1, kDirectory = 2, kSymlink = 3, kFifo =
 // Flags of the attribute record.
 inline constexpr uint8_t kAttrNoACache = 0x01;
 inline constexpr uint8_t kAttrNoECache = 0x02;
+inline constexpr uint8_t kAttrNoXattr = 0x08;
 
 // Decoded attribute record (spec 10 §5).
 struct Attr {
@@ -72,7 +73,14 @@ struct EntryReply {
   Attr attr;
   // LOOKUP of a one-chunk file may carry where chunk 0 is (lflags CHUNK_ZERO_DATA).
   std::optional<ChunkLocation> chunk0;
+  // LOOKUP's lflags (spec 10 §7.3), when the master sent them.
+  std::optional<uint16_t> lookup_flags;
 };
+
+// lflags of LOOKUP replies (spec 10 §7.3).
+inline constexpr uint16_t kLookupMayRead = 0x0010;  // the R combination of the access bits
+inline constexpr uint16_t kLookupKeepCache = 0x0400;
+inline constexpr uint16_t kLookupDirectMode = 0x1000;
 
 // Flags of OPEN/CREATE replies.
 inline constexpr uint8_t kOpenKeepCache = 0x01;
@@ -166,6 +174,7 @@ Frame rename_request(uint32_t parent, std::string_view name, uint32_t new_parent
 Frame link_request(uint32_t inode, uint32_t new_parent, std::string_view new_name, const Credentials& who);
 Frame readdir_request(uint32_t inode, const Credentials& who);
 inline constexpr uint8_t kOpenRead = 0x01, kOpenWrite = 0x02;
+inline constexpr uint8_t kOpenAfterCreate = 0x04;  // access already checked (e.g. by LOOKUP's lflags)
 inline constexpr uint8_t kOpenTruncate = 0x08;  // O_TRUNC, done by the master with its W check
 Frame open_request(uint32_t inode, const Credentials& who, uint8_t flags);
 Frame create_request(uint32_t parent, std::string_view name, uint16_t mode, uint16_t umask, const Credentials& who);

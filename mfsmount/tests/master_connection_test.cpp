@@ -122,6 +122,29 @@ TEST(MasterConnection, WrongMsgidDropsTheConnectionAndTheRequestIsResent) {
   connection.stop();
 }
 
+// A detached request's answer (here an error status) is taken off the connection, which
+// stays up for the calls that follow; the request is sent as given, with a msgid.
+TEST(MasterConnection, DetachedRequestsAnswersAreConsumed) {
+  FakeMaster master(1, [](int, TcpSocket& peer) {
+    answer_new_session(peer);
+    Packet open = next_request(peer);
+    ASSERT_EQ(open.type, msg::CLTOMA_FUSE_OPEN);
+    uint32_t msgid = get_u32_be(open.payload.data());
+    EXPECT_NE(msgid, 0u);
+    ASSERT_TRUE(peer.write_all(PacketWriter(msg::MATOCL_FUSE_OPEN).u32(msgid).u8(3).take()));  // ENOENT
+    answer_statfs(peer, next_request(peer));
+    answer_close_session(peer);
+  });
+  MasterConnection connection(master.settings());
+  ASSERT_TRUE(connection.start(nullptr, nullptr));
+  connection.send_detached(open_request(5, Credentials{0, {0}}, kOpenRead | kOpenAfterCreate), msg::MATOCL_FUSE_OPEN,
+                           "open of inode 5");
+  auto reply = connection.call(statfs_request(), msg::MATOCL_FUSE_STATFS);
+  ASSERT_TRUE(reply) << reply.status().to_string();
+  EXPECT_EQ(connection.session().session_id, 7u);  // the one connection served everything
+  connection.stop();
+}
+
 TEST(MasterConnection, RefusedRegistration) {
   FakeMaster master(1, [](int, TcpSocket& peer) {
     ASSERT_TRUE(peer.read_packet(1000));

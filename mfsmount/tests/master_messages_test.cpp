@@ -60,6 +60,7 @@ TEST(MasterMessages, LookupReplyForms) {
   auto entry = decode_lookup_reply(body(std::move(plain)));
   ASSERT_TRUE(entry) << entry.status().to_string();
   EXPECT_EQ(entry->inode, 7u);
+  EXPECT_EQ(entry->lookup_flags, std::optional<uint16_t>(0x00FF));
 
   PacketWriter with_chunk(0);
   with_chunk.u32(7);
@@ -67,6 +68,7 @@ TEST(MasterMessages, LookupReplyForms) {
   auto with_location = decode_lookup_reply(body(std::move(with_chunk)));
   ASSERT_TRUE(with_location) << with_location.status().to_string();
   ASSERT_TRUE(with_location->chunk0);
+  EXPECT_EQ(with_location->lookup_flags, std::optional<uint16_t>(0x01FF));
   EXPECT_EQ(with_location->chunk0->chunkid, 99u);
   EXPECT_EQ(with_location->chunk0->file_length, 12345u);
   ASSERT_EQ(with_location->chunk0->copies.size(), 1u);
