@@ -593,8 +593,9 @@ struct Operations {
     Result<std::vector<uint8_t>> data = fs_of(req).data_.read(ino, static_cast<uint64_t>(offset),
                                                               static_cast<uint32_t>(size));
     if (reply_if_error(req, data)) return;
-    fs_of(req).on_read(static_cast<uint32_t>(ino));
+    Filesystem& fs = fs_of(req);
     fuse_reply_buf(req, reinterpret_cast<const char*>(data->data()), data->size());
+    fs.on_read(static_cast<uint32_t>(ino));  // after the reply: the reader need not wait for it
   }
 
   static void write(fuse_req_t req, fuse_ino_t ino, const char* buffer, size_t size, off_t offset, fuse_file_info*) {
