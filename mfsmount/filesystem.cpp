@@ -212,14 +212,19 @@ struct Operations {
     fuse_reply_attr(req, &st, fs.attr_timeout(*attr));
   }
 
-  static void init(void*, fuse_conn_info* conn) {
+  static void init(void* userdata, fuse_conn_info* conn) {
+    const MountOptions& options = static_cast<Filesystem*>(userdata)->options_;
     // Writes of up to 1 MiB per request: fewer round trips through the kernel.
     conn->max_write = kMaxWrite;
     conn->max_read = 0;  // no limit
     // Lock requests come to us (and go to the master) instead of being granted by the
     // kernel locally, which other mounts would not see.
+    // mfsnoposixlocks / mfsnobsdlocks leave them to the kernel (libfuse asks for them by
+    // default when the operations exist).
     if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
     if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
+    if (options.no_posix_locks) conn->want &= ~FUSE_CAP_POSIX_LOCKS;
+    if (options.no_bsd_locks) conn->want &= ~FUSE_CAP_FLOCK_LOCKS;
     // The requested mode comes unmasked, the umask beside it: the master applies the umask,
     // except in a folder with a default ACL, whose inheritance ignores it (spec 10 §10.3).
     if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
@@ -234,7 +239,15 @@ struct Operations {
     fuse_reply_buf(req, reinterpret_cast<const char*>(xattr->value.data()), xattr->value.size());
   }
 
+  // mfsnoxattrs: every extended attribute request fails as on a file system without them.
+  static bool refuse_if_no_xattrs(fuse_req_t req) {
+    if (!fs_of(req).options_.no_xattrs) return false;
+    fuse_reply_err(req, EOPNOTSUPP);
+    return true;
+  }
+
   static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+    if (refuse_if_no_xattrs(req)) return;
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, ENODATA);
     if (fs_of(req).xattr_absence_.known_absent(ino)) return (void)fuse_reply_err(req, ENODATA);
@@ -244,6 +257,7 @@ struct Operations {
   }
 
   static void listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+    if (refuse_if_no_xattrs(req)) return;
     if (ino == kMasterInfoInode) return (void)(size == 0 ? fuse_reply_xattr(req, 0) : fuse_reply_buf(req, nullptr, 0));
     uint8_t mode = size == 0 ? kXattrGetLength : kXattrGetData;
     xattr_reply(req, ask(req, getxattr_request(ino, "", mode, credentials_of(req)), msg::MATOCL_FUSE_GETXATTR), size);
@@ -251,6 +265,7 @@ struct Operations {
 
   static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::span<const uint8_t> value,
                            uint8_t mode) {
+    if (refuse_if_no_xattrs(req)) return;
     if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
     if (value.size() > kMaxXattrValue) return (void)fuse_reply_err(req, E2BIG);
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EPERM);

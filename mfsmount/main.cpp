@@ -13,6 +13,7 @@
 #include "mfscommon/version.h"
 #include "mfsmount/filesystem.h"
 #include "mfsmount/meta_filesystem.h"
+#include "mfsmount/process_settings.h"
 
 namespace {
 
@@ -85,6 +86,7 @@ int run(const MountOptions& options) {
   for (const std::string& name : options.not_yet_used) {
     MFS_LOG_NOTICE("option %s is accepted but has no effect yet in this mfsmount", name.c_str());
   }
+  apply_process_settings(options);
 
   MasterSettings settings;
   settings.host = options.master_host;

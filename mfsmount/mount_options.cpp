@@ -68,9 +68,18 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsxattrcacheto", "mfssymlinkcacheto", "mfsrlimitnofile", "mfsnice",
-    "mfsmemlock", "mfslimitarenas", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout", "mfslogretry", "mfspreflabels", "mfsnoxattrs",
-    "mfsnoposixlocks", "mfsnobsdlocks", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
+    "mfsxattrcacheto", "mfssymlinkcacheto", "mfsmemlock", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout",
+    "mfslogretry", "mfspreflabels", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
+// Options without a value that switch something on.
+const std::map<std::string, bool MountOptions::*> kSwitches = {
+    {"clone_fd", &MountOptions::clone_fd},
+    {"mfsmeta", &MountOptions::meta},
+    {"mfsdelayedinit", &MountOptions::delayed_init},
+    {"mfserroronlostchunk", &MountOptions::error_on_lost_chunk},
+    {"mfserroronnospace", &MountOptions::error_on_no_space},
+    {"mfsnoxattrs", &MountOptions::no_xattrs},
+    {"mfsnoposixlocks", &MountOptions::no_posix_locks},
+    {"mfsnobsdlocks", &MountOptions::no_bsd_locks}};
 
 Result<std::array<uint8_t, 16>> parse_md5(const std::string& value) {
   std::array<uint8_t, 16> digest{};
@@ -106,28 +115,12 @@ class Parser {
       options_.not_yet_used.push_back(name);
       return Status::ok();
     }
-    if (name == "clone_fd" && !has_value) {
-      options_.clone_fd = true;
+    if (auto found = kSwitches.find(name); found != kSwitches.end() && !has_value) {
+      options_.*(found->second) = true;
       return Status::ok();
     }
     if (name == "mfscachefiles" && !has_value) {
       options_.cache_mode = CacheMode::kYes;
-      return Status::ok();
-    }
-    if (name == "mfsmeta" && !has_value) {
-      options_.meta = true;
-      return Status::ok();
-    }
-    if (name == "mfsdelayedinit" && !has_value) {
-      options_.delayed_init = true;
-      return Status::ok();
-    }
-    if (name == "mfserroronlostchunk" && !has_value) {
-      options_.error_on_lost_chunk = true;
-      return Status::ok();
-    }
-    if (name == "mfserroronnospace" && !has_value) {
-      options_.error_on_no_space = true;
       return Status::ok();
     }
     if (!has_value) return bad("unknown option '" + option + "'");
@@ -178,6 +171,9 @@ class Parser {
     if (name == "max_threads") return set_number(options_.max_threads, name, value, 100000);
     if (name == "max_idle_threads") return set_number(options_.max_idle_threads, name, value, 100000);
     if (name == "mfssugidclearmode") return set_sugid_clear_mode(value);
+    if (name == "mfsrlimitnofile") return set_number(options_.open_files_limit, name, value, uint64_t{1} << 32);
+    if (name == "mfslimitarenas") return set_number(options_.malloc_arenas, name, value, 1024);
+    if (name == "mfsnice") return set_nice(value);
     if (kNotYetUsed.count(name) != 0) {
       options_.not_yet_used.push_back(name);
       return Status::ok();
@@ -203,6 +199,14 @@ class Parser {
     Result<double> seconds = parse_seconds(name, value);
     if (!seconds) return seconds.status();
     into = *seconds;
+    return Status::ok();
+  }
+
+  Status set_nice(const std::string& value) {
+    bool negative = !value.empty() && value[0] == '-';
+    Result<uint64_t> magnitude = parse_unsigned("mfsnice", negative ? value.substr(1) : value, negative ? 20 : 19);
+    if (!magnitude) return bad("bad value '" + value + "' of option mfsnice (-20 to 19 expected)");
+    options_.nice = negative ? -static_cast<int>(*magnitude) : static_cast<int>(*magnitude);
     return Status::ok();
   }
 

@@ -52,6 +52,14 @@ struct MountOptions {
   bool no_std_opts = false;
   bool delayed_init = false;
   bool meta = false;  // mfsmeta / -m: the trash and sustained files (meta_filesystem.h)
+  bool no_xattrs = false;       // mfsnoxattrs: extended attributes are not supported
+  bool no_posix_locks = false;  // mfsnoposixlocks: fcntl locks stay local to this machine's kernel
+  bool no_bsd_locks = false;    // mfsnobsdlocks: flock locks likewise
+
+  // The process (process_settings.h).
+  int nice = -19;                  // mfsnice
+  uint64_t open_files_limit = 100000;  // mfsrlimitnofile
+  uint32_t malloc_arenas = 4;      // mfslimitarenas (0: glibc's default)
 
   // libfuse's thread pool (max_threads=, max_idle_threads=, clone_fd); 0 = libfuse's default.
   uint32_t max_threads = 0;

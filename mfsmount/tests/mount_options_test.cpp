@@ -185,9 +185,29 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 }
 
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
-  auto options = parse({"/mnt", "-o", "mfsxattrcacheto=0,mfsnice=-5"});
+  auto options = parse({"/mnt", "-o", "mfsxattrcacheto=0,mfsmemlock"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsxattrcacheto", "mfsnice"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsxattrcacheto", "mfsmemlock"}));
+}
+
+TEST(MountOptions, ProcessSettingsAndSwitches) {
+  auto defaults = parse({"/mnt"});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->nice, -19);
+  EXPECT_EQ(defaults->open_files_limit, 100000u);
+  EXPECT_EQ(defaults->malloc_arenas, 4u);
+  EXPECT_FALSE(defaults->no_xattrs || defaults->no_posix_locks || defaults->no_bsd_locks);
+  auto options = parse({"/mnt", "-o", "mfsnice=-5,mfsrlimitnofile=5000,mfslimitarenas=2,mfsnoxattrs,mfsnoposixlocks,"
+                                      "mfsnobsdlocks"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->nice, -5);
+  EXPECT_EQ(options->open_files_limit, 5000u);
+  EXPECT_EQ(options->malloc_arenas, 2u);
+  EXPECT_TRUE(options->no_xattrs && options->no_posix_locks && options->no_bsd_locks);
+  EXPECT_EQ(parse({"/mnt", "-o", "mfsnice=19"})->nice, 19);
+  for (const char* bad : {"mfsnice=-21", "mfsnice=20", "mfsnice=x", "mfsnice=", "mfsnoxattrs=1", "mfsrlimitnofile=-1"}) {
+    EXPECT_FALSE(parse({"/mnt", "-o", bad})) << bad;
+  }
 }
 
 TEST(MountOptions, ReadAhead) {

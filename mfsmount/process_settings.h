@@ -1,0 +1,20 @@
+// Process-wide settings from mfsmount's options (spec 40 C.9): scheduling priority
+// (mfsnice), open-files limit (mfsrlimitnofile) and malloc arenas (mfslimitarenas).
+// Applied before any thread starts: on Linux the nice value belongs to a thread, and new
+// threads inherit their creator's.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "mfsmount/mount_options.h"
+
+namespace mfs::mount {
+
+void apply_process_settings(const MountOptions& options);
+
+// The open-files limit reached by asking for `wanted` and, while refused, for half as
+// much, as the 3.0.117 client does (100000 under a hard limit of 20000 gives 12500).
+// 0 when even a limit of 1 is refused.
+uint64_t settle_open_files_limit(uint64_t wanted, const std::function<bool(uint64_t)>& try_limit);
+
+}  // namespace mfs::mount
