@@ -32,18 +32,19 @@ std::vector<RebalanceRole> rebalance_roles(std::span<const RebalanceDisk> disks)
 }
 
 std::optional<size_t> pick_destination(std::span<const RebalanceDisk> disks, std::span<const RebalanceRole> roles,
-                                       uint64_t size) {
+                                       uint64_t size, uint32_t max_moves_in) {
   std::optional<size_t> best;
   auto free_share = [&](size_t i) {
     return disks[i].total == 0 ? 0.0 : static_cast<double>(disks[i].available) / static_cast<double>(disks[i].total);
   };
+  auto coming = [&](size_t i) { return uint64_t{disks[i].chunks} + disks[i].moves_in; };
   for (size_t i = 0; i < disks.size() && i < roles.size(); ++i) {
-    if (roles[i] != RebalanceRole::kDestination || disks[i].available < size) continue;
+    const RebalanceDisk& disk = disks[i];
+    if (roles[i] != RebalanceRole::kDestination || disk.moves_in >= max_moves_in) continue;
+    // Moves in flight may not have taken their room yet.
+    if (disk.available < size * (uint64_t{disk.moves_in} + 1)) continue;
     double difference = best ? free_share(i) - free_share(*best) : 0;
-    if (!best || difference > kSameShare ||
-        (difference >= -kSameShare && disks[i].chunks < disks[*best].chunks)) {
-      best = i;
-    }
+    if (!best || difference > kSameShare || (difference >= -kSameShare && coming(i) < coming(*best))) best = i;
   }
   return best;
 }

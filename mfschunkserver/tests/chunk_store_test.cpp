@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -77,6 +78,10 @@ class ChunkStoreTest : public ::testing::Test {
       co_return co_await store_->write(*chunk, block, 0, data, crc32(data));
     });
   }
+
+  // `count` chunks on the first disk, marked `<`; runs a rebalancer until that disk is
+  // empty, calling `poll` every 5 ms meanwhile, and checks that they all reached the second.
+  void rebalance_out_marked_disk(RebalanceSettings settings, uint64_t count, const std::function<void()>& poll = {});
 
   fs::path dir_;
   asio::io_context io_;
@@ -330,29 +335,61 @@ TEST_F(ChunkStoreTest, StartAfterACrashMidMoveKeepsOneCopy) {
   EXPECT_TRUE(run<Status>([&] { return store_->test(6, 1); }));
 }
 
-TEST_F(ChunkStoreTest, RebalancerEmptiesTheOutMarkedDisk) {
+void ChunkStoreTest::rebalance_out_marked_disk(RebalanceSettings settings, uint64_t count,
+                                               const std::function<void()>& poll) {
   store_ = make_store(false, true);  // new chunks go to the first disk
-  for (uint64_t chunkid = 1; chunkid <= 4; ++chunkid) {
+  for (uint64_t chunkid = 1; chunkid <= count; ++chunkid) {
     ASSERT_TRUE(run<Status>([&] { return store_->create(chunkid, 1); }));
   }
   store_ = make_store(false, true, first_moves_out);
-  ASSERT_EQ(store_->disks()[0]->chunks, 4u);
-  DiskRebalancer rebalancer(io_, *store_, RebalanceSettings{100});
+  ASSERT_EQ(store_->disks()[0]->chunks, count);
+  DiskRebalancer rebalancer(io_, *store_, settings);
   rebalancer.start();
-  // Looks every 20 ms whether the first disk is empty, then stops the rebalancer; the
-  // io_context runs out of work once its loop has ended.
-  asio::steady_timer poll(io_);
+  // Stops the rebalancer once the first disk is empty; the io_context runs out of work
+  // once its loop and its moves have ended.
+  asio::steady_timer timer(io_);
   std::function<void(boost::system::error_code)> check = [&](boost::system::error_code) {
+    if (poll) poll();
     if (store_->disks()[0]->chunks == 0) return rebalancer.stop();
-    poll.expires_after(std::chrono::milliseconds(20));
-    poll.async_wait(check);
+    timer.expires_after(std::chrono::milliseconds(5));
+    timer.async_wait(check);
   };
   check({});
   io_.restart();
   io_.run_for(std::chrono::seconds(20));
   EXPECT_EQ(store_->disks()[0]->chunks, 0u);
-  EXPECT_EQ(store_->disks()[1]->chunks, 4u);
-  EXPECT_EQ(chunk_files_in(dir_ / "second").size(), 4u);
+  EXPECT_EQ(store_->disks()[1]->chunks, count);
+  EXPECT_EQ(chunk_files_in(dir_ / "second").size(), count);
+  EXPECT_FALSE(rebalancer.moving());
+}
+
+TEST_F(ChunkStoreTest, RebalancerEmptiesTheOutMarkedDisk) { rebalance_out_marked_disk(RebalanceSettings{100}, 4); }
+
+// HDD_HIGH_SPEED_REBALANCE_LIMIT = 3: with the disk threads held, exactly 3 moves wait
+// for them (one destination disk), not one and not all 8.
+TEST_F(ChunkStoreTest, HighSpeedRebalancerKeepsTheLimitOfMovesInFlight) {
+  std::atomic<bool> released{false};
+  auto hold_thread = [&]() -> asio::awaitable<void> {
+    co_await pool_.run([&released] {
+      released.wait(false);
+      return 0;
+    });
+  };
+  bool held = false;
+  size_t most_pending = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  rebalance_out_marked_disk(RebalanceSettings{1, 3}, 8, [&] {
+    if (!held) {  // first poll: the rebalancer waits 1 s before its first round
+      held = true;
+      for (int i = 0; i < 2; ++i) asio::co_spawn(io_, hold_thread, asio::detached);
+    }
+    most_pending = std::max(most_pending, pool_.pending());
+    if (!released && (pool_.pending() == 2 + 3 || std::chrono::steady_clock::now() > deadline)) {
+      released = true;
+      released.notify_all();
+    }
+  });
+  EXPECT_EQ(most_pending, 2u + 3u);
 }
 
 TEST(RebalanceSettings, UtilizationBoundsTheMovingTime) {
@@ -360,6 +397,8 @@ TEST(RebalanceSettings, UtilizationBoundsTheMovingTime) {
   EXPECT_EQ(RebalanceSettings::from(ConfigFile::parse("HDD_REBALANCE_UTILIZATION = 500")).utilization_percent, 100.0);
   EXPECT_EQ(RebalanceSettings{20}.pause_after(std::chrono::milliseconds(10)), std::chrono::milliseconds(40));
   EXPECT_EQ(RebalanceSettings{100}.pause_after(std::chrono::milliseconds(10)), std::chrono::nanoseconds(0));
+  EXPECT_EQ(RebalanceSettings::from(ConfigFile::parse("")).high_speed_limit, 0u);
+  EXPECT_EQ(RebalanceSettings::from(ConfigFile::parse("HDD_HIGH_SPEED_REBALANCE_LIMIT = 5")).high_speed_limit, 5u);
 }
 
 }  // namespace

@@ -51,9 +51,9 @@ TEST(RebalanceDestination, LargestFreeShareWithRoom) {
   std::vector<RebalanceDisk> disks = {disk(true, false, 900), disk(false, false, 100, 1000),
                                       disk(false, false, 300, 1000), disk(false, false, 250, 500)};
   auto roles = rebalance_roles(disks);
-  EXPECT_EQ(pick_destination(disks, roles, 10), 3u);   // 50 % free
-  EXPECT_EQ(pick_destination(disks, roles, 260), 2u);  // the only one with room besides the source
-  EXPECT_EQ(pick_destination(disks, roles, 400), std::nullopt);
+  EXPECT_EQ(pick_destination(disks, roles, 10, 1), 3u);   // 50 % free
+  EXPECT_EQ(pick_destination(disks, roles, 260, 1), 2u);  // the only one with room besides the source
+  EXPECT_EQ(pick_destination(disks, roles, 400, 1), std::nullopt);
 }
 
 TEST(RebalanceDestination, FewestChunksOnATie) {
@@ -61,15 +61,32 @@ TEST(RebalanceDestination, FewestChunksOnATie) {
   std::vector<RebalanceDisk> disks = {disk(true, false), disk(false, false, 100, 1000, 5),
                                       disk(false, false, 100, 1000, 4)};
   auto roles = rebalance_roles(disks);
-  EXPECT_EQ(pick_destination(disks, roles, 10), 2u);
+  EXPECT_EQ(pick_destination(disks, roles, 10, 1), 2u);
   disks[2].chunks = 6;
-  EXPECT_EQ(pick_destination(disks, roles, 10), 1u);
+  EXPECT_EQ(pick_destination(disks, roles, 10, 1), 1u);
   // Read a moment apart while something else writes: still a tie.
   disks[1].available = 99'999;
   disks[1].total = 1'000'000;
   disks[2].available = 100'000;
   disks[2].total = 1'000'000;
-  EXPECT_EQ(pick_destination(disks, roles, 10), 1u);
+  EXPECT_EQ(pick_destination(disks, roles, 10, 1), 1u);
+}
+
+// High-speed rebalancing (HDD_HIGH_SPEED_REBALANCE_LIMIT): moves in flight count as
+// chunks already there, take room, and a destination takes at most `max_moves_in` at once.
+TEST(RebalanceDestination, MovesInFlightFillSlotsAndRoom) {
+  std::vector<RebalanceDisk> disks = {disk(true, false), disk(false, false, 100, 1000, 4),
+                                      disk(false, false, 100, 1000, 4)};
+  auto roles = rebalance_roles(disks);
+  disks[1].moves_in = 1;
+  EXPECT_EQ(pick_destination(disks, roles, 10, 2), 2u);  // spread: 4 + 1 on its way > 4
+  disks[2].moves_in = 2;
+  EXPECT_EQ(pick_destination(disks, roles, 10, 2), 1u);  // disk 2 has no free slot
+  disks[1].moves_in = 2;
+  EXPECT_EQ(pick_destination(disks, roles, 10, 2), std::nullopt);
+  EXPECT_EQ(pick_destination(disks, roles, 10, 3), 1u);            // a tie: the first
+  EXPECT_EQ(pick_destination(disks, roles, 40, 3), std::nullopt);  // 2 × 40 + 40 > 100
+  EXPECT_EQ(pick_destination(disks, roles, 33, 3), 1u);
 }
 
 TEST(RebalanceDuplicates, KeepsTheCopyWhereRebalancingMovesTo) {
