@@ -1,12 +1,16 @@
 """Issue 2: the real 3.0.117 mfsmount and chunkservers against a master, ours or the real
-one (the real one shows the workload itself is right)."""
+one (the real one shows the workload itself is right); issue 4: the same workload on the real
+master with three of our chunkservers."""
 import hashlib
 import os
 import subprocess
 
 import pytest
 
-MASTERS = ["ours", "real"]
+# Our master and the real one (which shows the workload itself is right) with real
+# chunkservers, and the real master with three of ours (issue 4).
+SERVERS = [pytest.param("ours", "real", id="ours"), pytest.param("real", "real", id="real"),
+           pytest.param("real", "ours", id="our-chunkservers")]
 
 
 def md5(path):
@@ -17,9 +21,9 @@ def md5(path):
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_files_of_edge_sizes_are_md5_exact(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_files_of_edge_sizes_are_md5_exact(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
     expected = {}
     for size in (0, 1, 65535, 65536, 65537, 64 * 1024 * 1024 + 1):
@@ -34,9 +38,9 @@ def test_files_of_edge_sizes_are_md5_exact(cluster_factory, master):
         assert (other / path.name).stat().st_size == path.stat().st_size
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_namespace_operations(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_namespace_operations(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
     (mount / "d").mkdir(mode=0o750)
     assert oct((mount / "d").stat().st_mode & 0o777) == oct(0o750 & ~0o022)
@@ -72,9 +76,9 @@ def test_namespace_operations(cluster_factory, master):
     assert statvfs.f_files >= 1
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_goal_copies_as_mfsfileinfo_shows_them(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_goal_copies_as_mfsfileinfo_shows_them(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     path = cluster.mountpoint / "f"
     path.write_bytes(os.urandom(3 * 1024 * 1024))
     # The root's default goal is 2: both copies valid, on two different chunkservers.
@@ -84,9 +88,9 @@ def test_goal_copies_as_mfsfileinfo_shows_them(cluster_factory, master):
     assert holders <= {cs.address for cs in cluster.chunkservers}
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_lost_copy_is_replicated_back_to_goal(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_lost_copy_is_replicated_back_to_goal(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     path = cluster.mountpoint / "f"
     data = os.urandom(1024 * 1024)
     path.write_bytes(data)
@@ -99,9 +103,9 @@ def test_lost_copy_is_replicated_back_to_goal(cluster_factory, master):
     assert md5(cluster.mount("real") / "f") == hashlib.md5(data).hexdigest()
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_concurrent_writers(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_concurrent_writers(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
     writers = [subprocess.Popen(["python3", "-c", f"""
 import os
@@ -116,9 +120,9 @@ for i in range(20):
             assert (mount / f"w{w}_{i}").read_bytes() == bytes([w]) * (100000 + i)
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_client_survives_master_restart(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_client_survives_master_restart(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
     (mount / "before").write_bytes(b"x" * 100000)
     cluster.restart_master()
@@ -128,9 +132,9 @@ def test_client_survives_master_restart(cluster_factory, master):
     assert sorted(os.listdir(mount)) == ["after", "before"]
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_acknowledged_files_survive_kill_9_of_the_master(cluster_factory, master):
-    cluster = cluster_factory(master=master, mount="real")
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_acknowledged_files_survive_kill_9_of_the_master(cluster_factory, master, chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
     writer = subprocess.Popen(["python3", "-c", f"""
 import os, sys
