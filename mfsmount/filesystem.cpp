@@ -58,7 +58,12 @@ bool name_too_long(fuse_req_t req, const char* name) {
 
 Filesystem::Filesystem(const MountOptions& options, MasterConnection& master, FileData& data,
                        const MasterProxy& proxy)
-    : options_(options), master_(master), data_(data), proxy_(proxy), groups_(options.groups_cache_timeout) {}
+    : options_(options),
+      master_(master),
+      data_(data),
+      proxy_(proxy),
+      groups_(options.groups_cache_timeout),
+      symlinks_(options.symlink_cache_timeout) {}
 
 void Filesystem::reply_master_info_entry(fuse_req_t req) {
   fuse_entry_param param{};
@@ -459,10 +464,13 @@ struct Operations {
   }
 
   static void readlink(fuse_req_t req, fuse_ino_t ino) {
+    Filesystem& fs = fs_of(req);
+    if (std::optional<std::string> cached = fs.symlinks_.target(ino)) return (void)fuse_reply_readlink(req, cached->c_str());
     auto reply = ask(req, readlink_request(ino), msg::MATOCL_FUSE_READLINK);
     if (reply_if_error(req, reply)) return;
     Result<std::string> path = decode_readlink_reply(*reply);
     if (reply_if_error(req, path)) return;
+    fs.symlinks_.remember(ino, *path);
     fuse_reply_readlink(req, path->c_str());
   }
 

@@ -19,6 +19,7 @@
 #include "mfsmount/master_proxy.h"
 #include "mfsmount/mount_options.h"
 #include "mfsmount/open_grants.h"
+#include "mfsmount/symlink_cache.h"
 #include "mfsmount/xattr_absence.h"
 
 namespace mfs::mount {
@@ -65,6 +66,7 @@ class Filesystem {
   GroupsCache groups_;
   XattrAbsence xattr_absence_;
   OpenGrants open_grants_;
+  SymlinkCache symlinks_;
 
   std::mutex mutex_;
   std::map<uint32_t, uint32_t> open_count_;       // inode -> open file handles

@@ -68,7 +68,7 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsxattrcacheto", "mfssymlinkcacheto", "mfsmemlock", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout",
+    "mfsxattrcacheto", "mfsmemlock", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout",
     "mfslogretry", "mfspreflabels", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
@@ -167,6 +167,7 @@ class Parser {
     if (name == "mfsdirentrycacheto") return set_seconds(options_.direntry_cache_timeout, name, value);
     if (name == "mfsnegentrycacheto") return set_seconds(options_.negentry_cache_timeout, name, value);
     if (name == "mfsgroupscacheto") return set_seconds(options_.groups_cache_timeout, name, value);
+    if (name == "mfssymlinkcacheto") return set_seconds(options_.symlink_cache_timeout, name, value);
     if (name == "mfscachemode") return set_cache_mode(value);
     if (name == "max_threads") return set_number(options_.max_threads, name, value, 100000);
     if (name == "max_idle_threads") return set_number(options_.max_idle_threads, name, value, 100000);

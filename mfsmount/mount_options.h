@@ -42,6 +42,7 @@ struct MountOptions {
   double direntry_cache_timeout = 1.0;
   double negentry_cache_timeout = 0.0;
   double groups_cache_timeout = 300.0;
+  double symlink_cache_timeout = 300.0;
   uint32_t write_cache_mib = 256;
   uint32_t read_ahead_mib = 256;                 // mfsreadaheadsize: all read-ahead data together
   uint32_t read_ahead_bytes = 1u << 20;          // mfsreadaheadleng: one fetch ahead

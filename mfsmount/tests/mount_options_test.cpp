@@ -44,6 +44,8 @@ TEST(MountOptions, Defaults) {
   EXPECT_EQ(options->entry_cache_timeout, 0.0);
   EXPECT_EQ(options->direntry_cache_timeout, 1.0);
   EXPECT_EQ(options->negentry_cache_timeout, 0.0);
+  EXPECT_EQ(options->symlink_cache_timeout, 300.0);
+  EXPECT_EQ(parse({"/mnt", "-o", "mfssymlinkcacheto=0.5"})->symlink_cache_timeout, 0.5);
   EXPECT_EQ(options->io_retries, 30u);
   EXPECT_EQ(options->write_cache_mib, 256u);
   EXPECT_EQ(options->cache_mode, CacheMode::kAuto);
