@@ -9,6 +9,7 @@ hand-over to the real master."""
 import hashlib
 import os
 import re
+import time
 
 import pytest
 
@@ -182,3 +183,20 @@ def test_disabled_snapshot_and_append_answer_eperm(cluster_factory, master):
     assert (r.returncode, r.stdout + r.stderr) == (255, f"{root}/f->{root}/g: Operation not permitted\n")
     r = cluster.run_in_ns(["mfsappendchunks", str(root / "h"), str(root / "f")], check=False)
     assert r.returncode == 1 and "Operation not permitted" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("master", ["real", "ours"])
+def test_a_shared_chunk_keeps_the_highest_goal_of_its_files(cluster_factory, master):
+    """The copies of a snapshotted chunk follow the highest goal among the files sharing it:
+    3 while one file still wants 3, 1 once both are at 1."""
+    cluster = cluster_factory(master=master, chunkservers=["real"] * 3, mount="real")
+    root = cluster.mountpoint
+    (root / "f").write_bytes(os.urandom(1000))
+    cluster.run_in_ns(["mfssetgoal", "3", str(root / "f")])
+    cluster.wait_copies(root / "f", 3)
+    cluster.run_in_ns(["mfsmakesnapshot", str(root / "f"), str(root / "s")])
+    cluster.run_in_ns(["mfssetgoal", "1", str(root / "f")])
+    time.sleep(5)  # both masters act on a goal change within a second or two
+    assert cluster.valid_copies(root / "s") == [3]
+    cluster.run_in_ns(["mfssetgoal", "1", str(root / "s")])
+    cluster.wait_copies(root / "f", 1, timeout=60)

@@ -38,6 +38,7 @@ void ChunkManager::configure(const ConfigFile& config) {
   topology_policy_.creations_distance = static_cast<uint32_t>(config.get_uint("CREATIONS_RESPECT_TOPOLOGY", 0));
   topology_policy_.replications_mode =
       static_cast<uint32_t>(config.get_uint_clamped("REPLICATIONS_RESPECT_TOPOLOGY", 0, 0, 2));
+  unique_mode_ = static_cast<UniqueMode>(config.get_uint_clamped("CHUNKS_UNIQUE_MODE", 0, 0, 2));
 }
 
 void ChunkManager::commit(ChangelogEntry entry) {
@@ -215,6 +216,7 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
   const StorageClass* storage_class = std::as_const(metadata_).storage_classes().find(file->sclass);
   Preference near_client = [this, client_ip](std::vector<Chunkserver*>& servers) {
     put_near_first(servers, client_ip, topology_policy_.creations_distance, topology_);
+    places().put_free_places_first(servers, {});
   };
   std::vector<Chunkserver*> targets =
       storage_class ? choose_labelled_servers(storage_class->create, storage_class->mode, {}, near_client)
@@ -628,10 +630,19 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   std::vector<ChunkCopy*> kept;
   std::copy_if(valid.begin(), valid.end(), std::back_inserter(kept),
                [](const ChunkCopy* copy) { return !copy->on_removal_disk; });
+  // Copies at a place (CHUNKS_UNIQUE_MODE) an earlier one holds last: the labels are matched
+  // to the others first, so that a repeated copy is the one left over.
+  std::vector<bool> repeated = places().repeated(ips_of(kept));
+  std::vector<ChunkCopy*> alone;
+  std::vector<ChunkCopy*> repeats;
+  for (size_t i = 0; i < kept.size(); ++i) (repeated[i] ? repeats : alone).push_back(kept[i]);
+  kept = std::move(alone);
+  kept.insert(kept.end(), repeats.begin(), repeats.end());
   // Which kept copies serve which copy of the class's labels; the rest are misplaced.
   const LabelSet* wanted = wanted_labels(chunk);
   LabelSet unfilled;
   std::vector<bool> placed(kept.size(), wanted == nullptr);
+  std::vector<std::optional<size_t>> serves(kept.size());
   if (wanted) {
     std::vector<uint32_t> labels;
     for (const ChunkCopy* copy : kept) {
@@ -642,6 +653,7 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     for (size_t i = 0; i < assigned.size(); ++i) {
       if (assigned[i]) {
         placed[*assigned[i]] = true;
+        serves[*assigned[i]] = i;
       } else {
         unfilled.push_back((*wanted)[i]);
       }
@@ -670,17 +682,23 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   if (!better.empty()) {
     if (replicate(chunk, valid, better) == Replication::kAtLimit) loop_.attend(chunk_id);
   } else if (kept.size() > goal) {
-    // Surplus copies: misplaced ones first, then those on the fullest servers.
+    // Surplus copies: misplaced ones first, then those sharing their place, then those on
+    // the fullest servers.
     std::vector<size_t> order(kept.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (placed[a] != placed[b]) return !placed[a];
-      const Chunkserver* sa = servers_.find(kept[a]->csid);
-      const Chunkserver* sb = servers_.find(kept[b]->csid);
-      return (sa ? sa->free_space() : 0) < (sb ? sb->free_space() : 0);
-    });
-    for (size_t i = 0; i + goal < order.size(); ++i) {
-      ChunkCopy& surplus = *kept[order[i]];
+    auto free_space = [&](size_t i) {
+      const Chunkserver* server = servers_.find(kept[i]->csid);
+      return server ? server->free_space() : 0;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return free_space(a) < free_space(b); });
+    std::vector<ChunkCopy*> ordered;
+    std::vector<bool> serving;
+    for (size_t i : order) {
+      ordered.push_back(kept[i]);
+      serving.push_back(placed[i]);
+    }
+    for (size_t i : places().surplus(ips_of(ordered), serving, kept.size() - goal)) {
+      ChunkCopy& surplus = *ordered[i];
       Chunkserver* server = servers_.find(surplus.csid);
       if (!server || !server->send) continue;
       if (server->deletions >= deletion_limit_) {
@@ -689,17 +707,43 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
         send_delete(*server, surplus, chunk_id, 0);
       }
     }
+  } else if (kept.size() == goal && may_replicate && places().enabled()) {
+    if (spread_copies(chunk, valid, kept, serves, holders) == Replication::kAtLimit) loop_.attend(chunk_id);
   }
 }
 
-ChunkManager::Preference ChunkManager::near_copies(const std::vector<ChunkCopy*>& valid) const {
-  if (topology_policy_.replications_mode < 2) return {};
-  std::vector<uint32_t> ips;
-  for (const ChunkCopy* copy : valid) {
-    if (const Chunkserver* server = servers_.find(copy->csid)) ips.push_back(server->ip);
+ChunkManager::Replication ChunkManager::spread_copies(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                                                      const std::vector<ChunkCopy*>& kept,
+                                                      const std::vector<std::optional<size_t>>& serves,
+                                                      const std::set<uint16_t>& holders) {
+  std::vector<uint32_t> ips = ips_of(kept);
+  std::vector<bool> repeated = places().repeated(ips);
+  const LabelSet* wanted = wanted_labels(chunk);
+  for (size_t i = kept.size(); i-- > 0 && repeated[i];) {
+    CopyLabels labels = wanted && serves[i] ? (*wanted)[*serves[i]] : CopyLabels{};
+    std::vector<Chunkserver*> targets =
+        choose_labelled_servers(LabelSet{labels}, class_mode::kStrict, holders, near_copies(valid));
+    if (!targets.empty() && !places().taken(ips, targets.front()->ip)) return replicate(chunk, valid, targets);
   }
-  return [this, ips = std::move(ips)](std::vector<Chunkserver*>& servers) {
-    order_by_distance_to_any(servers, ips, topology_);
+  // A server at a new place may register later.
+  if (!repeated.empty() && repeated.back()) awaiting_server_.insert(chunk.id);
+  return Replication::kNoTarget;
+}
+
+std::vector<uint32_t> ChunkManager::ips_of(const std::vector<ChunkCopy*>& copies) const {
+  std::vector<uint32_t> ips;
+  for (const ChunkCopy* copy : copies) {
+    const Chunkserver* server = servers_.find(copy->csid);
+    ips.push_back(server ? server->ip : 0);
+  }
+  return ips;
+}
+
+ChunkManager::Preference ChunkManager::near_copies(const std::vector<ChunkCopy*>& valid) const {
+  if (topology_policy_.replications_mode < 2 && !places().enabled()) return {};
+  return [this, ips = ips_of(valid)](std::vector<Chunkserver*>& servers) {
+    if (topology_policy_.replications_mode >= 2) order_by_distance_to_any(servers, ips, topology_);
+    places().put_free_places_first(servers, ips);
   };
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,6 +22,7 @@
 #include "mfsmaster/mutation_log.h"
 #include "mfsmaster/topology.h"
 #include "mfsmaster/topology_placement.h"
+#include "mfsmaster/unique_copies.h"
 
 namespace mfs::master {
 
@@ -153,8 +155,11 @@ class ChunkManager {
                                                     const std::set<uint16_t>& exclude,
                                                     const Preference& prefer = {}) const;
   // Destinations of a replication: with REPLICATIONS_RESPECT_TOPOLOGY = 2 those close to
-  // the chunk's valid copies first.
+  // the chunk's valid copies first; with CHUNKS_UNIQUE_MODE those at a place (IP, rack)
+  // without a copy before all others.
   Preference near_copies(const std::vector<ChunkCopy*>& valid) const;
+  CopyPlaces places() const { return CopyPlaces(unique_mode_, topology_); }
+  std::vector<uint32_t> ips_of(const std::vector<ChunkCopy*>& copies) const;
   const StorageClass* class_of(const ChunkRecord& chunk) const;
   // The labels the chunk's copies must match: its class's keep labels, or the archive
   // labels once the chunk is archived; null when no file references it.
@@ -165,6 +170,13 @@ class ChunkManager {
   enum class Replication { kStarted, kNoTarget, kAtLimit };
   Replication replicate(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
                         const std::vector<Chunkserver*>& targets);
+  // A chunk at its goal with two copies at one place (CHUNKS_UNIQUE_MODE): a new copy at a
+  // free place that serves the same labels; the repeated copy goes as surplus afterwards.
+  // Without such a server the chunk waits for the next one to register.
+  // `kept` lists repeated copies last, `serves[i]` the label requirement kept[i] fills.
+  Replication spread_copies(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,
+                            const std::vector<ChunkCopy*>& kept, const std::vector<std::optional<size_t>>& serves,
+                            const std::set<uint16_t>& holders);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
@@ -190,8 +202,10 @@ class ChunkManager {
   MaintainedCopies maintained_;
   Topology topology_;
   TopologyPolicy topology_policy_;
+  UniqueMode unique_mode_ = UniqueMode::kNone;
   ChunkLoop loop_;
-  std::unordered_set<uint64_t> awaiting_server_;  // under goal, no server could take a copy
+  // Under goal, or with copies sharing a place, and no server could take a copy.
+  std::unordered_set<uint64_t> awaiting_server_;
 };
 
 }  // namespace mfs::master

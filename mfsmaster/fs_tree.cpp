@@ -272,7 +272,7 @@ void FsTree::release_if_unreferenced(Node& node, uint32_t now) {
 void FsTree::free_node(Node& node, uint32_t now) {
   if (release_chunk_) {
     for (uint64_t chunk_id : node.chunks) {
-      if (chunk_id != 0) release_chunk_(chunk_id);
+      if (chunk_id != 0) release_chunk_(chunk_id, node);
     }
   }
   uint32_t inode = node.inode;
@@ -294,7 +294,7 @@ void FsTree::set_length(Node& file, uint64_t length) {
   // Only a shrink drops chunks: a write may fill a chunk past the length it publishes later.
   size_t chunks_needed = static_cast<size_t>((length + kChunkSize - 1) / kChunkSize);
   while (delta < 0 && file.chunks.size() > chunks_needed) {
-    if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back());
+    if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back(), file);
     file.chunks.pop_back();
   }
 }

@@ -37,8 +37,8 @@ struct NodeInodeEqual {
 
 class FsTree {
  public:
-  // Called with every chunk id a node stops referencing (file removed or truncated).
-  using ChunkReleaser = std::function<void(uint64_t chunk_id)>;
+  // Called with every chunk id a file stops referencing (removed or truncated).
+  using ChunkReleaser = std::function<void(uint64_t chunk_id, const Node& file)>;
 
   explicit FsTree(ChunkReleaser release_chunk = {});
 

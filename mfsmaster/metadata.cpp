@@ -6,17 +6,18 @@
 
 namespace mfs::master {
 
-Metadata::Metadata() : fs_([this](uint64_t chunk_id) { release_chunk_reference(chunk_id); }) {}
+Metadata::Metadata()
+    : fs_([this](uint64_t chunk_id, const Node& file) { release_chunk_reference(chunk_id, file); }) {}
 
-void Metadata::release_chunk_reference(uint64_t chunk_id) {
-  ChunkRecord* chunk = chunks_.find(chunk_id);
-  if (chunk && chunk->file_references > 0) --chunk->file_references;
+void Metadata::release_chunk_reference(uint64_t chunk_id, const Node& file) {
+  if (ChunkRecord* chunk = chunks_.find(chunk_id)) chunk_classes_.remove(*chunk, file.sclass);
 }
 
 void Metadata::init_empty(uint32_t now) {
   fs_.init_empty(now);
   sessions_ = Sessions();
   chunks_ = ChunkTable();
+  chunk_classes_.clear();
   quotas_.clear();
   storage_classes_.reset();
   fs_.set_class_goals(storage_classes_.goals());
@@ -31,6 +32,7 @@ void Metadata::recount_chunk_references() {
     chunk->goal = 0;
     chunk->sclass = 0;
   }
+  chunk_classes_.clear();
   for (const Node* node : std::as_const(fs_).all_nodes()) {
     if (!node->is_file_like()) continue;
     for (uint64_t chunk_id : node->chunks) {

@@ -8,6 +8,7 @@
 #include "mfscommon/status.h"
 #include "mfsmaster/changelog_args.h"
 #include "mfsmaster/changelog_entry.h"
+#include "mfsmaster/chunk_classes.h"
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_tree.h"
 #include "mfsmaster/lock_table.h"
@@ -116,19 +117,20 @@ class Metadata {
   Status apply_scdup_or_scren(const ChangelogEntry& entry);
   // The class table changed: the tree's goals follow (and usage if a goal changed).
   void classes_changed(bool goals_changed);
-  // A file's class changed: its chunks' goals follow.
-  void update_chunk_goals(const Node& file);
+  // A file's class changed from `old_class`: its chunks' goals follow.
+  void update_chunk_goals(const Node& file, uint8_t old_class);
   void reference_chunk(ChunkRecord& chunk, const Node& file);
   // Every chunk's reference count and goal from the files (after a load, or when the goal
   // of a storage class changed).
   void recount_chunk_references();
 
-  // A file stopped referencing a chunk (removed or truncated).
-  void release_chunk_reference(uint64_t chunk_id);
+  // A file stopped referencing a chunk (removed, truncated, copied on write, repaired).
+  void release_chunk_reference(uint64_t chunk_id, const Node& file);
 
   ChunkTable chunks_;
   QuotaTable quotas_;
   StorageClassTable storage_classes_;
+  ChunkClasses chunk_classes_{storage_classes_};
   LockTable locks_;
   FsTree fs_;
   Sessions sessions_;

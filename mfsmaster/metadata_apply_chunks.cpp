@@ -13,14 +13,7 @@ Status mismatch(const char* what) { return Status(StatusCode::kMismatch, what); 
 
 }  // namespace
 
-void Metadata::reference_chunk(ChunkRecord& chunk, const Node& file) {
-  ++chunk.file_references;
-  uint8_t goal = storage_classes_.goal(file.sclass);
-  if (chunk.sclass == 0 || goal > chunk.goal) {
-    chunk.goal = goal;
-    chunk.sclass = file.sclass;
-  }
-}
+void Metadata::reference_chunk(ChunkRecord& chunk, const Node& file) { chunk_classes_.add(chunk, file.sclass); }
 
 Status Metadata::apply_write(const ChangelogEntry& entry) {
   ChangelogArgs args(entry);
@@ -43,7 +36,7 @@ Status Metadata::apply_write(const ChangelogEntry& entry) {
   uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
   if (needs_new_chunk) {
     ChunkRecord& created = chunks_.add(chunk_id, 1, locked_to);
-    if (old_chunk) --old_chunk->file_references;  // copy-on-write of a shared chunk
+    if (old_chunk) chunk_classes_.remove(*old_chunk, file->sclass);  // copy-on-write of a shared chunk
     if (file->chunks.size() <= index) file->chunks.resize(index + 1, 0);
     file->chunks[index] = chunk_id;
     reference_chunk(created, *file);
@@ -71,7 +64,7 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
   if (chunk->file_references > 1) {
     // Copy-on-write: the file gets a new chunk, a truncated duplicate of the shared one.
     if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
-    --chunk->file_references;
+    chunk_classes_.remove(*chunk, file->sclass);
     file->chunks[index] = chunk_id;
     reference_chunk(chunks_.add(chunk_id, 1, 0), *file);
   } else {
@@ -131,7 +124,7 @@ Status Metadata::apply_repair(const ChangelogEntry& entry) {
   }
   uint64_t chunk_id = file->chunks[index];
   if (version == 0) {
-    release_chunk_reference(chunk_id);
+    release_chunk_reference(chunk_id, *file);
     file->chunks[index] = 0;
   } else {
     ChunkRecord* chunk = chunks_.find(chunk_id);
@@ -164,7 +157,7 @@ Status Metadata::apply_rollback(const ChangelogEntry& entry) {
   ChunkRecord* chunk = chunks_.find(chunk_id);
   ChunkRecord* restored = previous ? chunks_.find(previous) : nullptr;
   if (!chunk || (previous && !restored)) return mismatch("ROLLBACK: unknown chunk");
-  if (chunk->file_references > 0) --chunk->file_references;
+  chunk_classes_.remove(*chunk, file->sclass);
   chunk->locked_to = 0;
   file->chunks[index] = previous;
   if (restored) reference_chunk(*restored, *file);

@@ -41,10 +41,11 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
     Node& node = fs_.edit(*planned);
     node.ctime = entry.timestamp;
     switch (change.setting) {
-      case NodeSetting::kStorageClass:
-        node.sclass = static_cast<uint8_t>(value);
-        update_chunk_goals(node);
+      case NodeSetting::kStorageClass: {
+        uint8_t old_class = std::exchange(node.sclass, static_cast<uint8_t>(value));
+        update_chunk_goals(node, old_class);
         break;
+      }
       case NodeSetting::kTrashTime:
         node.trash_hours = static_cast<uint16_t>(value);
         break;
@@ -73,17 +74,13 @@ std::optional<SettingPlan> Metadata::take_remembered_plan(uint32_t inode, const 
   return std::move(remembered->plan);
 }
 
-void Metadata::update_chunk_goals(const Node& file) {
+void Metadata::update_chunk_goals(const Node& file, uint8_t old_class) {
+  if (old_class == file.sclass || !file.is_file_like()) return;
   for (uint64_t chunk_id : file.chunks) {
     ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr;
     if (!chunk) continue;
-    // A chunk shared with other files keeps the highest goal of their classes; finding it after a
-    // decrease would need every file, so a shared chunk only grows here.
-    uint8_t goal = storage_classes_.goal(file.sclass);
-    if (chunk->file_references == 1 || goal > chunk->goal) {
-      chunk->goal = goal;
-      chunk->sclass = file.sclass;
-    }
+    chunk_classes_.remove(*chunk, old_class);
+    chunk_classes_.add(*chunk, file.sclass);
   }
 }
 

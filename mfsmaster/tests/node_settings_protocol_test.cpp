@@ -284,11 +284,16 @@ TEST_F(NodeSettingsProtocolTest, AGoalChangeReachesTheFileChunks) {
   EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 3);
   EXPECT_EQ(counters(client, request::set_goal(1, file1, 0, 1, kSet), msg::MATOCL_FUSE_SETSCLASS), (Counters{1, 0, 0}));
   EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 1);
-  // A chunk another file shares keeps the higher goal.
+  // A chunk another file shares keeps the higher goal, and follows it down.
+  EXPECT_EQ(counters(client, request::set_goal(1, top_file, 0, 1, kSet), msg::MATOCL_FUSE_SETSCLASS), (Counters{1, 0, 0}));
+  metadata.fs().find(top_file)->chunks = {77};
   chunk.file_references = 2;
-  chunk.goal = 4;
+  EXPECT_EQ(counters(client, request::set_goal(1, top_file, 0, 4, kSet), msg::MATOCL_FUSE_SETSCLASS), (Counters{1, 0, 0}));
+  EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 4);
   EXPECT_EQ(counters(client, request::set_goal(1, file1, 0, 2, kSet), msg::MATOCL_FUSE_SETSCLASS), (Counters{1, 0, 0}));
   EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 4);
+  EXPECT_EQ(counters(client, request::set_goal(1, top_file, 0, 1, kSet), msg::MATOCL_FUSE_SETSCLASS), (Counters{1, 0, 0}));
+  EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 2);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -184,6 +184,46 @@ TEST_F(SnapshotTest, ReplayAndImageKeepSharedChunks) {
   EXPECT_EQ(loaded.fs().find(inode_of(1, "x2"))->chunks, (std::vector<uint64_t>{3}));
 }
 
+// A shared chunk keeps as many copies as the most demanding of its files wants, and fewer
+// once that file lowers its goal or lets the chunk go.
+TEST_F(SnapshotTest, SharedChunkFollowsTheHighestGoalOfItsFiles) {
+  make_file(1, "a", 1000);  // chunk 1
+  uint32_t a = inode_of(1, "a");
+  auto set_goal = [&](uint32_t inode, uint32_t goal) {
+    return apply(entry("SETGOAL", {std::to_string(inode), "0", std::to_string(goal), "0"}, {"1", "0", "0"}));
+  };
+  auto goal = [&] { return metadata.chunks().find(1)->goal; };
+  ASSERT_TRUE(set_goal(a, 3));
+  ASSERT_TRUE(snapshot(a, 1, "b", 0));
+  ASSERT_TRUE(snapshot(a, 1, "c", 0));
+  uint32_t b = inode_of(1, "b");
+  uint32_t c = inode_of(1, "c");
+  EXPECT_EQ(goal(), 3u);
+  ASSERT_TRUE(set_goal(a, 1));
+  EXPECT_EQ(goal(), 3u) << "b and c still want 3";
+  ASSERT_TRUE(set_goal(b, 5));
+  EXPECT_EQ(goal(), 5u);
+  EXPECT_EQ(metadata.chunks().find(1)->sclass, 5u);
+  ASSERT_TRUE(set_goal(b, 1));
+  EXPECT_EQ(goal(), 3u) << "c still wants 3";
+  ASSERT_TRUE(apply(entry("LENGTH", {std::to_string(c), "0", "1"})));
+  EXPECT_EQ(references(1), 2u);
+  EXPECT_EQ(goal(), 1u) << "only a and b, both at 1";
+  EXPECT_EQ(metadata.chunks().find(1)->sclass, 1u);
+  ASSERT_TRUE(set_goal(a, 2));
+  EXPECT_EQ(goal(), 2u);
+
+  Metadata replayed;
+  replayed.init_empty(kNow);
+  for (const ChangelogEntry& e : log) ASSERT_TRUE(replayed.apply(e)) << format_changelog_line(e);
+  EXPECT_EQ(replayed.chunks().find(1)->goal, 2u);
+  auto image = serialize_metadata_image(metadata, nullptr);
+  ASSERT_TRUE(image.is_ok());
+  Metadata loaded;
+  ASSERT_TRUE(load_metadata_image_bytes(*image, loaded, nullptr, kNow));
+  EXPECT_EQ(loaded.chunks().find(1)->goal, 2u);
+}
+
 TEST_F(SnapshotTest, AppendSlicesAsTheRealMaster) {
   build_observed_tree();
   ASSERT_TRUE(run(ops.mknod(as_user(0), 1, "big", 1, 0666, 022, 0)));  // 9

@@ -1,5 +1,7 @@
-// Placement orders derived from mfstopology.cfg (CREATIONS_/REPLICATIONS_RESPECT_TOPOLOGY).
+// Placement orders derived from mfstopology.cfg (CREATIONS_/REPLICATIONS_RESPECT_TOPOLOGY,
+// CHUNKS_UNIQUE_MODE).
 #include "mfsmaster/topology_placement.h"
+#include "mfsmaster/unique_copies.h"
 
 #include <gtest/gtest.h>
 
@@ -57,6 +59,53 @@ TEST_F(TopologyPlacementTest, ClosestSourceIsTheFirstOfTheNearest) {
   EXPECT_EQ(closest_source(all_, ip(2, 9), topology_), 1u);
   EXPECT_EQ(closest_source(all_, ip(3, 1), topology_), 3u);  // the destination's own address
   EXPECT_EQ(closest_source(all_, ip(9, 9), topology_), 0u);   // equally far from all: the first
+}
+
+TEST_F(TopologyPlacementTest, UniquePlacesAreAddressesOrRacks) {
+  CopyPlaces none(UniqueMode::kNone, topology_);
+  CopyPlaces by_ip(UniqueMode::kIp, topology_);
+  CopyPlaces by_rack(UniqueMode::kRack, topology_);
+  EXPECT_FALSE(none.same_place(ip(1, 1), ip(1, 1)));
+  EXPECT_TRUE(by_ip.same_place(ip(1, 1), ip(1, 1)));
+  EXPECT_FALSE(by_ip.same_place(ip(1, 1), ip(1, 2)));
+  EXPECT_TRUE(by_rack.same_place(ip(1, 1), ip(1, 2)));
+  EXPECT_FALSE(by_rack.same_place(ip(1, 1), ip(2, 1)));  // same building, other rack
+  EXPECT_TRUE(by_rack.same_place(ip(9, 9), ip(8, 8)));   // both outside the topology: the empty path
+}
+
+TEST_F(TopologyPlacementTest, ServersAtPlacesWithoutACopyComeFirst) {
+  std::vector<Chunkserver*> servers = all_;
+  CopyPlaces(UniqueMode::kNone, topology_).put_free_places_first(servers, {});
+  EXPECT_EQ(servers, all_);
+  // One server per rack first, in their order; then the second ones of R1 and R2.
+  CopyPlaces(UniqueMode::kRack, topology_).put_free_places_first(servers, {});
+  EXPECT_EQ(ips_of(servers), (std::vector<uint32_t>{ip(1, 1), ip(2, 1), ip(3, 1), ip(1, 2), ip(2, 2)}));
+  servers = all_;
+  const uint32_t in_r2[] = {ip(2, 7)};
+  CopyPlaces(UniqueMode::kRack, topology_).put_free_places_first(servers, in_r2);
+  EXPECT_EQ(ips_of(servers), (std::vector<uint32_t>{ip(1, 1), ip(3, 1), ip(2, 1), ip(1, 2), ip(2, 2)}));
+  servers = all_;
+  const uint32_t on_1_2[] = {ip(1, 2)};
+  CopyPlaces(UniqueMode::kIp, topology_).put_free_places_first(servers, on_1_2);
+  EXPECT_EQ(ips_of(servers), (std::vector<uint32_t>{ip(1, 1), ip(2, 1), ip(3, 1), ip(2, 2), ip(1, 2)}));
+}
+
+TEST_F(TopologyPlacementTest, RepeatedPlacesAreMarkedAfterTheirFirstCopy) {
+  const uint32_t copies[] = {ip(1, 1), ip(2, 1), ip(1, 1), ip(1, 2)};
+  EXPECT_EQ(CopyPlaces(UniqueMode::kIp, topology_).repeated(copies), (std::vector<bool>{false, false, true, false}));
+  EXPECT_EQ(CopyPlaces(UniqueMode::kRack, topology_).repeated(copies), (std::vector<bool>{false, false, true, true}));
+}
+
+TEST_F(TopologyPlacementTest, SurplusTakesCopiesOffSharedPlacesButMisplacedOnesFirst) {
+  // Two copies at each of two addresses and one alone; the order says which go first.
+  const uint32_t copies[] = {ip(1, 1), ip(2, 1), ip(1, 1), ip(2, 1), ip(3, 1)};
+  std::vector<bool> serving(5, true);
+  CopyPlaces by_ip(UniqueMode::kIp, topology_);
+  EXPECT_EQ(by_ip.surplus(copies, serving, 2), (std::vector<size_t>{0, 1}));  // one of each pair
+  EXPECT_EQ(by_ip.surplus(copies, serving, 3), (std::vector<size_t>{0, 1, 2}));
+  serving[4] = false;  // on a server without the class's labels
+  EXPECT_EQ(by_ip.surplus(copies, serving, 2), (std::vector<size_t>{4, 0}));
+  EXPECT_EQ(CopyPlaces(UniqueMode::kNone, topology_).surplus(copies, serving, 2), (std::vector<size_t>{4, 0}));
 }
 
 // CREATIONS_RESPECT_TOPOLOGY = 2: a new chunk's copies go to the servers in the writer's
