@@ -533,7 +533,7 @@ void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, 
 
 void ChunkManager::server_connected(const Chunkserver& server) { maintained_.server_back(server.csid); }
 
-void ChunkManager::server_registered() {
+void ChunkManager::new_target_available() {
   for (uint64_t chunk_id : awaiting_server_) loop_.attend(chunk_id);
   awaiting_server_.clear();
 }

@@ -92,8 +92,9 @@ class ChunkManager {
   void deletion_finished(Chunkserver& server, uint64_t chunk_id, uint8_t status);
   void replication_finished(Chunkserver& server, uint64_t chunk_id, uint32_t version, uint8_t status);
   void server_connected(const Chunkserver& server);
-  // A server finished registering: chunks waiting for a place for their copy try it.
-  void server_registered();
+  // A server finished registering, or reported room for chunks for the first time: chunks
+  // waiting for a place for their copy try it.
+  void new_target_available();
   void server_disconnected(Chunkserver& server);
 
   // Called every second: replication, deletion and lock expiry work on the chunks that

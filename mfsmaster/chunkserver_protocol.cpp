@@ -134,12 +134,15 @@ bool ChunkserverProtocol::begin_legacy(uint32_t version, uint32_t ip, uint16_t p
 }
 
 void ChunkserverProtocol::apply_space(const csmsg::SpaceInfo& space) {
+  bool could_take_chunks = server_->can_take_chunks();
   server_->used_space = space.used;
   server_->total_space = space.total;
   server_->chunk_count = space.chunks;
   server_->removal_used_space = space.td_used;
   server_->removal_total_space = space.td_total;
   server_->removal_chunk_count = space.td_chunks;
+  // A real chunkserver reports its space only after registering.
+  if (!could_take_chunks && server_->can_take_chunks() && server_->registered) services_.chunks.new_target_available();
 }
 
 void ChunkserverProtocol::announce(const std::vector<csmsg::ChunkEntry>& chunks) {
@@ -250,7 +253,7 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
 
 void ChunkserverProtocol::registration_finished() {
   server_->registered = true;
-  services_.chunks.server_registered();
+  services_.chunks.new_target_available();
   const auto& servers = services_.servers.all();
   bool all_registered =
       std::all_of(servers.begin(), servers.end(), [](const auto& entry) { return entry.second->registered; });

@@ -89,6 +89,36 @@ TEST_F(UniqueCopiesProtocolTest, CopiesShareAnAddressUntilAnotherServerComesThen
   EXPECT_TRUE(b.link->take().empty());
 }
 
+// A real chunkserver may register before it knows its space (its disks are still being
+// scanned): the chunk waiting for a free place gets its copy at the first report of room,
+// not at the chunk loop's next pass.
+TEST_F(UniqueCopiesProtocolTest, AServerReportingRoomAfterRegisteringGetsTheWaitingCopy) {
+  TestChunkserver a1 = registered_chunkserver(ip(1, 1), 9422);
+  TestChunkserver a2 = registered_chunkserver(ip(1, 1), 9423);
+  TestClient client = mount();
+  std::vector<size_t> creates(2, 0);
+  uint64_t chunk_id = written_chunk(client, {&a1, &a2}, creates);
+  chunks->housekeeping(now);
+
+  TestChunkserver b = connect_chunkserver(ip(2, 1));
+  csmsg::RegisterBeginV6 begin = chunkserver_begin(ip(2, 1), 9424);
+  begin.space = csmsg::SpaceInfo{};
+  ASSERT_TRUE(b.handle(csmsg::encode(begin))) << b.protocol->error();
+  ASSERT_TRUE(b.handle(csmsg::encode(csmsg::RegisterEndV6{}))) << b.protocol->error();
+  b.link->take();
+  chunks->housekeeping(now);
+  EXPECT_TRUE(b.link->take().empty()) << "no room reported yet";
+
+  ASSERT_TRUE(b.handle(csmsg::encode(csmsg::SpaceReport{csmsg::SpaceReport::Form::kFull,
+                                                        csmsg::SpaceInfo{0, uint64_t{1} << 40, 0, 0, 0, 0}})));
+  chunks->housekeeping(now);
+  std::vector<csmsg::MasterToChunkserver> sent = b.link->take();
+  ASSERT_EQ(sent.size(), 1u);
+  const auto* replicate = std::get_if<csmsg::ReplicateCommand>(&sent.front());
+  ASSERT_NE(replicate, nullptr);
+  EXPECT_EQ(replicate->chunkid, chunk_id);
+}
+
 TEST_F(UniqueCopiesProtocolTest, ModeZeroLeavesCopiesAtOneAddress) {
   config.set("CHUNKS_UNIQUE_MODE", "0");
   chunks->configure(config);
