@@ -44,6 +44,20 @@ class UniqueCopiesProtocolTest : public ProtocolFixture {
     return chunk_id;
   }
 
+  // Two servers on 10.0.1.1, a mount, and a chunk written with a copy on each server.
+  struct OneAddress {
+    TestChunkserver a1;
+    TestChunkserver a2;
+    TestClient client;
+    std::vector<size_t> creates = std::vector<size_t>(2, 0);
+    uint64_t chunk_id = 0;
+  };
+  OneAddress chunk_at_one_address() {
+    OneAddress setup{registered_chunkserver(ip(1, 1), 9422), registered_chunkserver(ip(1, 1), 9423), mount()};
+    setup.chunk_id = written_chunk(setup.client, {&setup.a1, &setup.a2}, setup.creates);
+    return setup;
+  }
+
   uint32_t next_msgid_ = 10;
 };
 
@@ -60,11 +74,7 @@ TEST_F(UniqueCopiesProtocolTest, NewChunksGoToDistinctAddressesWhileThereAreEnou
 }
 
 TEST_F(UniqueCopiesProtocolTest, CopiesShareAnAddressUntilAnotherServerComesThenOneMoves) {
-  TestChunkserver a1 = registered_chunkserver(ip(1, 1), 9422);
-  TestChunkserver a2 = registered_chunkserver(ip(1, 1), 9423);
-  TestClient client = mount();
-  std::vector<size_t> creates(2, 0);
-  uint64_t chunk_id = written_chunk(client, {&a1, &a2}, creates);
+  auto [a1, a2, client, creates, chunk_id] = chunk_at_one_address();
   EXPECT_EQ(creates, (std::vector<size_t>{1, 1})) << "a preference, not a limit: both servers get a copy";
   chunks->housekeeping(now);
   EXPECT_TRUE(a1.link->take().empty());
@@ -93,11 +103,7 @@ TEST_F(UniqueCopiesProtocolTest, CopiesShareAnAddressUntilAnotherServerComesThen
 // scanned): the chunk waiting for a free place gets its copy at the first report of room,
 // not at the chunk loop's next pass.
 TEST_F(UniqueCopiesProtocolTest, AServerReportingRoomAfterRegisteringGetsTheWaitingCopy) {
-  TestChunkserver a1 = registered_chunkserver(ip(1, 1), 9422);
-  TestChunkserver a2 = registered_chunkserver(ip(1, 1), 9423);
-  TestClient client = mount();
-  std::vector<size_t> creates(2, 0);
-  uint64_t chunk_id = written_chunk(client, {&a1, &a2}, creates);
+  OneAddress setup = chunk_at_one_address();
   chunks->housekeeping(now);
 
   TestChunkserver b = connect_chunkserver(ip(2, 1));
@@ -116,17 +122,13 @@ TEST_F(UniqueCopiesProtocolTest, AServerReportingRoomAfterRegisteringGetsTheWait
   ASSERT_EQ(sent.size(), 1u);
   const auto* replicate = std::get_if<csmsg::ReplicateCommand>(&sent.front());
   ASSERT_NE(replicate, nullptr);
-  EXPECT_EQ(replicate->chunkid, chunk_id);
+  EXPECT_EQ(replicate->chunkid, setup.chunk_id);
 }
 
 TEST_F(UniqueCopiesProtocolTest, ModeZeroLeavesCopiesAtOneAddress) {
   config.set("CHUNKS_UNIQUE_MODE", "0");
   chunks->configure(config);
-  TestChunkserver a1 = registered_chunkserver(ip(1, 1), 9422);
-  TestChunkserver a2 = registered_chunkserver(ip(1, 1), 9423);
-  TestClient client = mount();
-  std::vector<size_t> creates(2, 0);
-  written_chunk(client, {&a1, &a2}, creates);
+  OneAddress setup = chunk_at_one_address();
   TestChunkserver b = registered_chunkserver(ip(2, 1), 9424);
   chunks->housekeeping(now);
   EXPECT_TRUE(b.link->take().empty());
