@@ -6,12 +6,10 @@
 #pragma once
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstdint>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <utility>
+#include <functional>
+
+#include "mfsmount/expiring_map.h"
 
 namespace mfs::mount {
 
@@ -19,7 +17,7 @@ struct Caller {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  auto operator<=>(const Caller&) const = default;
+  bool operator==(const Caller&) const = default;
 };
 
 class OpenGrants {
@@ -27,19 +25,28 @@ class OpenGrants {
   using Clock = std::chrono::steady_clock;
   static constexpr Clock::duration kFresh = std::chrono::seconds(1);
 
-  void note(uint32_t inode, const Caller& caller, uint16_t lookup_flags, Clock::time_point now = Clock::now());
+  void note(uint32_t inode, const Caller& caller, uint16_t lookup_flags, Clock::time_point now = Clock::now()) {
+    grants_.put(Key{inode, caller}, lookup_flags, now + kFresh, now);
+  }
   // The lflags of `caller`'s LOOKUP of `inode`, if fresh; each grant is taken once.
-  std::optional<uint16_t> take(uint32_t inode, const Caller& caller, Clock::time_point now = Clock::now());
+  std::optional<uint16_t> take(uint32_t inode, const Caller& caller, Clock::time_point now = Clock::now()) {
+    return grants_.take(Key{inode, caller}, now);
+  }
 
  private:
-  static constexpr size_t kPruneAbove = 4096;
-  struct Grant {
-    uint16_t lookup_flags;
-    Clock::time_point at;
+  struct Key {
+    uint32_t inode;
+    Caller caller;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& key) const noexcept {
+      return std::hash<uint64_t>()(uint64_t{key.inode} << 32 ^ static_cast<uint32_t>(key.caller.pid)) ^
+             std::hash<uint64_t>()(uint64_t{key.caller.uid} << 32 | key.caller.gid);
+    }
   };
 
-  std::mutex mutex_;
-  std::map<std::pair<uint32_t, Caller>, Grant> grants_;
+  ExpiringMap<Key, uint16_t, KeyHash> grants_{4096};
 };
 
 }  // namespace mfs::mount

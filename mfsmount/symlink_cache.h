@@ -3,12 +3,10 @@
 // target is a new inode), and the master reuses a freed inode only much later, so an entry
 // is right for as long as it is kept.
 #pragma once
-#include <chrono>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <unordered_map>
+
+#include "mfsmount/expiring_map.h"
 
 namespace mfs::mount {
 
@@ -19,20 +17,16 @@ class SymlinkCache {
   explicit SymlinkCache(double timeout_seconds)
       : timeout_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds))) {}
 
-  std::optional<std::string> target(uint32_t inode, Clock::time_point now = Clock::now());
-  void remember(uint32_t inode, const std::string& target, Clock::time_point now = Clock::now());
+  std::optional<std::string> target(uint32_t inode, Clock::time_point now = Clock::now()) {
+    return targets_.find(inode, now);
+  }
+  void remember(uint32_t inode, const std::string& target, Clock::time_point now = Clock::now()) {
+    if (timeout_ > Clock::duration::zero()) targets_.put(inode, target, now + timeout_, now);
+  }
 
  private:
-  // Past this many entries the expired ones are dropped (all of them if none has expired).
-  static constexpr size_t kPruneAbove = 65536;
-  struct Entry {
-    std::string target;
-    Clock::time_point until;
-  };
-
   Clock::duration timeout_;
-  std::mutex mutex_;
-  std::unordered_map<uint32_t, Entry> entries_;
+  ExpiringMap<uint32_t, std::string> targets_{65536};
 };
 
 }  // namespace mfs::mount

@@ -4,11 +4,9 @@
 // here instead of costing a master round trip. An inode's answer is trusted for as long as
 // the kernel may trust its attributes.
 #pragma once
-
-#include <chrono>
 #include <cstdint>
-#include <mutex>
-#include <unordered_map>
+
+#include "mfsmount/expiring_map.h"
 
 namespace mfs::mount {
 
@@ -17,17 +15,19 @@ class XattrAbsence {
   using Clock = std::chrono::steady_clock;
 
   // Attributes of `inode` arrived with the given NOXATTR flag, valid for `fresh_for`.
-  void note(uint32_t inode, bool no_xattrs, Clock::duration fresh_for, Clock::time_point now = Clock::now());
+  void note(uint32_t inode, bool no_xattrs, Clock::duration fresh_for, Clock::time_point now = Clock::now()) {
+    if (no_xattrs && fresh_for > Clock::duration::zero()) {
+      absent_.put(inode, true, now + fresh_for, now);
+    } else {
+      absent_.erase(inode);
+    }
+  }
   // `inode`'s attributes may have changed (an xattr or ACL was set through this mount).
-  void forget(uint32_t inode);
-  bool known_absent(uint32_t inode, Clock::time_point now = Clock::now());
+  void forget(uint32_t inode) { absent_.erase(inode); }
+  bool known_absent(uint32_t inode, Clock::time_point now = Clock::now()) { return absent_.find(inode, now).has_value(); }
 
  private:
-  // Past this many entries the expired ones are dropped, so the map stays small.
-  static constexpr size_t kPruneAbove = 65536;
-
-  std::mutex mutex_;
-  std::unordered_map<uint32_t, Clock::time_point> until_;
+  ExpiringMap<uint32_t, bool> absent_{65536};
 };
 
 }  // namespace mfs::mount
