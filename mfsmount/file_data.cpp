@@ -119,8 +119,8 @@ Status FileData::release(uint32_t inode) {
 Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces,
                              uint64_t file_end) {
   Status last_error(StatusCode::kIO, "no attempt");
-  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(retry_delay(attempt));
+  IoRetries retries(settings_.io_retries);
+  for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
     Result<std::vector<uint8_t>> reply = master_.call(write_chunk_request(inode, chunk_index),
                                                       msg::MATOCL_FUSE_WRITE_CHUNK);
     if (!reply) return reply.status();
@@ -139,11 +139,13 @@ Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<con
     Status ended = decode_simple_status(*end_reply);
     if (written && ended) return Status::ok();
     last_error = written ? ended : written;
-    MFS_LOG_WARNING("file %u, chunk %u: write failed (try %u): %s", inode, chunk_index, attempt + 1,
-                    last_error.to_string().c_str());
+    if (retries.worth_logging(attempt)) {
+      MFS_LOG_WARNING("file %u, chunk %u: write failed (try %u): %s", inode, chunk_index, attempt + 1,
+                      last_error.to_string().c_str());
+    }
     if (written && !retryable(ended.code())) return ended;
   }
-  return last_error;
+  return retries.gave_up(last_error);
 }
 
 void FileData::remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location) {
@@ -184,11 +186,9 @@ Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_i
 
 Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out) {
   Status last_error(StatusCode::kIO, "no attempt");
-  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
-    if (attempt > 0) {
-      forget_locations(inode);
-      std::this_thread::sleep_for(retry_delay(attempt));
-    }
+  IoRetries retries(settings_.io_retries);
+  for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
+    if (attempt > 0) forget_locations(inode);
     Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
     if (!location) {
       if (!retryable(location.code())) return location.status();
@@ -201,17 +201,25 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
     }
     if (location->copies.empty()) {
       last_error = Status(StatusCode::kChunkLost, "no copy of the chunk is available now");
+      if (retries.worth_logging(attempt)) {
+        MFS_LOG_WARNING("file %u, chunk %u: there are no valid copies (try %u)", inode, chunk_index, attempt + 1);
+      }
       continue;
     }
-    // Copies in the master's order; a failing one makes us try the next (spec 20 §3.6).
-    for (const ChunkCopy& copy : location->copies) {
+    // Copies in the master's order, those with preferred labels first; a failing one makes
+    // us try the next (spec 20 §3.6).
+    std::vector<ChunkCopy> copies = location->copies;
+    settings_.preferred_labels.order(copies);
+    for (const ChunkCopy& copy : copies) {
       Status read = read_from_copy(pool_, copy, location->chunkid, location->version, offset, out);
       if (read) return read;
-      MFS_LOG_WARNING("file %u, chunk %u: %s", inode, chunk_index, read.to_string().c_str());
+      if (retries.worth_logging(attempt)) {
+        MFS_LOG_WARNING("file %u, chunk %u: %s", inode, chunk_index, read.to_string().c_str());
+      }
       last_error = read;
     }
   }
-  return last_error;
+  return retries.gave_up(last_error);
 }
 
 Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {

@@ -14,6 +14,8 @@
 
 #include "mfscommon/status.h"
 #include "mfsmount/chunkserver_io.h"
+#include "mfsmount/io_retries.h"
+#include "mfsmount/label_preference.h"
 #include "mfsmount/master_connection.h"
 #include "mfsmount/read_ahead.h"
 #include "mfsmount/write_extents.h"
@@ -21,7 +23,8 @@
 namespace mfs::mount {
 
 struct FileDataSettings {
-  uint32_t io_retries = 30;
+  IoRetrySettings io_retries;
+  LabelPreference preferred_labels;  // the order in which a read tries the copies
   size_t write_buffer_bytes = 256u << 20;  // all inodes together
   bool error_on_lost_chunk = false;
   bool error_on_no_space = false;

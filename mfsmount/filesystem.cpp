@@ -63,6 +63,7 @@ Filesystem::Filesystem(const MountOptions& options, MasterConnection& master, Fi
       data_(data),
       proxy_(proxy),
       groups_(options.groups_cache_timeout),
+      xattr_cache_(options.xattr_cache_timeout),
       symlinks_(options.symlink_cache_timeout) {}
 
 void Filesystem::reply_master_info_entry(fuse_req_t req) {
@@ -235,13 +236,36 @@ struct Operations {
     if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
   }
 
+  // `size` 0 asks for the length only.
+  static void reply_xattr(fuse_req_t req, const XattrReply& xattr, size_t size) {
+    if (size == 0) return (void)fuse_reply_xattr(req, xattr.length);
+    if (xattr.length > size) return (void)fuse_reply_err(req, ERANGE);
+    fuse_reply_buf(req, reinterpret_cast<const char*>(xattr.value.data()), xattr.value.size());
+  }
+
   static void xattr_reply(fuse_req_t req, const Result<std::vector<uint8_t>>& reply, size_t size) {
     if (reply_if_error(req, reply)) return;
     Result<XattrReply> xattr = decode_getxattr_reply(*reply, size == 0);
     if (reply_if_error(req, xattr)) return;
-    if (size == 0) return (void)fuse_reply_xattr(req, xattr->length);
-    if (xattr->length > size) return (void)fuse_reply_err(req, ERANGE);
-    fuse_reply_buf(req, reinterpret_cast<const char*>(xattr->value.data()), xattr->value.size());
+    reply_xattr(req, *xattr, size);
+  }
+
+  // getxattr through the cache (xattr_cache.h): the value is asked for even when the
+  // kernel wants the length only, so that the next call finds it.
+  static void cached_getxattr(fuse_req_t req, fuse_ino_t ino, const std::string& name, size_t size) {
+    Filesystem& fs = fs_of(req);
+    Credentials who = credentials_of(req);
+    std::optional<XattrCache::Answer> answer = fs.xattr_cache_.find(ino, name, who);
+    if (!answer) {
+      auto reply = ask(req, getxattr_request(ino, name, kXattrGetData, who), msg::MATOCL_FUSE_GETXATTR);
+      if (reply_if_error(req, reply)) return;
+      Result<XattrReply> xattr = decode_getxattr_reply(*reply, false);
+      if (!xattr && xattr.code() != StatusCode::kENOATTR) return reply_status(req, xattr.status());
+      answer = xattr ? XattrCache::Answer(std::move(xattr->value)) : std::nullopt;
+      fs.xattr_cache_.remember(ino, name, who, *answer);
+    }
+    if (!*answer) return (void)fuse_reply_err(req, ENODATA);
+    reply_xattr(req, XattrReply{static_cast<uint32_t>((*answer)->size()), std::move(**answer)}, size);
   }
 
   // mfsnoxattrs: every extended attribute request fails as on a file system without them.
@@ -257,6 +281,7 @@ struct Operations {
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, ENODATA);
     if (fs_of(req).xattr_absence_.known_absent(ino)) return (void)fuse_reply_err(req, ENODATA);
     if (reply_acl_get(req, fs_of(req).master_, ino, name, size)) return;  // ACLs: GETFACL (spec 10 §10.3)
+    if (fs_of(req).xattr_cache_.enabled()) return cached_getxattr(req, ino, name, size);
     uint8_t mode = size == 0 ? kXattrGetLength : kXattrGetData;
     xattr_reply(req, ask(req, getxattr_request(ino, name, mode, credentials_of(req)), msg::MATOCL_FUSE_GETXATTR), size);
   }
@@ -280,7 +305,19 @@ struct Operations {
                          mode == kXattrRemove ? std::nullopt : std::optional<std::span<const uint8_t>>(value))) {
       return;
     }
-    status_reply(req, ask(req, setxattr_request(ino, name, value, mode, credentials_of(req)), msg::MATOCL_FUSE_SETXATTR));
+    Credentials who = credentials_of(req);
+    auto reply = ask(req, setxattr_request(ino, name, value, mode, who), msg::MATOCL_FUSE_SETXATTR);
+    Status done = reply ? decode_simple_status(*reply) : reply.status();
+    // Once done, so that an answer fetched meanwhile goes too.
+    XattrCache& cache = fs_of(req).xattr_cache_;
+    if (!done) {
+      cache.forget(ino, name);
+    } else if (mode == kXattrRemove) {
+      cache.removed_by(ino, name, who);
+    } else {
+      cache.set_by(ino, name, who, std::vector<uint8_t>(value.begin(), value.end()));
+    }
+    reply_status(req, done);
   }
 
   static void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {

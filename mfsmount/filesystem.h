@@ -21,6 +21,7 @@
 #include "mfsmount/open_grants.h"
 #include "mfsmount/symlink_cache.h"
 #include "mfsmount/xattr_absence.h"
+#include "mfsmount/xattr_cache.h"
 
 namespace mfs::mount {
 
@@ -65,6 +66,7 @@ class Filesystem {
   KernelInvalidator invalidator_;
   GroupsCache groups_;
   XattrAbsence xattr_absence_;
+  XattrCache xattr_cache_;
   OpenGrants open_grants_;
   SymlinkCache symlinks_;
 

@@ -101,12 +101,13 @@ int run(const MountOptions& options) {
   settings.meta = options.meta;
   if (options.password) settings.password_md5 = md5_of(*options.password);
   if (options.md5pass) settings.password_md5 = options.md5pass;
-  settings.io_retries = options.io_retries;
+  settings.io_retries = IoRetrySettings{options.io_retries, options.io_timeout, options.log_retry};
 
   MasterConnection master(settings);
   ChunkserverPool pool(settings.bind_ip);
   FileDataSettings data_settings;
-  data_settings.io_retries = options.io_retries;
+  data_settings.io_retries = settings.io_retries;
+  data_settings.preferred_labels = options.preferred_labels;
   data_settings.write_buffer_bytes = static_cast<size_t>(std::max<uint32_t>(options.write_cache_mib, 1)) << 20;
   data_settings.error_on_lost_chunk = options.error_on_lost_chunk;
   data_settings.error_on_no_space = options.error_on_no_space;

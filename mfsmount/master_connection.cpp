@@ -45,11 +45,6 @@ std::string describe_session(const SessionReply& session) {
 
 }  // namespace
 
-std::chrono::milliseconds retry_delay(uint32_t attempt) {
-  if (attempt < 30) return milliseconds(1 + (attempt - 1) * 300);
-  return milliseconds(10001);
-}
-
 MasterConnection::MasterConnection(MasterSettings settings) : settings_(std::move(settings)) {}
 
 MasterConnection::~MasterConnection() { stop(); }
@@ -176,8 +171,8 @@ uint32_t MasterConnection::take_msgid() {
 
 Result<std::vector<uint8_t>> MasterConnection::call(Frame frame, uint32_t reply_type, uint32_t* received_type) {
   Status last_error(StatusCode::kIO, "no answer from the master");
-  for (uint32_t attempt = 0; attempt < std::max<uint32_t>(settings_.io_retries, 1); ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(retry_delay(attempt));
+  IoRetries retries(settings_.io_retries);
+  for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
     Slot slot;
     slot.reply_type = reply_type;
     uint32_t msgid = 0;
@@ -205,7 +200,7 @@ Result<std::vector<uint8_t>> MasterConnection::call(Frame frame, uint32_t reply_
     }
     last_error = Status(StatusCode::kIO, "connection to the master lost");
   }
-  return last_error;
+  return retries.gave_up(last_error);
 }
 
 void MasterConnection::send_unanswered(const Frame& frame) {

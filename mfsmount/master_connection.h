@@ -18,6 +18,7 @@
 
 #include "mfscommon/packet.h"
 #include "mfscommon/status.h"
+#include "mfsmount/io_retries.h"
 #include "mfsmount/master_messages.h"
 #include "mfsmount/tcp_socket.h"
 
@@ -31,14 +32,11 @@ struct MasterSettings {
   std::string info;  // the mount point, shown in the master's session list
   bool meta = false;  // a meta session (trash and sustained files, spec 10 §3.4) instead of `subfolder`
   std::optional<std::array<uint8_t, 16>> password_md5;
-  uint32_t io_retries = 30;
+  IoRetrySettings io_retries;
 };
 
 // call()'s reply type for "whatever the master answers" (the master proxy's forwarding).
 inline constexpr uint32_t kAnyReply = 0;
-
-// Sleep before retry `attempt` (1-based) of a failed request, as the 3.0.117 client does.
-std::chrono::milliseconds retry_delay(uint32_t attempt);
 
 class MasterConnection {
  public:
@@ -61,7 +59,7 @@ class MasterConnection {
   // Sends `frame` (its msgid is filled in) and returns the reply body after the msgid.
   // A reply of another type than `reply_type` (unless kAnyReply) drops the connection; the
   // type received goes to `received_type`. A lost connection is retried, with MooseFS's
-  // back-off, up to io_retries times (then EIO).
+  // back-off, while io_retries allows (then EIO).
   Result<std::vector<uint8_t>> call(Frame frame, uint32_t reply_type, uint32_t* received_type = nullptr);
   // A packet without msgid and reply; dropped when not connected.
   void send_unanswered(const Frame& frame);

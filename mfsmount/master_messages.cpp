@@ -454,7 +454,7 @@ Result<ChunkLocation> decode_chunk_location(Body body) {
     copy.ip = in.u32();
     copy.port = in.u16();
     copy.version = in.u32();
-    in.u32();  // label mask
+    copy.labels = in.u32();
     location.copies.push_back(copy);
   }
   if (!in.finished()) return malformed("chunk location", body.size());

@@ -58,6 +58,7 @@ struct ChunkCopy {
   uint32_t ip = 0;
   uint16_t port = 0;
   uint32_t version = 0;  // of the chunkserver
+  uint32_t labels = 0;   // bit i: label 'A'+i
 };
 
 // READ_CHUNK / WRITE_CHUNK reply (spec 10 §8.3).

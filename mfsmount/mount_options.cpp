@@ -68,8 +68,7 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsxattrcacheto", "mfsmemlock", "mfsallowoomkiller", "mfsfsyncmintime", "mfstimeout",
-    "mfslogretry", "mfspreflabels", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
+    "mfsfsyncmintime", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"clone_fd", &MountOptions::clone_fd},
@@ -79,7 +78,9 @@ const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"mfserroronnospace", &MountOptions::error_on_no_space},
     {"mfsnoxattrs", &MountOptions::no_xattrs},
     {"mfsnoposixlocks", &MountOptions::no_posix_locks},
-    {"mfsnobsdlocks", &MountOptions::no_bsd_locks}};
+    {"mfsnobsdlocks", &MountOptions::no_bsd_locks},
+    {"mfsmemlock", &MountOptions::memlock},
+    {"mfsallowoomkiller", &MountOptions::allow_oom_killer}};
 
 Result<std::array<uint8_t, 16>> parse_md5(const std::string& value) {
   std::array<uint8_t, 16> digest{};
@@ -162,6 +163,15 @@ class Parser {
       return Status::ok();
     }
     if (name == "mfsioretries") return set_number(options_.io_retries, name, value, 1000000);
+    if (name == "mfstimeout") return set_number(options_.io_timeout, name, value, 1000000);
+    if (name == "mfslogretry") return set_number(options_.log_retry, name, value, 1000000);
+    if (name == "mfspreflabels") {
+      Result<LabelPreference> parsed = LabelPreference::parse(value);
+      if (!parsed) return bad("bad value '" + value + "' of option mfspreflabels: " + parsed.status().to_string());
+      options_.preferred_labels = std::move(*parsed);
+      return Status::ok();
+    }
+    if (name == "mfsxattrcacheto") return set_seconds(options_.xattr_cache_timeout, name, value);
     if (name == "mfsattrcacheto") return set_seconds(options_.attr_cache_timeout, name, value);
     if (name == "mfsentrycacheto") return set_seconds(options_.entry_cache_timeout, name, value);
     if (name == "mfsdirentrycacheto") return set_seconds(options_.direntry_cache_timeout, name, value);
@@ -373,7 +383,9 @@ std::string mount_usage() {
          "MooseFS options: mfsmaster=HOST mfsport=PORT mfsbind=IP mfssubfolder=PATH mfscfgfile=FILE mfsmeta\n"
          "  mfspassword=PASS mfspassfile=FILE mfsmd5pass=MD5 mfscachemode=AUTO|YES|NO|DIRECT mfscachefiles\n"
          "  mfsattrcacheto=SEC mfsentrycacheto=SEC mfsdirentrycacheto=SEC mfsnegentrycacheto=SEC mfsgroupscacheto=SEC\n"
-         "  mfswritecachesize=MiB mfsioretries=N mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS\n"
+         "  mfsxattrcacheto=SEC mfswritecachesize=MiB mfsioretries=N mfstimeout=SEC mfslogretry=N\n"
+         "  mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS mfspreflabels=LABELEXPR\n"
+         "  mfsnice=N mfsrlimitnofile=N mfslimitarenas=N mfsmemlock mfsallowoomkiller\n"
          "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"
          "  mfserroronlostchunk mfserroronnospace mfsdelayedinit\n"
          "FUSE options: allow_other allow_root auto_unmount default_permissions ro rw nosuid nodev noexec\n"

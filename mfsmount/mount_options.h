@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mfscommon/status.h"
+#include "mfsmount/label_preference.h"
 
 namespace mfs::mount {
 
@@ -43,11 +44,15 @@ struct MountOptions {
   double negentry_cache_timeout = 0.0;
   double groups_cache_timeout = 300.0;
   double symlink_cache_timeout = 300.0;
+  double xattr_cache_timeout = 30.0;  // mfsxattrcacheto: getxattr answers (xattr_cache.h)
   uint32_t write_cache_mib = 256;
   uint32_t read_ahead_mib = 256;                 // mfsreadaheadsize: all read-ahead data together
   uint32_t read_ahead_bytes = 1u << 20;          // mfsreadaheadleng: one fetch ahead
   std::optional<uint64_t> read_ahead_trigger;    // mfsreadaheadtrigger; default 10 x read_ahead_bytes
   uint32_t io_retries = 30;
+  uint32_t io_timeout = 0;   // mfstimeout: seconds an I/O may retry before failing, 0: no limit
+  uint32_t log_retry = 5;    // mfslogretry: failed tries are logged from this retry on
+  LabelPreference preferred_labels;  // mfspreflabels
   bool error_on_lost_chunk = false;
   bool error_on_no_space = false;
   bool no_std_opts = false;
@@ -61,6 +66,8 @@ struct MountOptions {
   int nice = -19;                  // mfsnice
   uint64_t open_files_limit = 100000;  // mfsrlimitnofile
   uint32_t malloc_arenas = 4;      // mfslimitarenas (0: glibc's default)
+  bool memlock = false;            // mfsmemlock
+  bool allow_oom_killer = false;   // mfsallowoomkiller
 
   // libfuse's thread pool (max_threads=, max_idle_threads=, clone_fd); 0 = libfuse's default.
   uint32_t max_threads = 0;

@@ -37,7 +37,7 @@ class FakeMaster {
     settings.host = "127.0.0.1";
     settings.port = listener_.port();
     settings.info = "/mnt/test";
-    settings.io_retries = 3;
+    settings.io_retries.retries = 3;
     return settings;
   }
 

@@ -187,9 +187,32 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 }
 
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
-  auto options = parse({"/mnt", "-o", "mfsxattrcacheto=0,mfsmemlock"});
+  auto options = parse({"/mnt", "-o", "mfsfsyncmintime=5,mfsflattrash"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsxattrcacheto", "mfsmemlock"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsfsyncmintime", "mfsflattrash"}));
+}
+
+TEST(MountOptions, TuningOptions) {
+  auto defaults = parse({"/mnt"});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->xattr_cache_timeout, 30.0);
+  EXPECT_EQ(defaults->io_timeout, 0u);
+  EXPECT_EQ(defaults->log_retry, 5u);
+  EXPECT_FALSE(defaults->memlock || defaults->allow_oom_killer);
+  EXPECT_TRUE(defaults->preferred_labels.empty());
+  auto options = parse({"/mnt", "-o", "mfsxattrcacheto=0.5,mfstimeout=60,mfslogretry=0,mfsmemlock,mfsallowoomkiller,"
+                                      "mfspreflabels=A+B;C"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->xattr_cache_timeout, 0.5);
+  EXPECT_EQ(options->io_timeout, 60u);
+  EXPECT_EQ(options->log_retry, 0u);
+  EXPECT_TRUE(options->memlock && options->allow_oom_killer);
+  EXPECT_EQ(options->preferred_labels.priority(1u << 2), 1u);  // C
+  EXPECT_TRUE(options->not_yet_used.empty());
+  for (const char* bad : {"mfsxattrcacheto=-1", "mfstimeout=x", "mfslogretry=", "mfsmemlock=1", "mfspreflabels=A+",
+                          "mfspreflabels="}) {
+    EXPECT_FALSE(parse({"/mnt", "-o", bad})) << bad;
+  }
 }
 
 TEST(MountOptions, ProcessSettingsAndSwitches) {

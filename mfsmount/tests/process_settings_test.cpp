@@ -19,5 +19,18 @@ TEST(ProcessSettingsTest, OpenFilesLimitIsHalvedUntilAccepted) {
   EXPECT_EQ(settle_open_files_limit(10, [](uint64_t) { return false; }), 0u);
 }
 
+TEST(ProcessSettingsTest, MemoryIsLockedOnlyWhenTheLimitCouldBeRaised) {
+  int locks = 0;
+  auto lock = [&] {
+    ++locks;
+    return true;
+  };
+  EXPECT_EQ(lock_memory([] { return false; }, lock), MemoryLock::kLimitRefused);  // as 3.0.117: no mlockall then
+  EXPECT_EQ(locks, 0);
+  EXPECT_EQ(lock_memory([] { return true; }, lock), MemoryLock::kLocked);
+  EXPECT_EQ(locks, 1);
+  EXPECT_EQ(lock_memory([] { return true; }, [] { return false; }), MemoryLock::kLockFailed);
+}
+
 }  // namespace
 }  // namespace mfs::mount
