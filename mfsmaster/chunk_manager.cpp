@@ -28,6 +28,7 @@ ChunkManager::ChunkManager(Metadata& metadata, MutationLog& mutations, Chunkserv
 }
 
 void ChunkManager::configure(const ConfigFile& config) {
+  servers_.configure(read_heavy_load_policy(config));
   replications_delay_ = static_cast<uint32_t>(config.get_uint("REPLICATIONS_DELAY_INIT", 60));
   // CHUNKS_WRITE_REP_LIMIT / CHUNKS_READ_REP_LIMIT: the first (endangered) figure applies.
   write_replication_limit_ = static_cast<uint32_t>(std::max<uint64_t>(1, config.get_uint("CHUNKS_WRITE_REP_LIMIT", 2)));
@@ -111,8 +112,10 @@ size_t ChunkManager::copy_count(uint64_t chunk_id) const {
 std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std::set<uint16_t>& exclude,
                                                        const Preference& prefer) const {
   std::vector<Chunkserver*> candidates;
+  uint32_t now = now_();
   for (const auto& [csid, server] : servers_.all()) {
-    if (server->registered && server->send && !exclude.count(csid) && server->can_take_chunks()) {
+    if (server->registered && server->send && !exclude.count(csid) && server->can_take_chunks() &&
+        !server->busy(now)) {
       candidates.push_back(server.get());
     }
   }
@@ -146,14 +149,35 @@ std::vector<Chunkserver*> ChunkManager::choose_labelled_servers(const LabelSet& 
     chosen.push_back(candidates[*assigned]);
     used[*assigned] = true;
   }
-  // Copies no server with the right labels (and space) can take: LOOSE and STD put them on
-  // other servers, STRICT leaves them missing (spec 11 §4.2).
+  // Copies no server with the right labels (and space) can take: STD and STRICT wait while
+  // a busy server with the labels could (no servers at all), LOOSE does not; LOOSE and STD
+  // then put them on other servers, STRICT leaves them missing (spec 11 §4.2).
+  if (unplaced > 0 && mode != class_mode::kLoose && busy_servers_could_take(copies, exclude, chosen.size())) {
+    return {};
+  }
   for (size_t i = 0; i < candidates.size() && unplaced > 0 && mode != class_mode::kStrict; ++i) {
     if (used[i]) continue;
     chosen.push_back(candidates[i]);
     --unplaced;
   }
   return chosen;
+}
+
+bool ChunkManager::busy_servers_could_take(const LabelSet& copies, const std::set<uint16_t>& exclude,
+                                           size_t placed) const {
+  std::vector<uint32_t> labels;
+  for (const auto& [csid, server] : servers_.all()) {
+    if (server->registered && server->send && !exclude.count(csid) && server->can_take_chunks()) {
+      labels.push_back(server->labels);
+    }
+  }
+  return placeable_copies(copies, labels) > placed;
+}
+
+bool ChunkManager::any_busy_server() const {
+  uint32_t now = now_();
+  const auto& all = servers_.all();
+  return std::any_of(all.begin(), all.end(), [now](const auto& entry) { return entry.second->busy(now); });
 }
 
 Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index) const {
@@ -221,6 +245,8 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
   std::vector<Chunkserver*> targets =
       storage_class ? choose_labelled_servers(storage_class->create, storage_class->mode, {}, near_client)
                     : choose_servers(2, {}, near_client);
+  // Spec 10 §8.4: with busy servers the client retries (EAGAIN) until they can take it.
+  if (targets.empty() && any_busy_server()) return done(StatusCode::kEAGAIN);
   if (targets.empty()) return done(servers_.connected_count() ? StatusCode::kNoSpace : StatusCode::kNoChunkServers);
   uint64_t chunk_id = metadata_.chunks().next_id();
   commit(

@@ -113,6 +113,8 @@ class ChunkManager {
   std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;
   size_t copy_count(uint64_t chunk_id) const;
   const Chunkservers& servers() const { return servers_; }
+  Chunkservers& servers() { return servers_; }
+  uint32_t now() const { return now_(); }
   // mfstopology.cfg, loaded by the daemon at start and on reload.
   void set_topology(Topology topology) { topology_ = std::move(topology); }
   const Topology& topology() const { return topology_; }
@@ -151,10 +153,15 @@ class ChunkManager {
   std::vector<Chunkserver*> choose_servers(uint32_t count, const std::set<uint16_t>& exclude,
                                            const Preference& prefer = {}) const;
   // Servers for `copies`, each matching its copy's labels; copies without such a server go
-  // to other servers unless `mode` is STRICT. Most free space first, then `prefer`.
+  // to other servers unless `mode` is STRICT. None at all if STD or STRICT has to wait for a
+  // busy server with the labels. Most free space first, then `prefer`.
   std::vector<Chunkserver*> choose_labelled_servers(const LabelSet& copies, uint8_t mode,
                                                     const std::set<uint16_t>& exclude,
                                                     const Preference& prefer = {}) const;
+  // True if servers with space, busy ones included, could take more of `copies` than the
+  // `placed` ones the others took.
+  bool busy_servers_could_take(const LabelSet& copies, const std::set<uint16_t>& exclude, size_t placed) const;
+  bool any_busy_server() const;
   // Destinations of a replication: with REPLICATIONS_RESPECT_TOPOLOGY = 2 those close to
   // the chunk's valid copies first; with CHUNKS_UNIQUE_MODE those at a place (IP, rack)
   // without a copy before all others.

@@ -189,8 +189,12 @@ bool ChunkserverProtocol::handle_registered(const csmsg::ChunkserverToMaster& me
             return true;
           },
           [&](const csmsg::CurrentLoadReport& report) {
-            server.load = report.load;
-            if (report.status) server.health = static_cast<uint8_t>(*report.status);
+            uint32_t now = chunks.now();
+            bool was_busy = server.busy(now);
+            // The 4-byte form (chunkservers < 3.0.7) carries no hlstatus: the last one stays.
+            uint8_t hlstatus = report.status ? static_cast<uint8_t>(*report.status) : server.health;
+            services_.servers.report_load(server, report.load, hlstatus, now);
+            if (was_busy && !server.busy(now) && server.registered) chunks.new_target_available();
             return true;
           },
           [&](const csmsg::LabelsReport& report) {

@@ -111,6 +111,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_info(packet);
     case msg::CLTOMA_CSERV_LIST:
       return handle_chunkserver_list(packet);
+    case msg::CLTOMA_CSSERV_COMMAND:
+      return handle_chunkserver_command(packet);
     case msg::CLTOMA_QUOTA_INFO:
       return handle_quota_info(packet);
     case msg::CLTOMA_SCLASS_INFO:

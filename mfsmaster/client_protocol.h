@@ -149,6 +149,7 @@ class ClientProtocol {
   bool handle_sclass_info(const Packet& packet);
   bool handle_info(const Packet& packet);
   bool handle_chunkserver_list(const Packet& packet);
+  bool handle_chunkserver_command(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

@@ -12,8 +12,8 @@ namespace mfs::master {
 namespace {
 
 constexpr uint8_t kNoHighAvailability = 0xFF;  // state bytes meaning "no HA, this is the leader"
-constexpr uint32_t kGraceOverloaded = 0xC0000000;
-constexpr uint32_t kGraceRebalance = 0x80000000;
+constexpr uint8_t kCommandBackToWork = 1;
+constexpr uint8_t kStatusOk = 0, kStatusNotFound = 41;
 
 uint64_t resident_memory() {
   std::ifstream statm("/proc/self/statm");
@@ -77,7 +77,7 @@ bool ClientProtocol::handle_chunkserver_list(const Packet& packet) {
   if (!packet.payload.empty()) return fail("bad CSERV_LIST size");
   PacketWriter reply(msg::MATOCL_CSERV_LIST);
   for (const auto& [csid, server] : services_.chunks.servers().all()) {
-    uint32_t grace = server->health == 2 ? kGraceOverloaded : server->health == 3 ? kGraceRebalance : 0;
+    uint32_t grace = server->gracetime(services_.chunks.now());
     reply.u8(0).u8(static_cast<uint8_t>(server->version >> 16)).u8(static_cast<uint8_t>(server->version >> 8));
     reply.u8(static_cast<uint8_t>(server->version));
     reply.u32(server->ip).u16(server->port).u16(server->csid);
@@ -86,6 +86,29 @@ bool ClientProtocol::handle_chunkserver_list(const Packet& packet) {
     reply.u32(server->errors).u32(server->load).u32(grace).u32(server->labels).u8(0);
   }
   send(reply.take());
+  return true;
+}
+
+}  // namespace mfs::master
+
+namespace mfs::master {
+
+bool ClientProtocol::handle_chunkserver_command(const Packet& packet) {
+  // Spec 40 B.3.2: the 7-byte form; of its commands only BACKTOWORK is served here.
+  if (packet.payload.size() != 7) return fail("bad CSSERV_COMMAND size");
+  PacketReader in(packet.payload);
+  uint8_t command = in.u8();
+  uint32_t ip = in.u32();
+  uint16_t port = in.u16();
+  if (command != kCommandBackToWork) return fail("CSSERV_COMMAND " + std::to_string(command) + " not supported");
+  ChunkManager& chunks = services_.chunks;
+  Chunkserver* server = chunks.servers().find_by_address(ip, port);
+  uint8_t status = kStatusNotFound;
+  if (server) {
+    if (chunks.servers().back_to_work(*server, chunks.now())) chunks.new_target_available();
+    status = kStatusOk;
+  }
+  send(PacketWriter(msg::MATOCL_CSSERV_COMMAND, 1).u8(status).take());
   return true;
 }
 

@@ -26,11 +26,13 @@ bool valid_fields(const StorageClass& defined) {
   return defined.admin_only <= 1 && defined.mode <= class_mode::kStrict;
 }
 
-// SCLASS_INFO's "can be fulfilled": 3 with servers that have space, 1 only counting full
-// servers too, 0 not at all. (2, "only with overloaded servers", is not told apart: this
-// master does not exclude overloaded servers from placement.)
-uint8_t fulfilment(const LabelSet& copies, const std::vector<uint32_t>& with_space, const std::vector<uint32_t>& all) {
-  if (placeable_copies(copies, with_space) == copies.size()) return 3;
+// SCLASS_INFO's "can be fulfilled": 3 with servers that have space and are not busy, 2 only
+// counting servers in heavy-load grace too, 1 only counting full and overloaded (hlstatus)
+// servers too - 3.0.117 counts those alike (docs/protocol-notes.md) -, 0 not at all.
+uint8_t fulfilment(const LabelSet& copies, const std::vector<uint32_t>& ready, const std::vector<uint32_t>& in_grace,
+                   const std::vector<uint32_t>& all) {
+  if (placeable_copies(copies, ready) == copies.size()) return 3;
+  if (placeable_copies(copies, in_grace) == copies.size()) return 2;
   return placeable_copies(copies, all) == copies.size() ? 1 : 0;
 }
 
@@ -77,10 +79,12 @@ bool ClientProtocol::handle_sclass_info(const Packet& packet) {
     size_t column = (regular < goal ? 0 : regular == goal ? 2 : 4) + (chunk->archived ? 1 : 0);
     ++states[chunk->sclass].counts[column];
   }
-  std::vector<uint32_t> all_labels, labels_with_space;
+  std::vector<uint32_t> all_labels, labels_in_grace, labels_ready;
+  uint32_t now = services_.chunks.now();
   for (const auto& [csid, server] : services_.chunks.servers().all()) {
     all_labels.push_back(server->labels);
-    if (server->can_take_chunks()) labels_with_space.push_back(server->labels);
+    if (server->can_take_chunks() && !server->overloaded()) labels_in_grace.push_back(server->labels);
+    if (server->can_take_chunks() && !server->busy(now)) labels_ready.push_back(server->labels);
   }
   PacketWriter reply(msg::MATOCL_SCLASS_INFO);
   reply.u16(static_cast<uint16_t>(services_.chunks.servers().connected_count()));
@@ -91,7 +95,7 @@ bool ClientProtocol::handle_sclass_info(const Packet& packet) {
     for (uint64_t count : states[id].counts) reply.u64(count);
     reply.u8(defined->admin_only).u8(defined->mode).u16(defined->arch_delay);
     for (const LabelSet* set : {&defined->create, &defined->keep, &defined->archive}) {
-      reply.u8(fulfilment(*set, labels_with_space, all_labels)).u8(static_cast<uint8_t>(set->size()));
+      reply.u8(fulfilment(*set, labels_ready, labels_in_grace, all_labels)).u8(static_cast<uint8_t>(set->size()));
     }
     for (const LabelSet* set : {&defined->create, &defined->keep, &defined->archive}) {
       for (const CopyLabels& copy : *set) {
