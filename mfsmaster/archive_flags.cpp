@@ -55,4 +55,15 @@ ArchivePlan plan_archive_change(const Node& target, const ChunkTable& chunks, ui
   return plan;
 }
 
+ChangelogEntry archive_change_entry(uint32_t inode, uint32_t uid, bool set, const ArchiveCounters& counters,
+                                    uint32_t now) {
+  return ChangelogEntry::make("ARCHCHG", now)
+      .arg(inode)
+      .arg(uid)
+      .arg(set ? archive_command::kSet : archive_command::kClear)
+      .result(counters.changed)
+      .result(counters.not_changed)
+      .result(counters.not_permitted);
+}
+
 }  // namespace mfs::master

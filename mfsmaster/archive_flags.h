@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "mfsmaster/changelog_entry.h"
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_node.h"
 
@@ -43,5 +44,9 @@ struct ArchivePlan {
 // Files failing the owner test (or immutable) are not permitted; a chunk shared by
 // several files (hard links, snapshots) changes once.
 ArchivePlan plan_archive_change(const Node& target, const ChunkTable& chunks, uint32_t uid, bool set);
+
+// ARCHCHG(inode,uid,cmd):changed,not_changed,not_permitted for a planned change.
+ChangelogEntry archive_change_entry(uint32_t inode, uint32_t uid, bool set, const ArchiveCounters& counters,
+                                    uint32_t now);
 
 }  // namespace mfs::master

@@ -41,6 +41,7 @@ inline constexpr uint8_t kImmutable = 0x80;
 inline constexpr uint32_t kRootInode = 1;
 inline constexpr uint32_t kMetaRootInode = 0;  // root of a meta session (trash, sustained)
 inline constexpr uint32_t kTrashBuckets = 4096;  // trash files are listed and expired per inode % 4096
+inline constexpr uint32_t kSustainedBuckets = 256;  // sustained files are freed per inode % 256
 inline constexpr size_t kMaxNameLength = 255;
 inline constexpr size_t kMaxSymlinkLength = 4096;
 inline constexpr uint64_t kChunkSize = uint64_t{1} << 26;

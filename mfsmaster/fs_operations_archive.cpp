@@ -23,13 +23,7 @@ Result<FsOperations::ArchiveUpdate> FsOperations::change_archive(const RequestCo
   if (!node->is_directory() && plan.counters.not_permitted != 0) return StatusCode::kEPERM;
   ArchiveUpdate update;
   update.counters = plan.counters;
-  update.entries.push_back(ChangelogEntry::make("ARCHCHG", context.now)
-                               .arg(node->inode)
-                               .arg(uid)
-                               .arg(set ? archive_command::kSet : archive_command::kClear)
-                               .result(plan.counters.changed)
-                               .result(plan.counters.not_changed)
-                               .result(plan.counters.not_permitted));
+  update.entries.push_back(archive_change_entry(node->inode, uid, set, plan.counters, context.now));
   return update;
 }
 

@@ -7,6 +7,29 @@
 #include "mfsmaster/subtree_statistics.h"
 
 namespace mfs::master {
+namespace {
+
+// The entries of `list` whose inode % `buckets` is `bucket`, in inode order. Jumps from one
+// member of the bucket (bucket + k * buckets) to the next instead of scanning the whole list.
+std::vector<const Edge*> bucket_entries(const std::map<uint32_t, std::unique_ptr<Edge>>& list, uint32_t bucket,
+                                        uint32_t buckets) {
+  std::vector<const Edge*> entries;
+  for (auto it = list.lower_bound(bucket); it != list.end();) {
+    uint32_t inode = it->first;
+    if (inode % buckets == bucket) {
+      entries.push_back(it->second.get());
+      ++it;
+      continue;
+    }
+    uint64_t next = uint64_t{inode} - inode % buckets + bucket;
+    if (next < inode) next += buckets;
+    if (next > std::numeric_limits<uint32_t>::max()) break;
+    it = list.lower_bound(static_cast<uint32_t>(next));
+  }
+  return entries;
+}
+
+}  // namespace
 
 FsTree::FsTree(ChunkReleaser release_chunk) : release_chunk_(std::move(release_chunk)) {}
 
@@ -224,22 +247,11 @@ void FsTree::purge(Node& node, uint32_t now) {
 }
 
 std::vector<const Edge*> FsTree::trash_bucket(uint32_t bucket) const {
-  std::vector<const Edge*> entries;
-  // Jump from one member of the bucket (bucket + k * 4096) to the next instead of scanning
-  // the whole trash for each bucket.
-  for (auto it = trash_.lower_bound(bucket); it != trash_.end();) {
-    uint32_t inode = it->first;
-    if (inode % kTrashBuckets == bucket) {
-      entries.push_back(it->second.get());
-      ++it;
-      continue;
-    }
-    uint64_t next = uint64_t{inode} - inode % kTrashBuckets + bucket;
-    if (next < inode) next += kTrashBuckets;
-    if (next > std::numeric_limits<uint32_t>::max()) break;
-    it = trash_.lower_bound(static_cast<uint32_t>(next));
-  }
-  return entries;
+  return bucket_entries(trash_, bucket, kTrashBuckets);
+}
+
+std::vector<const Edge*> FsTree::sustained_bucket(uint32_t bucket) const {
+  return bucket_entries(sustained_, bucket, kSustainedBuckets);
 }
 
 void FsTree::set_trash_path(Node& trash_file, std::string path) {
@@ -259,14 +271,9 @@ void FsTree::acquire(uint32_t inode) {
   if (Node* node = node_or_null(inode)) ++node->open_count;
 }
 
-void FsTree::release(uint32_t inode, uint32_t now) {
+void FsTree::release(uint32_t inode) {
   Node* node = node_or_null(inode);
-  if (!node || node->open_count == 0) return;
-  if (--node->open_count == 0) release_if_unreferenced(*node, now);
-}
-
-void FsTree::release_if_unreferenced(Node& node, uint32_t now) {
-  if (node.type == NodeType::kSustained && !is_open(node.inode)) purge(node, now);
+  if (node && node->open_count != 0) --node->open_count;
 }
 
 void FsTree::free_node(Node& node, uint32_t now) {

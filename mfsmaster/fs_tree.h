@@ -87,18 +87,19 @@ class FsTree {
   // and trash expiry visits them, in inode order.
   std::vector<const Edge*> trash_bucket(uint32_t bucket) const;
   const std::map<uint32_t, std::unique_ptr<Edge>>& sustained() const { return sustained_; }
+  // The sustained entries of one bucket (inode % kSustainedBuckets), in inode order.
+  std::vector<const Edge*> sustained_bucket(uint32_t bucket) const;
   // Frees a trash or sustained file now.
   void purge(Node& node, uint32_t now);
   // SETPATH: the path a trash file is listed under and restored to.
   void set_trash_path(Node& trash_file, std::string path);
   // UNDEL: a trash file becomes a regular file again, entry `name` in `parent`.
   void undelete(Node& trash_file, Node& parent, std::string_view name);
-  // A sustained node's last holder went away: free it.
-  void release_if_unreferenced(Node& node, uint32_t now);
 
-  // Open-file references held by sessions (an open unlinked file is sustained).
+  // Open-file references held by sessions (an open unlinked file is sustained). A sustained
+  // file nobody holds stays until sustained expiry frees it (sustained_expiry.h).
   void acquire(uint32_t inode);
-  void release(uint32_t inode, uint32_t now);
+  void release(uint32_t inode);
   bool is_open(uint32_t inode) const {
     const Node* node = node_or_null(inode);
     return node && node->open_count != 0;

@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "mfsmaster/sustained_expiry.h"
 #include "mfsmaster/trash_expiry.h"
 
 namespace mfs::master {
@@ -25,6 +26,8 @@ void Housekeeping::configure(const ConfigFile& config) {
 
 void Housekeeping::run(uint32_t now) {
   expire_trash(now);
+  expire_sustained(now);
+  archive_after_delay(now);
   expire_sessions(now);
   recycle_inodes(now);
   update_quota_states(now);
@@ -41,6 +44,22 @@ void Housekeeping::expire_trash(uint32_t now) {
                          .result(expiry.freed)
                          .result(expiry.sustained)
                          .result(expiry.inode_checksum)});
+}
+
+void Housekeeping::expire_sustained(uint32_t now) {
+  uint32_t bucket = next_sustained_bucket_;
+  next_sustained_bucket_ = (next_sustained_bucket_ + 1) % kSustainedBuckets;
+  SustainedExpiry expiry = released_sustained(std::as_const(metadata_).fs(), bucket);
+  if (expiry.inodes.empty()) return;
+  mutations_.commit({ChangelogEntry::make("EMPTYSUSTAINED", now)
+                         .arg(bucket)
+                         .result(static_cast<uint32_t>(expiry.inodes.size()))
+                         .result(expiry.inode_checksum)});
+}
+
+void Housekeeping::archive_after_delay(uint32_t now) {
+  std::vector<ChangelogEntry> changes = archive_delay_.next_tick(std::as_const(metadata_), now);
+  if (!changes.empty()) mutations_.commit(std::move(changes));
 }
 
 void Housekeeping::expire_sessions(uint32_t now) {

@@ -87,6 +87,7 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"SETPATH", &Metadata::apply_setpath},
       {"UNDEL", &Metadata::apply_undel},
       {"EMPTYTRASH", &Metadata::apply_emptytrash},
+      {"EMPTYSUSTAINED", &Metadata::apply_emptysustained},
       {"ARCHCHG", &Metadata::apply_archchg},
       {"FREEINODES", &Metadata::apply_freeinodes},
       {"SETMETAID", &Metadata::apply_setmetaid},

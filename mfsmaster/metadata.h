@@ -88,6 +88,7 @@ class Metadata {
   Status apply_setpath(const ChangelogEntry& entry);  // metadata_apply_trash.cpp
   Status apply_undel(const ChangelogEntry& entry);
   Status apply_emptytrash(const ChangelogEntry& entry);
+  Status apply_emptysustained(const ChangelogEntry& entry);
   Status apply_archchg(const ChangelogEntry& entry);  // metadata_apply_archive.cpp
   Status apply_freeinodes(const ChangelogEntry& entry);
   Status apply_setmetaid(const ChangelogEntry& entry);

@@ -84,7 +84,7 @@ Status Metadata::apply_sesdel(const ChangelogEntry& entry) {
   if (!session) return bad("SESDEL: no such session");
   for (uint32_t inode : session->open_inodes) {
     locks_.release(id, inode);
-    fs_.release(inode, entry.timestamp);
+    fs_.release(inode);
   }
   sessions_.remove(id);
   return Status::ok();
@@ -110,7 +110,7 @@ Status Metadata::apply_release(const ChangelogEntry& entry) {
   if (!session) return bad("RELEASE: no such session");
   if (session->open_inodes.erase(inode) != 0) {
     locks_.release(id, inode);
-    fs_.release(inode, entry.timestamp);
+    fs_.release(inode);
   }
   return Status::ok();
 }

@@ -1,7 +1,9 @@
 // apply() handlers for the trash (spec 30 §4.3): a trash file's stored path (SETPATH),
-// undelete (UNDEL) and expiry (EMPTYTRASH). PURGE is with the namespace handlers.
+// undelete (UNDEL), expiry (EMPTYTRASH) and that of sustained files (EMPTYSUSTAINED).
+// PURGE is with the namespace handlers.
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/node_inheritance.h"
+#include "mfsmaster/sustained_expiry.h"
 #include "mfsmaster/trash_expiry.h"
 #include "mfsmaster/trash_path.h"
 
@@ -76,6 +78,21 @@ Status Metadata::apply_emptytrash(const ChangelogEntry& entry) {
   TrashExpiry expiry = expired_trash(fs_, bucket, entry.timestamp);
   if (expiry.freed != freed || expiry.sustained != sustained || expiry.inode_checksum != checksum) {
     return mismatch("EMPTYTRASH: expired files differ");
+  }
+  for (uint32_t inode : expiry.inodes) fs_.purge(*fs_.find(inode), entry.timestamp);
+  return Status::ok();
+}
+
+Status Metadata::apply_emptysustained(const ChangelogEntry& entry) {
+  ChangelogArgs args(entry);
+  uint32_t bucket = args.number<uint32_t>();
+  uint32_t freed = args.result<uint32_t>();
+  uint32_t checksum = args.result<uint32_t>();
+  if (!args.ok()) return args.status();
+  if (bucket >= kSustainedBuckets) return mismatch("EMPTYSUSTAINED: no such bucket");
+  SustainedExpiry expiry = released_sustained(fs_, bucket);
+  if (expiry.inodes.size() != freed || expiry.inode_checksum != checksum) {
+    return mismatch("EMPTYSUSTAINED: released files differ");
   }
   for (uint32_t inode : expiry.inodes) fs_.purge(*fs_.find(inode), entry.timestamp);
   return Status::ok();

@@ -207,6 +207,9 @@ class Daemon:
         self.ip = ip
         self.overrides = dict(options or {})
         self.extra_args = list(extra_args)
+        # Extra environment variables of the next start (e.g. LD_PRELOAD/FAKETIME for a
+        # shifted clock).
+        self.environment: dict[str, str] = {}
         self.log_path = self.workdir / f"{name}.log"
         self.process: subprocess.Popen | None = None
         self._start_time: int | None = None
@@ -297,6 +300,7 @@ class Daemon:
         with open(self.log_path, "ab") as log:
             self.process = self.ns.popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                         env={**os.environ, **self.environment},
                                          cwd=str(self.workdir))
         self._start_time = _proc_start_time(self.process.pid)
         self.expected_exit = False

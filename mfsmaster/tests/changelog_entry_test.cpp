@@ -81,6 +81,16 @@ TEST(ChangelogEntry, ParsesFieldsOfSpecExample) {
   EXPECT_EQ(sesadd.args[14], "/mnt/mfs");
 }
 
+// Written by 3.0.117 when a sustained file nobody holds is freed (docs/protocol-notes.md).
+TEST(ChangelogEntry, EmptySustainedLineOfARealMaster) {
+  const std::string line = "25: 1796432348|EMPTYSUSTAINED(2):1,2\n";
+  ChangelogEntry entry = parsed(line);
+  EXPECT_EQ(entry.operation, "EMPTYSUSTAINED");
+  EXPECT_EQ(entry.args, (std::vector<std::string>{"2"}));
+  EXPECT_EQ(entry.results, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(format_changelog_line(entry), line);
+}
+
 TEST(ChangelogEntry, NoArgumentsAndEmptyArguments) {
   ChangelogEntry none = parsed("7: 1|RENUMERATEEDGES():9");
   EXPECT_TRUE(none.args.empty());

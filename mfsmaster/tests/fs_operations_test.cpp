@@ -124,7 +124,10 @@ TEST_F(Fixture, OpenRegistersFileWithSessionAndUnlinkKeepsItSustained) {
   ASSERT_TRUE(run(ops.unlink(as_user(0), 1, "f", false)));
   ASSERT_NE(metadata.fs().find(f), nullptr);
   EXPECT_EQ(metadata.fs().find(f)->type, NodeType::kSustained);
+  // As in 3.0.117, the last RELEASE leaves it sustained; its bucket's EMPTYSUSTAINED frees it.
   ASSERT_TRUE(apply(entry("RELEASE", {"1", std::to_string(f)})));
+  ASSERT_NE(metadata.fs().find(f), nullptr);
+  ASSERT_TRUE(apply(entry("EMPTYSUSTAINED", {std::to_string(f % kSustainedBuckets)}, {"1", std::to_string(f)})));
   EXPECT_EQ(metadata.fs().find(f), nullptr);
 }
 

@@ -88,6 +88,42 @@ TEST_F(HousekeepingTest, ExpiryOfABucketCountsOpenFilesAsSustainedAndXorsTheInod
   EXPECT_EQ(replayed_version(), metadata.version());
 }
 
+// Observed with 3.0.117: a sustained file outlives its last holder (here its session's end)
+// until its sustained bucket (inode % 256, one a second in step with the trash buckets)
+// comes: EMPTYSUSTAINED(bucket):freed,inode_checksum.
+TEST_F(HousekeepingTest, SustainedFileIsFreedAtItsBucketAfterItsLastHolderLeaves) {
+  TestClient client = mount();
+  const uint32_t inode = std::as_const(metadata).fs().next_inode();
+  chunk_id = std::as_const(metadata).chunks().next_id();
+  ASSERT_TRUE(mutations->commit({
+      ChangelogEntry::make("CREATE", kNow).arg(kRootInode).arg("f").arg(1).arg(0644).arg(18).arg(0).arg(0).arg(0).result(
+          inode),
+      ChangelogEntry::make("ACQUIRE", kNow).arg(client.session_id).arg(inode),
+      ChangelogEntry::make("WRITE", kNow).arg(inode).arg(0).arg(1).arg(0).result(chunk_id),
+      ChangelogEntry::make("SETTRASHTIME", kNow).arg(inode).arg(0).arg(0).arg(0).result(1).result(0).result(0),
+      ChangelogEntry::make("UNLINK", kNow).arg(kRootInode).arg("f").result(inode),
+  }));
+  Housekeeping housekeeping(metadata, *mutations, *chunks, kNow);
+  for (uint32_t run = 0; run < kSustainedBuckets; ++run) housekeeping.run(kNow + 1);
+  settle();
+  ASSERT_EQ(std::as_const(metadata).fs().sustained().count(inode), 1u) << "freed while held";
+
+  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("SESDEL", kNow + 2).arg(client.session_id)}));
+  settle();
+  ASSERT_EQ(std::as_const(metadata).fs().sustained().count(inode), 1u) << "freed at the session's end";
+  // The next round: bucket `inode` is the inode-th run.
+  for (uint32_t bucket = 0; bucket < inode; ++bucket) housekeeping.run(kNow + 3);
+  settle();
+  EXPECT_EQ(std::as_const(metadata).fs().sustained().count(inode), 1u) << "freed before its bucket's turn";
+  housekeeping.run(kNow + 3);
+  settle();
+  EXPECT_EQ(std::as_const(metadata).fs().find(inode), nullptr);
+  EXPECT_TRUE(chunk() == nullptr || chunk()->file_references == 0) << "the freed file still holds its chunk";
+  EXPECT_NE(changelog().find("|EMPTYSUSTAINED(" + std::to_string(inode) + "):1," + std::to_string(inode) + "\n"),
+            std::string::npos);
+  EXPECT_EQ(replayed_version(), metadata.version());
+}
+
 TEST_F(HousekeepingTest, DisconnectedSessionExpiresAfterTheSustainTimeNotDuringStartUpGrace) {
   TestClient client = mount();
   const uint32_t session = client.session_id;

@@ -2,6 +2,8 @@
 // of operations on a fresh file system must give the same state.
 #include <random>
 
+#include "mfsmaster/changelog_entry.h"
+
 #include "mfsmaster/tests/metadata_test_util.h"
 
 namespace mfs::master {
@@ -110,6 +112,73 @@ TEST_F(Fixture, OldLetterTypeCreateHasNoCumask) {
   ChangelogEntry create = entry("CREATE", {"1", "f", "f", "420", "0", "0", "0"}, {"2"});
   EXPECT_TRUE(apply(create));
   EXPECT_EQ(metadata.fs().find(2)->mode, 420);
+}
+
+// Observed with 3.0.117 (docs/protocol-notes.md): two sessions each hold a file unlinked
+// without trash time; the files stay sustained after SESDEL and go at their bucket's turn.
+const char* const kRealSustainedChangelog[] = {
+    "1: 1796432089|SETMETAID(7715617099245870317)",
+    "2: 1796432092|SESADD(#5974443630005910320,1,0,0000,0,0,999,999,1,9,0,4294967295,0x00000000,3323068467,/m1):1",
+    "3: 1796432092|SESADD(#5974443630005910320,1,0,0000,0,0,999,999,1,9,0,4294967295,0x00000000,3323068468,/m2):2",
+    "4: 1796432092|CREATE(1,sA,1,438,18,0,0,0):2",
+    "5: 1796432092|ACQUIRE(1,2)",
+    "6: 1796432093|WRITE(2,0,1,0):1",
+    "7: 1796432094|AMTIME(2,1796432092,1796432093,1796432093)",
+    "8: 1796432094|LENGTH(2,1000,0)",
+    "9: 1796432094|UNLOCK(1)",
+    "10: 1796432094|CREATE(1,sB,1,438,18,0,0,0):3",
+    "11: 1796432094|ACQUIRE(2,3)",
+    "12: 1796432094|WRITE(3,0,1,0):2",
+    "13: 1796432094|LENGTH(3,1000,0)",
+    "14: 1796432094|UNLOCK(2)",
+    "15: 1796432094|SETTRASHTIME(2,0,0,0):1,0,0",
+    "16: 1796432094|SETTRASHTIME(3,0,0,0):1,0,0",
+    "17: 1796432094|UNLINK(1,sA):2",
+    "18: 1796432094|UNLINK(1,sB):3",
+    "19: 1796432097|SESDISCONNECTED(1)",
+    "20: 1796432097|SESDISCONNECTED(2)",
+    "21: 1796432210|SESDEL(1)",
+    "22: 1796432210|SESDEL(2)",
+};
+
+Status apply_line(Metadata& metadata, std::string_view line) {
+  auto entry = parse_changelog_line(line);
+  if (!entry) return entry.status();
+  entry->id = metadata.version();
+  return metadata.apply(*entry);
+}
+
+TEST(SustainedReplay, RealChangelogFreesSustainedFilesAtEmptySustainedNotAtSessionEnd) {
+  Metadata metadata;
+  metadata.init_empty(1796432089);
+  for (const char* line : kRealSustainedChangelog) ASSERT_TRUE(apply_line(metadata, line)) << line;
+  ASSERT_EQ(metadata.fs().sustained().size(), 2u) << "freed before EMPTYSUSTAINED";
+  EXPECT_EQ(metadata.chunks().find(1)->file_references, 1u);
+
+  // Bucket 2 holds inode 2 only: another checksum or count is refused, nothing changes.
+  EXPECT_EQ(apply_line(metadata, "23: 1796432348|EMPTYSUSTAINED(2):1,3").code(), StatusCode::kMismatch);
+  EXPECT_EQ(apply_line(metadata, "23: 1796432348|EMPTYSUSTAINED(2):2,2").code(), StatusCode::kMismatch);
+  EXPECT_EQ(apply_line(metadata, "23: 1796432348|EMPTYSUSTAINED(256):1,2").code(), StatusCode::kMismatch);
+  EXPECT_EQ(metadata.fs().sustained().size(), 2u);
+
+  ASSERT_TRUE(apply_line(metadata, "23: 1796432348|EMPTYSUSTAINED(2):1,2"));
+  EXPECT_EQ(metadata.fs().find(2), nullptr);
+  EXPECT_TRUE(metadata.chunks().find(1) == nullptr || metadata.chunks().find(1)->file_references == 0);
+  ASSERT_TRUE(apply_line(metadata, "24: 1796432349|EMPTYSUSTAINED(3):1,3"));
+  EXPECT_TRUE(metadata.fs().sustained().empty());
+}
+
+TEST_F(Fixture, SustainedFileStillHeldIsNotFreedByItsBucket) {
+  ASSERT_TRUE(apply(entry("CREATE", {"1", "f", "1", "420", "18", "0", "0", "0"}, {"2"})));
+  ASSERT_TRUE(apply(entry("ACQUIRE", {"1", "2"})));
+  ASSERT_TRUE(apply(entry("SETTRASHTIME", {"2", "0", "0", "0"}, {"1", "0", "0"})));
+  ASSERT_TRUE(apply(entry("UNLINK", {"1", "f"}, {"2"})));
+  EXPECT_EQ(apply(entry("EMPTYSUSTAINED", {"2"}, {"1", "2"})).code(), StatusCode::kMismatch);
+  ASSERT_EQ(metadata.fs().sustained().count(2), 1u);
+  ASSERT_TRUE(apply(entry("RELEASE", {"1", "2"})));
+  ASSERT_EQ(metadata.fs().sustained().count(2), 1u);
+  EXPECT_TRUE(apply(entry("EMPTYSUSTAINED", {"2"}, {"1", "2"})));
+  EXPECT_TRUE(metadata.fs().sustained().empty());
 }
 
 }  // namespace
