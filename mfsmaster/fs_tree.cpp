@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <unordered_map>
 
 #include "mfsmaster/subtree_statistics.h"
+#include "mfsmaster/subtree_walk.h"
 
 namespace mfs::master {
 namespace {
@@ -27,6 +29,24 @@ std::vector<const Edge*> bucket_entries(const std::map<uint32_t, std::unique_ptr
     it = list.lower_bound(static_cast<uint32_t>(next));
   }
   return entries;
+}
+
+// Removes edge's child from the directory's child_nodes: the last one takes its place, and
+// that one's edge (among its links, the one in this directory at the last slot) learns it.
+void forget_child_node(DirectoryData& directory, const Edge& edge) {
+  std::vector<Node*>& nodes = directory.child_nodes;
+  auto last = static_cast<uint32_t>(nodes.size() - 1);
+  if (edge.slot != last) {
+    Node* moved = nodes[last];
+    for (Edge* link : moved->parents) {
+      if (link->parent == edge.parent && link->slot == last) {
+        link->slot = edge.slot;
+        break;
+      }
+    }
+    nodes[edge.slot] = moved;
+  }
+  nodes.pop_back();
 }
 
 }  // namespace
@@ -125,7 +145,7 @@ Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_
 }
 
 Edge* FsTree::link(Node& parent, std::string_view name, Node& child) {
-  Edge edge{parent.inode, &child, next_edge_id_--, std::string(name)};
+  Edge edge{parent.inode, 0, &child, next_edge_id_--, std::string(name)};
   parent.eattr &= ~eattr::kSnapshot;
   mark_changed(parent.inode);
   return attach(parent, std::move(edge));
@@ -138,6 +158,8 @@ Edge* FsTree::attach(Node& parent, Edge edge) {
   auto [it, inserted] = parent.directory->children.insert(std::move(edge));
   assert(inserted);
   Edge* raw = const_cast<Edge*>(&*it);  // see lookup
+  raw->slot = static_cast<uint32_t>(parent.directory->child_nodes.size());
+  parent.directory->child_nodes.push_back(&child);
   std::vector<const Edge*>& order = parent.directory->creation_order;
   if (!order.empty() && order.back()->edge_id > raw->edge_id) {
     order.push_back(raw);  // the newest entry: the order stays complete
@@ -162,7 +184,7 @@ Node& FsTree::restore_node(Node&& node) {
 bool FsTree::restore_edge(uint32_t parent_inode, uint32_t child_inode, uint64_t edge_id, std::string name) {
   Node* child = node_or_null(child_inode);
   if (!child) return false;
-  Edge edge{parent_inode, child, edge_id, std::move(name)};
+  Edge edge{parent_inode, 0, child, edge_id, std::move(name)};
   if (parent_inode == 0) {
     auto* list = child->type == NodeType::kTrash       ? &trash_
                  : child->type == NodeType::kSustained ? &sustained_
@@ -196,6 +218,7 @@ void FsTree::unlink_edge(Edge& edge) {
   if (child.is_directory()) --parent->directory->subdirectories;
   child.parents.remove(&edge);
   std::vector<const Edge*>().swap(parent->directory->creation_order);
+  forget_child_node(*parent->directory, edge);
   auto& children = parent->directory->children;
   children.erase(children.find(std::string_view(edge.name)));  // destroys edge
 }
@@ -308,14 +331,7 @@ void FsTree::set_length(Node& file, uint64_t length) {
 
 uint32_t FsTree::subtree_node_count(const Node& node) {
   uint32_t count = 0;
-  std::vector<const Node*> pending{&node};  // iterative: directory depth is unbounded
-  while (!pending.empty()) {
-    const Node* current = pending.back();
-    pending.pop_back();
-    ++count;
-    if (!current->is_directory()) continue;
-    for (const Edge& edge : current->directory->children) pending.push_back(edge.child);
-  }
+  walk_subtree(node, true, [&](const Node&) { ++count; });
   return count;
 }
 
@@ -347,6 +363,9 @@ void FsTree::add_to_usage(uint32_t directory, const SubtreeUsage& usage, int sig
 
 std::vector<uint32_t> FsTree::refresh_usage() {
   std::vector<uint32_t> freed;
+  // Summed per directory first: a recursive change marks every node of a big tree, whose
+  // files share a few directories, and each ancestor walk costs a lookup per level.
+  std::unordered_map<uint32_t, SubtreeUsage> directory_deltas;
   for (uint32_t inode : usage_changed_nodes_.take()) {
     Node* node = node_or_null(inode);
     if (!node) {
@@ -359,8 +378,11 @@ std::vector<uint32_t> FsTree::refresh_usage() {
     delta.add(node->accounted, -1);
     node->accounted = now;
     // Trash and sustained entries (parent 0) are in no directory.
-    for (const Edge* edge : node->parents) add_to_usage(edge->parent, delta, 1);
+    for (const Edge* edge : node->parents) {
+      if (edge->parent != 0) directory_deltas[edge->parent].add(delta, 1);
+    }
   }
+  for (const auto& [directory, delta] : directory_deltas) add_to_usage(directory, delta, 1);
   return freed;
 }
 

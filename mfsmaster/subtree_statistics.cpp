@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "mfsmaster/node_settings.h"
+#include "mfsmaster/subtree_walk.h"
 
 namespace mfs::master {
 namespace {
@@ -60,25 +61,21 @@ SubtreeUsage full_chunk_usage(const Node& file, const ClassGoals& goals) {
 
 SubtreeStatistics subtree_statistics(const Node& node, const ClassGoals& goals) {
   SubtreeStatistics stats;
-  std::vector<const Node*> pending{&node};
-  while (!pending.empty()) {
-    const Node* current = pending.back();
-    pending.pop_back();
+  walk_subtree(node, true, [&](const Node& current) {
     ++stats.inodes;
-    if (current->is_directory()) {
+    if (current.is_directory()) {
       ++stats.directories;
-      for (const Edge& edge : current->directory->children) pending.push_back(edge.child);
-      continue;
+      return;
     }
-    if (current->is_file_like()) {
+    if (current.is_file_like()) {
       ++stats.files;
-      file_size(*current, stats.chunks);
+      file_size(current, stats.chunks);
     }
-    SubtreeUsage usage = node_usage(*current, goals);
+    SubtreeUsage usage = node_usage(current, goals);
     stats.length += usage.length;
     stats.size += usage.size;
     stats.realsize += usage.realsize;
-  }
+  });
   return stats;
 }
 

@@ -9,18 +9,18 @@ namespace mfs::master {
 
 template <typename Visit>
 void walk_subtree(const Node& target, bool recursive, Visit&& visit) {
+  // Nodes are scattered in memory: asking for the cache line of a node a few visits ahead
+  // overlaps the misses that visiting them one by one would pay.
+  constexpr size_t kPrefetchDistance = 8;
   std::vector<const Node*> pending{&target};
   while (!pending.empty()) {
     const Node* node = pending.back();
     pending.pop_back();
+    if (pending.size() >= kPrefetchDistance) __builtin_prefetch(pending[pending.size() - kPrefetchDistance]);
     visit(*node);
     if (!recursive || !node->is_directory()) continue;
-    for (const Edge& edge : node->directory->children) {
-      // Nodes are scattered in memory: asking for each child's first cache line now, while
-      // the listing is walked, overlaps the misses that visiting them one by one would pay.
-      __builtin_prefetch(edge.child);
-      pending.push_back(edge.child);
-    }
+    const std::vector<Node*>& children = node->directory->child_nodes;
+    pending.insert(pending.end(), children.begin(), children.end());
   }
 }
 
