@@ -10,6 +10,7 @@ namespace {
 constexpr uint8_t kFormat = 1;
 // Node records: format 2 adds the POSIX ACLs; format 1 records have none.
 constexpr uint8_t kNodeFormatWithAcls = 2;
+constexpr uint8_t kFreedFormat = 3;
 
 // Values are built with the packet codec; the 8-byte frame header is dropped.
 std::string body_of(PacketWriter& writer) {
@@ -56,7 +57,13 @@ Result<uint64_t> id_of(std::string_view key, char prefix) {
 }
 
 std::string encode_node(const Node& node) {
-  PacketWriter out(0);
+  // Reserved up front: a checkpoint flush encodes every node a big change touched, and
+  // growing the buffer step by step cost several allocations per node.
+  constexpr size_t kFixedBytes = 64;
+  constexpr size_t kBytesPerParent = 16;
+  size_t expected = kFixedBytes + node.chunks.size() * sizeof(uint64_t);
+  for (const Edge* edge : node.parents) expected += kBytesPerParent + edge->name.size();
+  PacketWriter out(0, expected);
   out.u8(kNodeFormatWithAcls).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
   out.u16(node.mode).u16(node.trash_hours).u32(node.uid).u32(node.gid);
   out.u32(node.atime).u32(node.mtime).u32(node.ctime);
@@ -70,6 +77,22 @@ std::string encode_node(const Node& node) {
   put_acl(out, node.extras().access_acl.get());
   put_acl(out, node.extras().default_acl.get());
   return body_of(out);
+}
+
+std::string encode_freed(uint32_t freed_at) {
+  PacketWriter out(0);
+  out.u8(kFreedFormat).u32(freed_at);
+  return body_of(out);
+}
+
+bool is_freed_record(std::string_view value) { return !value.empty() && value[0] == kFreedFormat; }
+
+Result<uint32_t> decode_freed(std::string_view value) {
+  PacketReader in = reader_of(value);
+  uint8_t format = in.u8();
+  uint32_t freed_at = in.u32();
+  if (format != kFreedFormat || !in.ok() || in.remaining() != 0) return corrupt("freed inode");
+  return freed_at;
 }
 
 Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value, std::vector<StoredEdge>& edges) {

@@ -17,7 +17,6 @@
 namespace mfs::master::checkpoint_records {
 
 inline constexpr char kNodePrefix = 'n';
-inline constexpr char kFreedPrefix = 'f';
 inline constexpr char kChunkPrefix = 'c';
 inline constexpr char kSessionPrefix = 's';
 inline constexpr char kLockPrefix = 'l';
@@ -46,6 +45,11 @@ struct StoredEdge {
 };
 
 std::string encode_node(const Node& node);
+// While a freed i-node's number waits to be reused, its node key holds a freed record (the
+// time it was freed) instead of a node record: one write per changed i-node either way.
+std::string encode_freed(uint32_t freed_at);
+bool is_freed_record(std::string_view value);
+Result<uint32_t> decode_freed(std::string_view value);
 Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value, std::vector<StoredEdge>& edges);
 std::string encode_chunk(const ChunkRecord& chunk);
 Status decode_chunk(std::string_view value, ChunkRecord& chunk);

@@ -1,0 +1,61 @@
+// The LevelDB checkpoint kept up to date by incremental flushes: what a restart loads.
+#include "mfsmaster/checkpoint.h"
+
+#include <filesystem>
+
+#include "mfsmaster/tests/metadata_test_util.h"
+
+namespace mfs::master {
+namespace {
+
+class CheckpointTest : public testing::MetadataFixture {
+ protected:
+  CheckpointTest() : directory_(std::filesystem::temp_directory_path() / ("checkpoint_test_" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(directory_);
+    auto opened = Checkpoint::open(directory_.string());
+    EXPECT_TRUE(opened) << opened.status().to_string();
+    if (opened) checkpoint_ = std::move(*opened);
+  }
+  ~CheckpointTest() override {
+    checkpoint_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+  // Flushes what changed since the last flush, then loads the store into a new state.
+  std::unique_ptr<Metadata> flush_and_load() {
+    checkpoint_->flush(metadata);
+    EXPECT_TRUE(checkpoint_->wait_idle());
+    auto loaded = std::make_unique<Metadata>();
+    Status status = checkpoint_->load(*loaded);
+    EXPECT_TRUE(status) << status.to_string();
+    return loaded;
+  }
+
+  std::filesystem::path directory_;
+  std::unique_ptr<Checkpoint> checkpoint_;
+};
+
+TEST_F(CheckpointTest, AFreedInodeIsKeptUntilItsNumberIsReusedThenTheNewNodeIs) {
+  ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "gone", 0755, 0)));
+  ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "kept", 0755, 0)));
+  uint32_t gone = inode_of(1, "gone");
+  uint32_t kept = inode_of(1, "kept");
+  flush_and_load();
+  ASSERT_TRUE(run(ops.unlink(as_user(0), 1, "gone", true)));
+
+  std::unique_ptr<Metadata> loaded = flush_and_load();
+  EXPECT_EQ(loaded->fs().find(gone), nullptr);
+  EXPECT_EQ(loaded->fs().freed_at(gone), std::optional<uint32_t>(kNow));
+  EXPECT_NE(loaded->fs().find(kept), nullptr);
+
+  // Once the reuse delay has passed, the number is free, then taken by a new node.
+  ASSERT_EQ(metadata.fs().recycle_freed_inodes(kNow + 10, 0), 1u);
+  ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "new", 0755, 0)));
+  ASSERT_EQ(inode_of(1, "new"), gone);
+  loaded = flush_and_load();
+  EXPECT_EQ(loaded->fs().freed_at(gone), std::nullopt);
+  ASSERT_NE(loaded->fs().find(gone), nullptr);
+  EXPECT_EQ(loaded->fs().lookup(*loaded->fs().root(), "new")->child->inode, gone);
+}
+
+}  // namespace
+}  // namespace mfs::master
