@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Benchmark: our mfsmount against MooseFS 3.0.117's mfsmount (issue 5).
 
-One cluster (a master, 3 real chunkservers) in a private network namespace started by the
-compatibility-test harness; both mounts talk to the same servers. Each round runs, for
+One cluster (a master and 3 chunkservers, real by default; --master/--chunkservers ours
+for ours) in a private network namespace started by the compatibility-test harness; both
+mounts talk to the same servers. Each round runs, for
 each mount in alternating order, small-file create+write (open O_CREAT|O_EXCL, write,
 close: both clients flush on close) on a fresh mount, then read-back on another fresh
 mount (cold client and kernel caches). Prints per-round values, medians and the ratio
@@ -65,6 +66,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--files", type=int, default=500, help="small files per round and mount")
     p.add_argument("--size", type=int, default=4096, help="bytes per file")
     p.add_argument("--master", choices=IMPLS, default="real", help="which master serves both mounts")
+    p.add_argument("--chunkservers", choices=IMPLS, default="real",
+                   help="which chunkservers (three) serve both mounts")
     p.add_argument("--json", type=pathlib.Path)
     p.add_argument("--workdir", type=pathlib.Path)
     return p.parse_args(argv)
@@ -78,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for impl in IMPLS:
             binary("mount", impl)
         binary("master", args.master)
+        binary("chunkserver", args.chunkservers)
     except HarnessError as e:
         sys.exit(str(e))
     raise_on_sigterm()
@@ -85,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="mfsng-mount-bench-"))
     log(f"cluster in {workdir}; load {os.getloadavg()}")
     # The cluster's own (real) mount makes the round folders; the timed mounts are extra.
-    cluster = Cluster(workdir, master=args.master, chunkservers=("real", "real", "real"), mount="real")
+    cluster = Cluster(workdir, master=args.master, chunkservers=(args.chunkservers,) * 3, mount="real")
     rounds = []
     try:
         cluster.start()
@@ -94,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         cluster.stop()
         free_chunk_disks(cluster)
-    print(f"{args.files} files of {args.size} bytes per round, {args.master} master, 3 real chunkservers")
+    print(f"{args.files} files of {args.size} bytes per round, {args.master} master, "
+          f"3 {args.chunkservers} chunkservers")
     print(f"{'metric':14} {'round values real':>28} {'round values ours':>28} {'median real':>12} "
           f"{'median ours':>12} {'ours/real':>9}")
     summary = {}
