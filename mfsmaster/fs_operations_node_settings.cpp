@@ -23,7 +23,7 @@ SubtreeUsage added_realsize(const SettingPlan& plan, const FsTree& fs) {
   const ClassGoals& goals = fs.class_goals();
   SubtreeUsage growth;
   for (const auto& [node, new_class] : plan.changes) {
-    if (!node->is_file_like()) continue;
+    if (!node->is_file_like() || node->chunks.empty()) continue;  // no chunks, no size
     uint8_t old_goal = goals[node->sclass];
     uint8_t new_goal = goals[new_class & 0xFF];
     if (new_goal > old_goal) growth.realsize += fs.usage_of(*node).size * (new_goal - old_goal);

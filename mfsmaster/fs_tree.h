@@ -52,6 +52,12 @@ class FsTree {
     mark_changed(node.inode);
     return const_cast<Node&>(node);
   }
+  // For a change that leaves the node's quota usage (usage_of) as it was: marked for the
+  // checkpoint only, so that refresh_usage skips it (a recursive change of a big tree).
+  Node& edit_keeping_usage(const Node& node) {
+    changed_nodes_.mark(node.inode);
+    return const_cast<Node&>(node);
+  }
   const Node* find(uint32_t inode) const { return node_or_null(inode); }
   Node* root() { return find(kRootInode); }
   const Node* root() const { return find(kRootInode); }

@@ -38,7 +38,9 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   }
   if (plan.counters != recorded) return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
   for (const auto& [planned, value] : plan.changes) {
-    Node& node = fs_.edit(*planned);
+    // Usage (quotas) depends on the class only through the goal of the chunks' disk space.
+    bool usage_changes = change.setting == NodeSetting::kStorageClass && !planned->chunks.empty();
+    Node& node = usage_changes ? fs_.edit(*planned) : fs_.edit_keeping_usage(*planned);
     node.ctime = entry.timestamp;
     switch (change.setting) {
       case NodeSetting::kStorageClass: {
