@@ -1,7 +1,7 @@
 """Issue 3: sustained files. 3.0.117 frees a sustained file (unlinked while open) not when its
 last holder lets it go but when its sustained bucket (inode % 256, one a second from the
 master's start) comes, logging EMPTYSUSTAINED(bucket):freed,inode_checksum. Ours writes the
-same entries and replays them after a kill -9.
+same entries, and replays its own and the real master's after a kill -9.
 
 Our mount holds the files: it drops a closed file from the open list it sends every 60 s,
 where the real mount keeps files it created until its session goes (after the master's
@@ -46,10 +46,9 @@ def test_sustained_files_go_at_their_bucket_and_replay(cluster_factory, master):
     assert entries == [f"EMPTYSUSTAINED({FIRST_INODE}):1,{FIRST_INODE}",
                        f"EMPTYSUSTAINED({FIRST_INODE + 1}):1,{FIRST_INODE + 1}"]
     assert sustained_files(cluster) == ["0"]
-    # Our master takes over the folder: ours after a kill -9 (changelog replay), the real one's
-    # after a clean stop (our replay stops at the real master's CSDBOP lines, which are not
-    # replayed yet; metadata_replay_test replays a real changelog with EMPTYSUSTAINED).
-    cluster.master.stop(kill=master == "ours")
+    # Our master takes over the folder after a kill -9: it replays the changelog, the real
+    # master's with its CSDBOP lines too.
+    cluster.master.stop(kill=True)
     cluster.start_master(impl="ours")
     assert sustained_files(cluster) == ["0"]
     all_objects = [r[2] for r in cluster.mfscli("-SIN") if r[:2] == ["master info:", "all fs objects"]]

@@ -91,6 +91,7 @@ Status Metadata::apply_operation(const ChangelogEntry& entry) {
       {"ARCHCHG", &Metadata::apply_archchg},
       {"FREEINODES", &Metadata::apply_freeinodes},
       {"SETMETAID", &Metadata::apply_setmetaid},
+      {"CSDBOP", &Metadata::apply_csdbop},
       {"SESADD", &Metadata::apply_sesadd},
       {"SESCHANGED", &Metadata::apply_seschanged},
       {"SESDISCONNECTED", &Metadata::apply_sesdisconnected},
@@ -135,6 +136,21 @@ Status Metadata::apply_setmetaid(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   if (meta_id_ != 0 && meta_id_ != id) return Status(StatusCode::kMismatch, "meta id already set");
   meta_id_ = id;
+  return Status::ok();
+}
+
+// CSDBOP(op,ip,port,arg), a real master's chunkserver database change (spec 30 §4.3). Ours
+// keeps no chunkserver database in the metadata (it reads and drops metadata.mfs's CSDB
+// section too: servers get their ids when they register), so replay only checks it.
+Status Metadata::apply_csdbop(const ChangelogEntry& entry) {
+  constexpr uint8_t kLastOperation = 6;  // temporary maintenance
+  ChangelogArgs args(entry);
+  uint8_t operation = args.number<uint8_t>();
+  args.number<uint32_t>();  // ip
+  args.number<uint16_t>();  // port
+  args.number<uint32_t>();  // csid or end time, by operation
+  if (!args.ok()) return args.status();
+  if (operation > kLastOperation) return Status(StatusCode::kMismatch, "CSDBOP: unknown operation");
   return Status::ok();
 }
 

@@ -92,6 +92,7 @@ class Metadata {
   Status apply_archchg(const ChangelogEntry& entry);  // metadata_apply_archive.cpp
   Status apply_freeinodes(const ChangelogEntry& entry);
   Status apply_setmetaid(const ChangelogEntry& entry);
+  Status apply_csdbop(const ChangelogEntry& entry);
   Status apply_sesadd(const ChangelogEntry& entry);
   Status apply_seschanged(const ChangelogEntry& entry);
   Status apply_sesdisconnected(const ChangelogEntry& entry);

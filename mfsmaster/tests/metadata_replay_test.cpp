@@ -168,6 +168,22 @@ TEST(SustainedReplay, RealChangelogFreesSustainedFilesAtEmptySustainedNotAtSessi
   EXPECT_TRUE(metadata.fs().sustained().empty());
 }
 
+// Lines a real master wrote when a chunkserver registered, then went into temporary
+// maintenance (spec 30 §4.5): replayed (the version moves on), nothing else changes.
+TEST(ChunkserverDatabaseReplay, RealCsdbopLinesAreCheckedAndSkipped) {
+  Metadata metadata;
+  metadata.init_empty(1795569334);
+  for (const char* line : {"1: 1795569334|CSDBOP(0,3323068417,9522,0)", "2: 1795569334|CSDBOP(3,3323068417,9522,1)",
+                           "3: 1795569359|CSDBOP(6,3323068417,9522,1795571159)"}) {
+    ASSERT_TRUE(apply_line(metadata, line)) << line;
+  }
+  EXPECT_EQ(metadata.version(), 4u);
+  EXPECT_EQ(apply_line(metadata, "4: 1795569359|CSDBOP(7,3323068417,9522,0)").code(), StatusCode::kMismatch);
+  EXPECT_FALSE(apply_line(metadata, "4: 1795569359|CSDBOP(1,3323068417,95220,0)"));
+  EXPECT_FALSE(apply_line(metadata, "4: 1795569359|CSDBOP(1,3323068417)"));
+  EXPECT_EQ(metadata.version(), 4u);
+}
+
 TEST_F(Fixture, SustainedFileStillHeldIsNotFreedByItsBucket) {
   ASSERT_TRUE(apply(entry("CREATE", {"1", "f", "1", "420", "18", "0", "0", "0"}, {"2"})));
   ASSERT_TRUE(apply(entry("ACQUIRE", {"1", "2"})));
