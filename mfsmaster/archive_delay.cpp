@@ -9,6 +9,14 @@ namespace {
 
 constexpr uint64_t kSecondsPerDay = 86400;
 
+bool any_archive_delay(const StorageClassTable& classes) {
+  for (uint32_t id = 1; id < StorageClassTable::kSlots; ++id) {
+    const StorageClass* storage_class = classes.find(id);
+    if (storage_class && storage_class->arch_delay != 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool archive_delay_passed(const Node& file, const StorageClassTable& classes, uint32_t now) {
@@ -19,6 +27,8 @@ bool archive_delay_passed(const Node& file, const StorageClassTable& classes, ui
 
 std::vector<ChangelogEntry> ArchiveDelayLoop::next_tick(const Metadata& metadata, uint32_t now) {
   std::vector<ChangelogEntry> entries;
+  // Most clusters have no class with a delay: no walk then (it costs a lookup per inode).
+  if (!any_archive_delay(metadata.storage_classes())) return entries;
   const FsTree& fs = metadata.fs();
   // Each inode at most once a tick: a plan sees the state before this tick's entries.
   const uint32_t slice = std::min(kInodesPerTick, fs.max_inode());
