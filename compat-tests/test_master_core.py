@@ -135,8 +135,9 @@ def test_client_survives_master_restart(cluster_factory, master, chunkservers):
 # Only our master: 3.0.117 itself does not keep this promise. Killed with -9 while a client
 # creates, writes and fsyncs files, it came back (-a) without the last acknowledged file's
 # length (read back empty) in about one run of ten, and in others its client hung for
-# minutes on the write in flight (docs/compat.md).
-@pytest.mark.parametrize("master, chunkservers", [pytest.param("ours", "real", id="ours")])
+# minutes on the write in flight (docs/compat.md). With real chunkservers and with ours.
+@pytest.mark.parametrize("master, chunkservers", [pytest.param("ours", "real", id="ours"),
+                                                  pytest.param("ours", "ours", id="all-ours")])
 def test_acknowledged_files_survive_kill_9_of_the_master(cluster_factory, master, chunkservers):
     cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
     mount = cluster.mountpoint
