@@ -101,8 +101,10 @@ def test_meta_mount_trash_undelete_purge_and_sustained(cluster_factory, master):
     f1 = meta / "trash" / "004" / "00000004|d|sub|f1"
     (mnt / "d" / "sub" / "f1").write_bytes(b"new")
     status, _, err = sh(cluster, 'mv "$1" "$2/trash/undel/"', f1, meta)
-    assert (status, err.replace(str(meta), "META")) == (
-        1, "mv: cannot move 'META/trash/004/00000004|d|sub|f1' to 'META/trash/undel/00000004|d|sub|f1': File exists\n")
+    # mv's message depends on the kernel's cached entries in undel ("File exists", or now and
+    # then with the real master too "cannot overwrite directory"): the refusal is what counts.
+    assert (status, err.startswith("mv: cannot ")) == (1, True), err
+    assert "004/00000004|d|sub|f1" in trash_entries(cluster, meta)
     assert sh(cluster, 'printf top/f1 > "$1"', f1)[0] == 0
     f1 = meta / "trash" / "004" / "00000004|top|f1"
     status, _, err = sh(cluster, 'mv "$1" "$2/trash/undel/"', f1, meta)
