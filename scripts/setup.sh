@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libboost-dev libboost-system-dev libleveldb-dev libfuse3-dev fuse3 libisal-dev libssl-dev
   libgtest-dev libgmock-dev googletest
-  python3 python3-pytest python3-hypothesis
+  python3 python3-pytest python3-pytest-xdist python3-hypothesis
   iproute2 util-linux procps psmisc acl attr faketime strace
   moosefs-master moosefs-chunkserver moosefs-client moosefs-cli moosefs-metalogger moosefs-netdump libmfsio1
 )
