@@ -50,7 +50,9 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   if (!carries_setting(*node, change.setting)) return StatusCode::kEPERM;
   SettingPlan plan = plan_setting_change(*node, change);
   uint8_t type = change.smode & smode::kTypeMask;
-  if (change.setting == NodeSetting::kStorageClass && (type == smode::kSet || type == smode::kIncrease)) {
+  // Without any quota the realsize a class change adds limits nothing: not summed.
+  bool quotas_defined = !metadata_.quotas().all().empty();
+  if (quotas_defined && change.setting == NodeSetting::kStorageClass && (type == smode::kSet || type == smode::kIncrease)) {
     SubtreeUsage growth = added_realsize(plan, metadata_.fs());
     const QuotaTable& quotas = metadata_.quotas();
     Status quota = node->is_directory() ? quotas.check(metadata_.fs(), *node, growth)

@@ -53,16 +53,23 @@ uint32_t setting_value(const Node& node, NodeSetting setting) {
 
 SettingPlan plan_setting_change(const Node& target, const SettingChange& change) {
   SettingPlan plan;
+  // Room for every node below (the count may lag behind a little): growing the list step by
+  // step would copy it and fault in its memory again and again. Pages never written cost
+  // nothing.
+  bool recursive = change.smode & smode::kRecursive;
+  if (recursive && target.is_directory()) plan.changes.reserve(size_t{target.directory->usage.inodes} + 1);
   // A node with several links is met again: it must then show the value planned for it.
   std::unordered_map<const Node*, uint32_t> planned_linked;
-  walk_subtree(target, change.smode & smode::kRecursive, [&](const Node& node) {
+  walk_subtree(target, recursive, [&](const Node& node) {
     if (!carries_setting(node, change.setting)) return;
     if (!permitted(node, change)) {
       ++plan.counters.not_permitted;
       return;
     }
-    auto planned = planned_linked.find(&node);
-    uint32_t current = planned != planned_linked.end() ? planned->second : setting_value(node, change.setting);
+    uint32_t current = setting_value(node, change.setting);
+    if (node.parents.size() > 1) {
+      if (auto planned = planned_linked.find(&node); planned != planned_linked.end()) current = planned->second;
+    }
     uint32_t desired = desired_value(node, current, change);
     if (desired == current) {
       ++plan.counters.not_changed;
