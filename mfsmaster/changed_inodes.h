@@ -56,6 +56,8 @@ class ChangedInodes {
     }
     return taken;
   }
+  // About how many i-nodes are marked (a few high ones may count twice).
+  size_t marked_count() const { return marked_.size(); }
   void clear() {
     bits_.clear();
     marked_.clear();

@@ -1,9 +1,15 @@
 #include "mfsmaster/checkpoint.h"
 
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <utility>
 
 #include "mfscommon/log.h"
@@ -13,12 +19,55 @@ namespace mfs::master {
 
 namespace records = checkpoint_records;
 
+namespace {
+
+// The checkpoint's threads give way to the metadata thread and to the clients' processes
+// on a busy machine: what they write only shortens a future replay.
+constexpr int kBackgroundNice = 10;
+
+void lower_this_thread_priority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kBackgroundNice) != 0) {
+    MFS_LOG_WARNING("checkpoint: can't lower the priority of a background thread: %s", std::strerror(errno));
+  }
+}
+
+// LevelDB's own background thread (compactions) runs its jobs at the lowered priority too.
+class BackgroundPriorityEnv : public leveldb::EnvWrapper {
+ public:
+  BackgroundPriorityEnv() : leveldb::EnvWrapper(leveldb::Env::Default()) {}
+  void Schedule(void (*function)(void*), void* arg) override {
+    target()->Schedule(&run_lowered, new Job{function, arg});
+  }
+
+ private:
+  struct Job {
+    void (*function)(void*);
+    void* arg;
+  };
+  static void run_lowered(void* raw) {
+    std::unique_ptr<Job> job(static_cast<Job*>(raw));
+    lower_this_thread_priority();
+    job->function(job->arg);
+  }
+};
+
+leveldb::Env* background_priority_env() {
+  static auto* env = new BackgroundPriorityEnv;  // outlives every DB, as Env::Default() does
+  return env;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Checkpoint>> Checkpoint::open(const std::string& directory) {
   leveldb::Options options;
   options.create_if_missing = true;
   // A recursive change or a snapshot rewrites a record per node of a whole tree: small
   // records gain little from compression for the CPU it costs beside the request path.
   options.compression = leveldb::kNoCompression;
+  options.env = background_priority_env();
   leveldb::DB* raw = nullptr;
   leveldb::Status status = leveldb::DB::Open(options, directory, &raw);
   if (!status.ok()) return Status(StatusCode::kIO, "can't open checkpoint " + directory + ": " + status.ToString());
@@ -132,7 +181,15 @@ Status Checkpoint::load(Metadata& into) {
   return Status::ok();
 }
 
+void Checkpoint::flush_when_due(Metadata& metadata, std::chrono::steady_clock::time_point last_change) {
+  auto now = std::chrono::steady_clock::now();
+  bool big = metadata.fs().changed_node_count() > kBigChangeSet;
+  if (big && now - last_change < kPause && now - last_flush_ < kMaxDelay) return;
+  flush(metadata);
+}
+
 void Checkpoint::flush(Metadata& metadata, bool everything) {
+  last_flush_ = std::chrono::steady_clock::now();
   auto batch = std::make_unique<leveldb::WriteBatch>();
   const Metadata& state = metadata;
   std::vector<uint32_t> nodes = metadata.fs().take_changed_nodes();
@@ -220,6 +277,7 @@ void Checkpoint::flush(Metadata& metadata, bool everything) {
 }
 
 void Checkpoint::writer_loop() {
+  lower_this_thread_priority();
   std::unique_lock lock(mutex_);
   while (true) {
     wake_writer_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

@@ -4,6 +4,7 @@
 // last flush; a background thread writes the batches. Start-up loads the checkpoint and
 // replays the changelog from its version on.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,11 +40,21 @@ class Checkpoint {
   // Queues everything that changed in `metadata` since the last flush (or, with
   // `everything`, the whole state) for the background writer.
   void flush(Metadata& metadata, bool everything = false);
+  // The periodic flush: at once while few nodes changed. Serialising a big change set (a
+  // snapshot or a recursive setting of a big tree) takes tens of milliseconds of the
+  // metadata thread and more of LevelDB's, so it waits until the changes pause, for at
+  // most kMaxDelay: the checkpoint only shortens the replay at start-up, the changelog
+  // holds every change.
+  void flush_when_due(Metadata& metadata, std::chrono::steady_clock::time_point last_change);
   // Waits until every queued batch is written; the first write error, if any.
   Status wait_idle();
   uint64_t written_version() const;
 
  private:
+  static constexpr size_t kBigChangeSet = 5000;  // nodes: about a millisecond to serialise
+  static constexpr std::chrono::milliseconds kPause{200};
+  static constexpr std::chrono::seconds kMaxDelay{10};
+
   explicit Checkpoint(std::unique_ptr<leveldb::DB> db);
   void writer_loop();
 
@@ -57,6 +68,7 @@ class Checkpoint {
   uint64_t written_version_ = 0;
   Status error_;
   std::thread writer_;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace mfs::master

@@ -66,6 +66,8 @@ class FsTree {
   // directory changes.
   static const std::vector<const Edge*>& in_creation_order(const Node& directory);
   size_t node_count() const { return nodes_.size(); }
+  // About how many nodes changed since the checkpoint last took them.
+  size_t changed_node_count() const { return changed_nodes_.marked_count(); }
   // Nodes in the subtree of `node`, itself included; a node linked twice in it counts twice.
   static uint32_t subtree_node_count(const Node& node);
   // Every node, in no particular order.

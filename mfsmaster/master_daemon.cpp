@@ -201,7 +201,7 @@ void MasterDaemon::start_timers() {
 
 void MasterDaemon::tick() {
   housekeeping_->run(unix_now());
-  checkpoint_->flush(metadata_);
+  checkpoint_->flush_when_due(metadata_, mutations_->last_commit());
 }
 
 void MasterDaemon::reload() {

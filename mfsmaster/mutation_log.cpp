@@ -11,6 +11,7 @@ namespace mfs::master {
 Status MutationLog::commit(std::vector<ChangelogEntry> entries) {
   // A change that can no longer be made durable must not be made at all.
   if (!writer_.failure()) return Status(StatusCode::kIO, "changelog unavailable: " + writer_.failure().to_string());
+  last_commit_ = std::chrono::steady_clock::now();
   std::string lines;
   uint64_t last_id = 0;
   Status status;

@@ -2,6 +2,7 @@
 // changelog entries, are applied with Metadata::apply (the function replay uses), and
 // are appended to the changelog; replies wait until their entries are durable.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -32,10 +33,13 @@ class MutationLog {
   // mutation makes such entries durable as well. A reply without entries waits: it may
   // rest on earlier changes.
   static bool reply_awaits_durability(const std::vector<ChangelogEntry>& entries);
+  // When the last commit was made.
+  std::chrono::steady_clock::time_point last_commit() const { return last_commit_; }
 
  private:
   Metadata& metadata_;
   ChangelogWriter& writer_;
+  std::chrono::steady_clock::time_point last_commit_;
 };
 
 }  // namespace mfs::master

@@ -1,6 +1,7 @@
 // The LevelDB checkpoint kept up to date by incremental flushes: what a restart loads.
 #include "mfsmaster/checkpoint.h"
 
+#include <chrono>
 #include <filesystem>
 
 #include "mfsmaster/tests/metadata_test_util.h"
@@ -55,6 +56,24 @@ TEST_F(CheckpointTest, AFreedInodeIsKeptUntilItsNumberIsReusedThenTheNewNodeIs) 
   EXPECT_EQ(loaded->fs().freed_at(gone), std::nullopt);
   ASSERT_NE(loaded->fs().find(gone), nullptr);
   EXPECT_EQ(loaded->fs().lookup(*loaded->fs().root(), "new")->child->inode, gone);
+}
+
+TEST_F(CheckpointTest, ABigChangeSetWaitsForAPauseInTheChanges) {
+  using namespace std::chrono_literals;
+  ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "few", 0755, 0)));
+  auto now = std::chrono::steady_clock::now();
+  checkpoint_->flush_when_due(metadata, now);  // a few changes: written at once
+  ASSERT_TRUE(checkpoint_->wait_idle());
+  EXPECT_EQ(checkpoint_->written_version(), metadata.version());
+
+  for (int i = 0; i < 6000; ++i) ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "d" + std::to_string(i), 0755, 0)));
+  uint64_t before = checkpoint_->written_version();
+  checkpoint_->flush_when_due(metadata, std::chrono::steady_clock::now());  // changes going on
+  ASSERT_TRUE(checkpoint_->wait_idle());
+  EXPECT_EQ(checkpoint_->written_version(), before);
+  checkpoint_->flush_when_due(metadata, std::chrono::steady_clock::now() - 1s);  // they paused
+  ASSERT_TRUE(checkpoint_->wait_idle());
+  EXPECT_EQ(checkpoint_->written_version(), metadata.version());
 }
 
 }  // namespace
