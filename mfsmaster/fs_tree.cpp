@@ -133,7 +133,8 @@ Node* FsTree::create(Node& parent, std::string_view name, NodeType type, uint32_
   created.type = type;
   created.atime = created.mtime = created.ctime = now;
   if (type == NodeType::kDirectory) created.directory = std::make_unique<DirectoryData>();
-  created.accounted = usage_of(created);
+  // Not accounted yet: refresh_usage adds new nodes up per directory, one walk up the
+  // ancestors for a whole snapshot's folder instead of one per node.
   auto [it, inserted] = nodes_.insert(std::move(created));
   assert(inserted);
   Node& node = const_cast<Node&>(*it);  // see node_or_null
@@ -169,7 +170,7 @@ Edge* FsTree::attach(Node& parent, Edge edge) {
   child.parents.push_back(raw);
   if (child.is_directory()) ++parent.directory->subdirectories;
   add_to_directory_totals(parent, static_cast<int64_t>(subtree_length(child)));
-  add_to_usage(parent.inode, subtree_usage(child), 1);
+  if (SubtreeUsage usage = subtree_usage(child); usage != SubtreeUsage{}) add_to_usage(parent.inode, usage, 1);
   return raw;
 }
 

@@ -68,6 +68,18 @@ class FsTree {
   size_t node_count() const { return nodes_.size(); }
   // About how many nodes changed since the checkpoint last took them.
   size_t changed_node_count() const { return changed_nodes_.marked_count(); }
+  // Room for `more` nodes, or for `entries` entries of a new directory, made at once
+  // instead of by rehashing step by step while a snapshot adds them. The node table at
+  // least doubles when it grows, as it would by itself: growing it by each snapshot's
+  // size would rehash every node again on every snapshot.
+  void reserve_nodes(size_t more) {
+    size_t wanted = nodes_.size() + more;
+    if (wanted > nodes_.bucket_count() * nodes_.max_load_factor()) nodes_.reserve(std::max(wanted, 2 * nodes_.size()));
+  }
+  static void reserve_entries(Node& directory, size_t entries) {
+    directory.directory->children.reserve(entries);
+    directory.directory->child_nodes.reserve(entries);
+  }
   // Nodes in the subtree of `node`, itself included; a node linked twice in it counts twice.
   static uint32_t subtree_node_count(const Node& node);
   // Every node, in no particular order.

@@ -11,7 +11,7 @@ Status Metadata::apply_snapshot(const ChangelogEntry& entry) {
   auto planned = plan_snapshot(fs_, logged->request);
   if (!planned) return Status(StatusCode::kMismatch, "SNAPSHOT: not possible here: " + planned.status().to_string());
   if (*planned != logged->counts) return Status(StatusCode::kMismatch, "SNAPSHOT: results differ");
-  make_snapshot(fs_, logged->request, entry.timestamp, [this](uint64_t chunk_id, const Node& file) {
+  make_snapshot(fs_, logged->request, *planned, entry.timestamp, [this](uint64_t chunk_id, const Node& file) {
     if (ChunkRecord* chunk = chunks_.find(chunk_id)) reference_chunk(*chunk, file);
   });
   return Status::ok();

@@ -89,15 +89,23 @@ class SnapshotWalk {
   SnapshotWalk(const FsTree& view, FsTree* fs, const SnapshotRequest& request, uint32_t now, const ChunkSharer* share)
       : view_(view), fs_(fs), request_(request), caller_(caller_of(request)), now_(now), share_(share) {}
 
-  // Copies `source` to entry `name` of directory `parent_inode`; parent 0 is a directory
-  // this plan would create (nothing exists in it).
-  void copy(const Node& source, uint32_t parent_inode, std::string_view name) {
-    const Edge* existing = parent_inode ? view_.lookup(*view_.find(parent_inode), name) : nullptr;
-    if (!existing) return create(source, parent_inode, name);
+  // A directory copied into: found once, so that copying each entry needs no search.
+  struct Destination {
+    uint32_t inode = 0;    // 0: a directory the plan would create
+    Node* node = nullptr;  // when making the snapshot
+    bool fresh = false;    // made by this walk: nothing exists in it
+  };
+
+  Destination destination(uint32_t inode) const { return {inode, fs_ ? fs_->find(inode) : nullptr, inode == 0}; }
+
+  // Copies `source` to entry `name` of directory `parent`.
+  void copy(const Node& source, const Destination& parent, std::string_view name) {
+    const Edge* existing = parent.fresh ? nullptr : view_.lookup(*view_.find(parent.inode), name);
+    if (!existing) return create(source, parent, name);
     const Node& target = *existing->child;
     if (target.is_directory()) {
       ++counts.existing;
-      copy_children(source, target.inode);
+      copy_children(source, destination(target.inode));
       if (fs_) update_existing(*fs_->find(target.inode), source);
       return;
     }
@@ -114,8 +122,8 @@ class SnapshotWalk {
     // value covers both inodes.
     ++counts.existing;
     counts.inode_check ^= target.inode;
-    if (fs_) fs_->remove_entry(*fs_->lookup(*fs_->find(parent_inode), name), now_);
-    create(source, parent_inode, name, false);
+    if (fs_) fs_->remove_entry(*fs_->lookup(*parent.node, name), now_);
+    create(source, parent, name, false);
   }
 
   // Removes entry `name` of `parent_inode` and what it contains, as far as allowed.
@@ -151,13 +159,13 @@ class SnapshotWalk {
   bool too_deep = false;
 
  private:
-  void copy_children(const Node& source, uint32_t target_inode) {
+  void copy_children(const Node& source, const Destination& target) {
     // Directories the caller cannot list are copied empty; unreadable files are skipped.
     if (!has_access(source, caller_, kAccessRead | kAccessExecute) || !enter()) return;
     for (const Edge* edge : children_of(source)) {
       const Node& child = *edge->child;
       if (child.is_file_like() && !has_access(child, caller_, kAccessRead)) continue;
-      copy(child, target_inode, edge->name);
+      copy(child, target, edge->name);
     }
     --depth_;
   }
@@ -173,13 +181,13 @@ class SnapshotWalk {
   }
 
   // `counted`: a new node, not the replacement of an existing file.
-  void create(const Node& source, uint32_t parent_inode, std::string_view name, bool counted = true) {
+  void create(const Node& source, const Destination& parent, std::string_view name, bool counted = true) {
     bool linkable = (request_.smode & snapshot_mode::kPreserveHardlinks) && !source.is_directory() &&
                     source.parents.size() > 1;
     if (linkable) {
       if (auto it = copies_.find(source.inode); it != copies_.end()) {
         ++counts.hardlinks;
-        if (fs_) fs_->link(*fs_->find(parent_inode), name, *fs_->find(it->second));
+        if (fs_) fs_->link(*parent.node, name, *fs_->find(it->second));
         return;
       }
     }
@@ -187,13 +195,13 @@ class SnapshotWalk {
     ++allocated;
     Node* node = nullptr;
     if (fs_) {
-      Node& parent = *fs_->find(parent_inode);
-      node = fs_->create(parent, name, source.type, fs_->next_inode(), now_);
+      node = fs_->create(*parent.node, name, source.type, fs_->next_inode(), now_);
       counts.inode_check ^= node->inode;
-      fill_new(*node, source, parent);
+      fill_new(*node, source, *parent.node);
+      if (source.is_directory()) fs_->reserve_entries(*node, source.directory->children.size());
     }
     if (linkable) copies_[source.inode] = node ? node->inode : 0;
-    if (source.is_directory()) copy_children(source, node ? node->inode : 0);
+    if (source.is_directory()) copy_children(source, {node ? node->inode : 0, node, true});
     if (node) node->eattr |= eattr::kSnapshot;
   }
 
@@ -289,18 +297,20 @@ Result<SnapshotCounts> plan_snapshot(const FsTree& fs, const SnapshotRequest& re
     Status status = check_destination(fs, *source, *existing->child, request.smode);
     if (!status) return status;
   }
-  walk.copy(*source, parent->inode, request.name);
+  walk.copy(*source, walk.destination(parent->inode), request.name);
   if (walk.too_deep) return kTooDeep;
   walk.counts.inode_check ^= fs.upcoming_inodes_xor(walk.allocated);
   return walk.counts;
 }
 
-SnapshotCounts make_snapshot(FsTree& fs, const SnapshotRequest& request, uint32_t now, const ChunkSharer& share) {
+SnapshotCounts make_snapshot(FsTree& fs, const SnapshotRequest& request, const SnapshotCounts& planned, uint32_t now,
+                             const ChunkSharer& share) {
   SnapshotWalk walk(fs, &fs, request, now, &share);
   if (request.removes()) {
     walk.remove(request.parent, request.name);
   } else {
-    walk.copy(*std::as_const(fs).find(request.source), request.parent, request.name);
+    fs.reserve_nodes(planned.created);
+    walk.copy(*std::as_const(fs).find(request.source), walk.destination(request.parent), request.name);
   }
   Node& parent = *fs.find(request.parent);
   parent.mtime = parent.ctime = now;

@@ -66,7 +66,9 @@ using ChunkSharer = std::function<void(uint64_t chunk_id, const Node& file)>;
 // The request-level checks (lookups, access to the parent, names) are the caller's.
 Result<SnapshotCounts> plan_snapshot(const FsTree& fs, const SnapshotRequest& request);
 
-// Makes (or removes) the snapshot; plan_snapshot must have succeeded on this state.
-SnapshotCounts make_snapshot(FsTree& fs, const SnapshotRequest& request, uint32_t now, const ChunkSharer& share);
+// Makes (or removes) the snapshot; plan_snapshot must have succeeded on this state and
+// counted `planned` (room for the new nodes is reserved at once).
+SnapshotCounts make_snapshot(FsTree& fs, const SnapshotRequest& request, const SnapshotCounts& planned, uint32_t now,
+                             const ChunkSharer& share);
 
 }  // namespace mfs::master
