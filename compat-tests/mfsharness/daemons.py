@@ -52,7 +52,8 @@ class HarnessError(RuntimeError):
 
 
 def build_dir() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("MFSNG_BUILD_DIR") or REPO / "build")
+    # Absolute: daemons run in their own folders, where a relative path would not resolve.
+    return pathlib.Path(os.environ.get("MFSNG_BUILD_DIR") or REPO / "build").absolute()
 
 
 def binary(kind: str, impl: str) -> str:
