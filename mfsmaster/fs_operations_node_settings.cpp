@@ -48,7 +48,7 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   const Node* node = resolve(context, inode);
   if (!node) return StatusCode::kENOENT;
   if (!carries_setting(*node, change.setting)) return StatusCode::kEPERM;
-  SettingPlan plan = plan_setting_change(*node, change);
+  SettingPlan plan = plan_setting_change(*node, change, metadata_.take_spare_plan_list());
   uint8_t type = change.smode & smode::kTypeMask;
   // Without any quota the realsize a class change adds limits nothing: not summed.
   bool quotas_defined = !metadata_.quotas().all().empty();

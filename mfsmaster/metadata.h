@@ -60,6 +60,11 @@ class Metadata {
   // walking the subtree again, which for a recursive change of 100,000 nodes is most of the
   // time. A plan depends only on the state, so it is used at this version() only.
   void remember_setting_plan(uint32_t inode, const SettingChange& change, SettingPlan plan) const;
+  // The memory of the last applied plan's list (up to kSparePlanListMax changes), for the
+  // next plan: a list of 200,000 changes in new memory costs more in page faults than the
+  // walk that fills it.
+  std::vector<std::pair<const Node*, uint32_t>> take_spare_plan_list() const { return std::move(spare_plan_list_); }
+  static constexpr size_t kSparePlanListMax = size_t{1} << 20;  // 16 MiB
 
  private:
   struct RememberedPlan {
@@ -139,6 +144,7 @@ class Metadata {
   uint64_t version_ = 1;
   uint64_t meta_id_ = 0;
   mutable std::optional<RememberedPlan> remembered_plan_;
+  mutable std::vector<std::pair<const Node*, uint32_t>> spare_plan_list_;
 };
 
 }  // namespace mfs::master

@@ -62,6 +62,7 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
         break;
     }
   }
+  if (plan.changes.capacity() <= kSparePlanListMax) spare_plan_list_ = std::move(plan.changes);
   return Status::ok();
 }
 

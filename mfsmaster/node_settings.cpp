@@ -51,8 +51,11 @@ uint32_t setting_value(const Node& node, NodeSetting setting) {
   return 0;
 }
 
-SettingPlan plan_setting_change(const Node& target, const SettingChange& change) {
+SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
+                                std::vector<std::pair<const Node*, uint32_t>> reused) {
   SettingPlan plan;
+  plan.changes = std::move(reused);
+  plan.changes.clear();
   // Room for every node below (the count may lag behind a little): growing the list step by
   // step would copy it and fault in its memory again and again. Pages never written cost
   // nothing.

@@ -50,7 +50,9 @@ struct SettingPlan {
 };
 
 // Visits `target` and, when smode is recursive, every node below it (once per link).
-SettingPlan plan_setting_change(const Node& target, const SettingChange& change);
+// `reused`: a list whose memory the plan takes (see Metadata::take_spare_plan_list).
+SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
+                                std::vector<std::pair<const Node*, uint32_t>> reused = {});
 
 // Nodes counted per value, files (and trash/sustained files) apart from directories.
 struct SettingTally {
