@@ -498,7 +498,9 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& 
   if (node->eattr & eattr::kImmutable) return StatusCode::kEPERM;
   if ((node->eattr & eattr::kAppendOnly) && !grows_only) return StatusCode::kEPERM;
   if (!(flags & kOpened) && !has_access(*node, context.credentials, kAccessWrite)) return StatusCode::kEACCES;
-  if (node->type != NodeType::kFile) return StatusCode::kEPERM;
+  // A file unlinked while open (trash or sustained) is still a file: ftruncate of a held
+  // descriptor works on 3.0.117 too.
+  if (!node->is_file_like()) return StatusCode::kEPERM;
 
   TruncatePlan plan;
   plan.file = node;

@@ -131,6 +131,26 @@ TEST_F(Fixture, OpenRegistersFileWithSessionAndUnlinkKeepsItSustained) {
   EXPECT_EQ(metadata.fs().find(f), nullptr);
 }
 
+TEST_F(Fixture, AnOpenFileInTheTrashOrSustainedIsStillTruncated) {
+  constexpr uint8_t kOpened = 0x01;
+  for (uint16_t trash_hours : {1, 0}) {  // to the trash, or sustained
+    std::string name = "f" + std::to_string(trash_hours);
+    ASSERT_TRUE(run(ops.mknod(as_user(0), 1, name, 1, 0644, 0, 0)));
+    uint32_t f = inode_of(1, name);
+    metadata.fs().find(f)->trash_hours = trash_hours;
+    ASSERT_TRUE(run(ops.open(as_user(0), f, 0x03)));
+    auto grown = ops.truncate(as_user(0), f, kOpened, 100);
+    ASSERT_TRUE(grown);
+    ASSERT_TRUE(run(grown->entries));
+    ASSERT_TRUE(run(ops.unlink(as_user(0), 1, name, false)));
+    ASSERT_NE(metadata.fs().find(f)->type, NodeType::kFile);
+    auto truncated = ops.truncate(as_user(0), f, kOpened, 0);  // ftruncate of a held descriptor
+    ASSERT_TRUE(truncated) << truncated.status().to_string();
+    ASSERT_TRUE(run(truncated->entries));
+    EXPECT_EQ(metadata.fs().find(f)->length, 0u);
+  }
+}
+
 TEST_F(Fixture, SubfolderSessionSeesOnlyItsTree) {
   ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "sub", 0755, 0)));
   ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "outside", 0755, 0)));
