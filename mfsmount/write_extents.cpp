@@ -17,6 +17,16 @@ void WriteExtents::add(uint64_t offset, std::span<const uint8_t> data) {
     auto previous = std::prev(first);
     if (previous->first + previous->second.size() >= start) first = previous;
   }
+  // A sequential writer appends to the end of its last extent: grown in place, instead of
+  // copying (and zero-filling) the whole extent again for every write.
+  if (first != extents_.end() && first->first + first->second.size() == start) {
+    auto next = std::next(first);
+    if (next == extents_.end() || next->first > end) {
+      first->second.insert(first->second.end(), data.begin(), data.end());
+      bytes_ += data.size();
+      return;
+    }
+  }
   auto last = first;
   uint64_t merged_start = start;
   uint64_t merged_end = end;

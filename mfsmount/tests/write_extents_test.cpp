@@ -31,6 +31,19 @@ TEST(WriteExtents, TouchingAndOverlappingMerge) {
   EXPECT_EQ(extents.bytes(), 20u);
 }
 
+TEST(WriteExtents, AppendsGrowTheLastExtentUntilTheyReachTheNextOne) {
+  WriteExtents extents;
+  extents.add(0, bytes(4, 1));
+  extents.add(10, bytes(2, 9));
+  extents.add(4, bytes(3, 2));  // appended in place
+  ASSERT_EQ(extents.extents().size(), 2u);
+  extents.add(7, bytes(3, 3));  // appended, and now touches the extent at 10: merged
+  ASSERT_EQ(extents.extents().size(), 1u);
+  std::vector<uint8_t> expected = {1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 9, 9};
+  EXPECT_EQ(extents.extents().begin()->second, expected);
+  EXPECT_EQ(extents.bytes(), 12u);
+}
+
 TEST(WriteExtents, OneWriteCoversSeveralExtents) {
   WriteExtents extents;
   extents.add(0, bytes(2, 1));
