@@ -84,6 +84,9 @@ def test_real_cluster_survives_chunkserver_kill_and_master_restarts(cluster_fact
     cluster.restart_master(kill9=True)
     step("master killed and restarted")
     assert "-a" in cluster.master.process.args
-    assert (mnt / "g").read_bytes() == b"after restart"
+    # g's data is not checked: 3.0.117 may lose the last acknowledged length on kill -9
+    # (docs/compat.md, "Acknowledged operations after kill -9"). f predates the clean stop.
+    assert (mnt / "f").read_bytes() == data
     write_synced(mnt / "h", b"after kill")
+    assert (mnt / "h").read_bytes() == b"after kill"
     assert sorted(os.listdir(mnt)) == ["f", "g", "h"]
