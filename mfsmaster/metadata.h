@@ -63,7 +63,7 @@ class Metadata {
   // The memory of the last applied plan's list (up to kSparePlanListMax changes), for the
   // next plan: a list of 200,000 changes in new memory costs more in page faults than the
   // walk that fills it.
-  std::vector<std::pair<const Node*, uint32_t>> take_spare_plan_list() const { return std::move(spare_plan_list_); }
+  SettingPlan::Changes take_spare_plan_list() const { return std::move(spare_plan_list_); }
   static constexpr size_t kSparePlanListMax = size_t{1} << 20;  // 16 MiB
 
  private:
@@ -144,7 +144,7 @@ class Metadata {
   uint64_t version_ = 1;
   uint64_t meta_id_ = 0;
   mutable std::optional<RememberedPlan> remembered_plan_;
-  mutable std::vector<std::pair<const Node*, uint32_t>> spare_plan_list_;
+  mutable SettingPlan::Changes spare_plan_list_;
 };
 
 }  // namespace mfs::master

@@ -52,7 +52,7 @@ uint32_t setting_value(const Node& node, NodeSetting setting) {
 }
 
 SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
-                                std::vector<std::pair<const Node*, uint32_t>> reused) {
+                                SettingPlan::Changes reused) {
   SettingPlan plan;
   plan.changes = std::move(reused);
   plan.changes.clear();

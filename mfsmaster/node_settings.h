@@ -46,13 +46,14 @@ struct SettingCounters {
 
 struct SettingPlan {
   SettingCounters counters;
-  std::vector<std::pair<const Node*, uint32_t>> changes;  // node, its new value
+  using Changes = std::vector<std::pair<const Node*, uint32_t>>;  // node, its new value
+  Changes changes;
 };
 
 // Visits `target` and, when smode is recursive, every node below it (once per link).
 // `reused`: a list whose memory the plan takes (see Metadata::take_spare_plan_list).
 SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
-                                std::vector<std::pair<const Node*, uint32_t>> reused = {});
+                                SettingPlan::Changes reused = {});
 
 // Nodes counted per value, files (and trash/sustained files) apart from directories.
 struct SettingTally {
