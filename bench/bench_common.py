@@ -291,6 +291,18 @@ def our_binary(kind: str) -> dict:
 # main
 # ---------------------------------------------------------------------------------------------
 
+def work_folder(chosen: pathlib.Path | None, prefix: str) -> pathlib.Path:
+    """The folder the clusters live in: ``chosen`` (``--workdir``), which must be new or
+    empty, since a cluster started on an old run's metadata would measure something else,
+    or else a new temporary folder."""
+    if chosen is None:
+        return pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    if chosen.exists() and any(chosen.iterdir()):
+        sys.exit(f"--workdir {chosen} is not empty: the clusters need a new folder")
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen
+
+
 def chosen_workloads(parser: argparse.ArgumentParser, text: str, known: Sequence[str]) -> list[str]:
     """The workloads of a ``--workloads`` value (spaces may be written as _), in the order of
     ``known``; an unknown name ends the program with a usage error."""
@@ -320,8 +332,7 @@ def run_benchmark(args: argparse.Namespace, script: str, kind: str, sizes: objec
     of ``args.json``; the exit status is 1 when a run failed."""
     check_environment(script, kind)
     raise_on_sigterm()
-    workdir = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix=f"mfsng-bench-{kind}-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = work_folder(args.workdir, f"mfsng-bench-{kind}-")
     log(f"clusters in {workdir}; load {os.getloadavg()}")
     started = time.time()
     ours = our_binary(kind)

@@ -19,14 +19,13 @@ import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
 from typing import Sequence
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from bench_common import (IMPLS, BenchError, Cluster, Metric, fresh_mount, log, our_binary,  # noqa: E402
-                          print_report, raise_on_sigterm, run_rounds, summarize)
+                          print_report, raise_on_sigterm, run_rounds, summarize, work_folder)
 from master_bench import check_environment, spread  # noqa: E402
 
 WORKLOAD = "tools"
@@ -99,8 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     check_environment()
     raise_on_sigterm()
-    workdir = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="mfsng-tools-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = work_folder(args.workdir, "mfsng-tools-bench-")
     log(f"clusters in {workdir}; {args.files} files; load {os.getloadavg()}")
     master = our_binary("master")
     rounds = run_rounds(workdir, args.rounds, "master", make_cluster, [(WORKLOAD, workload_tools)], args.files)

@@ -25,7 +25,6 @@ import os
 import pathlib
 import random
 import sys
-import tempfile
 import time
 from typing import Callable, Sequence
 
@@ -34,7 +33,7 @@ sys.path.insert(0, str(BENCH))
 
 from bench_common import (BLOCK, IMPLS, MIB, Cluster, binary, chosen_workloads, free_chunk_disks,  # noqa: E402
                           log, median, our_binary, raise_on_sigterm, read_files, read_sequential, round_order,
-                          write_files, write_sequential)
+                          work_folder, write_files, write_sequential)
 from chunkserver_bench import PAGE, random_reads  # noqa: E402
 from master_bench import create_files, rename_files, stat_files, unlink_files  # noqa: E402
 from mfsharness import HarnessError  # noqa: E402
@@ -154,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.exit(str(e))
     raise_on_sigterm()
     mount_binary = our_binary("mount")
-    workdir = args.workdir or pathlib.Path(tempfile.mkdtemp(prefix="mfsng-mount-bench-"))
+    workdir = work_folder(args.workdir, "mfsng-mount-bench-")
     log(f"clusters in {workdir}; load {os.getloadavg()}")
     rounds = []
     for r in range(args.rounds):
