@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "mfsmaster/block_pool.h"
 #include "mfsmaster/changed_inodes.h"
 #include "mfsmaster/fs_node.h"
 #include "mfsmaster/inode_ranges.h"
@@ -188,10 +189,10 @@ class FsTree {
   void add_to_directory_totals(Node& directory, int64_t delta);
   void free_node(Node& node, uint32_t now);
 
-  // Nodes by value, one allocation each: set elements never move, so the addresses that
-  // edges hold stay valid. Elements are const to protect their key; everything but the
-  // inode number is changed through node_or_null.
-  std::unordered_set<Node, NodeInodeHash, NodeInodeEqual> nodes_;
+  // Nodes by value, one block each (side by side in creation order, see block_pool.h): set
+  // elements never move, so the addresses that edges hold stay valid. Elements are const
+  // to protect their key; everything but the inode number is changed through node_or_null.
+  std::unordered_set<Node, NodeInodeHash, NodeInodeEqual, PoolAllocator<Node>> nodes_;
   std::map<uint32_t, std::unique_ptr<Edge>> trash_;
   std::map<uint32_t, std::unique_ptr<Edge>> sustained_;
   std::deque<std::pair<uint32_t, uint32_t>> recently_freed_;  // (inode, time freed), oldest first
