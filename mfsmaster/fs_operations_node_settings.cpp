@@ -17,20 +17,6 @@ bool within_limits(uint8_t mode, uint32_t value, uint32_t minimum, uint32_t maxi
   return type == smode::kIncrease || value >= minimum;
 }
 
-// The realsize a class change adds: size × the goal increase of each file whose keep-max
-// goal grows (spec 11 §5.2).
-SubtreeUsage added_realsize(const SettingPlan& plan, const FsTree& fs) {
-  const ClassGoals& goals = fs.class_goals();
-  SubtreeUsage growth;
-  for (const auto& [node, new_class] : plan.changes) {
-    if (!node->is_file_like() || node->chunks.empty()) continue;  // no chunks, no size
-    uint8_t old_goal = goals[node->sclass];
-    uint8_t new_goal = goals[new_class & 0xFF];
-    if (new_goal > old_goal) growth.realsize += fs.usage_of(*node).size * (new_goal - old_goal);
-  }
-  return growth;
-}
-
 }  // namespace
 
 Result<SettingTally> FsOperations::tally_setting(const RequestContext& context, uint32_t inode, NodeSetting setting,
@@ -48,12 +34,14 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   const Node* node = resolve(context, inode);
   if (!node) return StatusCode::kENOENT;
   if (!carries_setting(*node, change.setting)) return StatusCode::kEPERM;
-  SettingPlan plan = plan_setting_change(*node, change, metadata_.take_spare_plan_list());
   uint8_t type = change.smode & smode::kTypeMask;
   // Without any quota the realsize a class change adds limits nothing: not summed.
-  bool quotas_defined = !metadata_.quotas().all().empty();
-  if (quotas_defined && change.setting == NodeSetting::kStorageClass && (type == smode::kSet || type == smode::kIncrease)) {
-    SubtreeUsage growth = added_realsize(plan, metadata_.fs());
+  bool growth_limited = !metadata_.quotas().all().empty() && change.setting == NodeSetting::kStorageClass &&
+                        (type == smode::kSet || type == smode::kIncrease);
+  SettingPlan plan = plan_setting_change(*node, change, growth_limited ? &metadata_.fs() : nullptr);
+  if (growth_limited) {
+    SubtreeUsage growth;
+    growth.realsize = plan.added_realsize;
     const QuotaTable& quotas = metadata_.quotas();
     Status quota = node->is_directory() ? quotas.check(metadata_.fs(), *node, growth)
                                         : quotas.check_file(metadata_.fs(), *node, growth);
@@ -68,7 +56,7 @@ Result<SettingUpdate> FsOperations::change_setting(const RequestContext& context
   SettingUpdate update;
   update.entries.push_back(std::move(entry));
   update.counters = counters;
-  metadata_.remember_setting_plan(node->inode, change, std::move(plan));
+  metadata_.remember_setting_plan(node->inode, change, counters);
   return update;
 }
 

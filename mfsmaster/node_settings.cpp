@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <utility>
 
 #include "mfsmaster/subtree_walk.h"
 
@@ -51,19 +52,14 @@ uint32_t setting_value(const Node& node, NodeSetting setting) {
   return 0;
 }
 
-SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
-                                SettingPlan::Changes reused) {
+SettingPlan plan_setting_change(const Node& target, const SettingChange& change, const FsTree* quota_growth_of) {
   SettingPlan plan;
-  plan.changes = std::move(reused);
-  plan.changes.clear();
-  // Room for every node below (the count may lag behind a little): growing the list step by
-  // step would copy it and fault in its memory again and again. Pages never written cost
-  // nothing.
-  bool recursive = change.smode & smode::kRecursive;
-  if (recursive && target.is_directory()) plan.changes.reserve(size_t{target.directory->usage.inodes} + 1);
+  const ClassGoals* goals = quota_growth_of && change.setting == NodeSetting::kStorageClass
+                                ? &quota_growth_of->class_goals()
+                                : nullptr;
   // A node with several links is met again: it must then show the value planned for it.
   std::unordered_map<const Node*, uint32_t> planned_linked;
-  walk_subtree(target, recursive, [&](const Node& node) {
+  walk_subtree(target, change.smode & smode::kRecursive, [&](const Node& node) {
     if (!carries_setting(node, change.setting)) return;
     if (!permitted(node, change)) {
       ++plan.counters.not_permitted;
@@ -79,10 +75,41 @@ SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
       return;
     }
     ++plan.counters.changed;
-    plan.changes.emplace_back(&node, desired);
     if (node.parents.size() > 1) planned_linked[&node] = desired;
+    if (goals && node.is_file_like() && !node.chunks.empty()) {  // no chunks, no size
+      uint8_t old_goal = (*goals)[current & 0xFF];
+      uint8_t new_goal = (*goals)[desired & 0xFF];
+      if (new_goal > old_goal) plan.added_realsize += quota_growth_of->usage_of(node).size * (new_goal - old_goal);
+    }
   });
   return plan;
+}
+
+void make_setting_change(FsTree& fs, const Node& target, const SettingChange& change, uint32_t now,
+                         const ClassChangeListener& class_changed) {
+  walk_subtree(target, change.smode & smode::kRecursive, [&](const Node& visited) {
+    if (!carries_setting(visited, change.setting) || !permitted(visited, change)) return;
+    uint32_t current = setting_value(visited, change.setting);
+    uint32_t desired = desired_value(visited, current, change);
+    if (desired == current) return;
+    // Quota usage depends on the class only through the goal of the chunks' disk space.
+    bool usage_changes = change.setting == NodeSetting::kStorageClass && !visited.chunks.empty();
+    Node& node = usage_changes ? fs.edit(visited) : fs.edit_keeping_usage(visited);
+    node.ctime = now;
+    switch (change.setting) {
+      case NodeSetting::kStorageClass: {
+        uint8_t old_class = std::exchange(node.sclass, static_cast<uint8_t>(desired));
+        if (usage_changes && node.is_file_like()) class_changed(node, old_class);
+        break;
+      }
+      case NodeSetting::kTrashTime:
+        node.trash_hours = static_cast<uint16_t>(desired);
+        break;
+      case NodeSetting::kExtraAttributes:
+        node.eattr = static_cast<uint8_t>(desired);
+        break;
+    }
+  });
 }
 
 SettingTally tally_setting(const Node& target, NodeSetting setting, bool recursive) {

@@ -1,16 +1,15 @@
 // The per-node settings the tools read and change over whole subtrees (spec 11 §3, §5.1-5.6):
-// storage class (goal), trash time and extra attributes. Reading tallies values; changing
-// plans every node's new value and the changed / not changed / not permitted counters.
-// Planning only reads, so request validation and apply() run the same walk: apply() checks
-// that the counters match the changelog entry's results.
+// storage class (goal), trash time and extra attributes. Reading tallies values. Changing
+// is planned first (the changed / not changed / not permitted counters, read-only, so that
+// request validation and apply() can both run it: apply() checks the changelog entry's
+// results), then made by a second walk that takes the same decisions node by node.
 #pragma once
 #include <bitset>
 #include <cstdint>
+#include <functional>
 #include <map>
-#include <utility>
-#include <vector>
 
-#include "mfsmaster/fs_node.h"
+#include "mfsmaster/fs_tree.h"
 
 namespace mfs::master {
 
@@ -46,14 +45,23 @@ struct SettingCounters {
 
 struct SettingPlan {
   SettingCounters counters;
-  using Changes = std::vector<std::pair<const Node*, uint32_t>>;  // node, its new value
-  Changes changes;
+  // Storage class changes planned with quota_growth_of: the realsize added by the files
+  // whose goal grows (size x the goal increase, spec 11 §5.2).
+  uint64_t added_realsize = 0;
 };
 
 // Visits `target` and, when smode is recursive, every node below it (once per link).
-// `reused`: a list whose memory the plan takes (see Metadata::take_spare_plan_list).
+// `quota_growth_of`: the tree, when the realsize growth is needed (quotas exist).
 SettingPlan plan_setting_change(const Node& target, const SettingChange& change,
-                                SettingPlan::Changes reused = {});
+                                const FsTree* quota_growth_of = nullptr);
+
+// Makes the change plan_setting_change planned on this state: the same walk, each node
+// changed at most once (every smode is idempotent, so a node met again through another
+// link is left as it is), its ctime set to `now`. `class_changed(file, old_class)` is
+// called for each file with chunks whose class changed.
+using ClassChangeListener = std::function<void(const Node& file, uint8_t old_class)>;
+void make_setting_change(FsTree& fs, const Node& target, const SettingChange& change, uint32_t now,
+                         const ClassChangeListener& class_changed);
 
 // Nodes counted per value, files (and trash/sustained files) apart from directories.
 struct SettingTally {

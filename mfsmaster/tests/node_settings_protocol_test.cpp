@@ -296,6 +296,29 @@ TEST_F(NodeSettingsProtocolTest, AGoalChangeReachesTheFileChunks) {
   EXPECT_EQ(std::as_const(metadata).chunks().find(77)->goal, 2);
 }
 
+TEST_F(NodeSettingsProtocolTest, AHardLinkedNodeIsChangedOnceAndCountedPerLink) {
+  exports = Exports::parse("* / rw,alldirs,maproot=0,admin\n");
+  TestClient admin = mount();
+  make_tree(admin);
+  ASSERT_EQ(created(admin, request::link(1, file1, subdir, "again")), file1);
+  ASSERT_EQ(created(admin, request::link(1, file1, subdir, "third")), file1);
+  // d, f1 (three times), f2, s, e: the later meetings of f1 see the value already planned.
+  EXPECT_EQ(counters(admin, request::set_eattr(1, dir, 0, eattr::kNoOwner | eattr::kImmutable, kIncrease | kRecursive),
+                     msg::MATOCL_FUSE_SETEATTR),
+            (Counters{5, 2, 0}));
+  EXPECT_EQ(node(file1).eattr, eattr::kNoOwner | eattr::kImmutable);
+  EXPECT_EQ(counters(admin, request::set_goal(1, dir, 0, 5, kSet | kRecursive), msg::MATOCL_FUSE_SETSCLASS),
+            (Counters{0, 0, 6}));  // immutable everywhere now
+  EXPECT_EQ(counters(admin, request::set_eattr(1, dir, 0, eattr::kImmutable, kDecrease | kRecursive),
+                     msg::MATOCL_FUSE_SETEATTR),
+            (Counters{5, 2, 0}));
+  // Symlinks have no goal.
+  EXPECT_EQ(counters(admin, request::set_goal(1, dir, 0, 5, kSet | kRecursive), msg::MATOCL_FUSE_SETSCLASS),
+            (Counters{4, 2, 0}));
+  EXPECT_EQ(node(file1).sclass, 5);
+  expect_replay_gives_same_settings();
+}
+
 // ---------------------------------------------------------------------------------------
 // Replay checks the recorded counters
 

@@ -113,6 +113,33 @@ TEST_F(QuotaProtocolTest, ChecksInTheRealMastersOrder) {
   EXPECT_EQ(status_of(call(mapped, set(q, 0x01, 0, {1, 0, 0, 0}, {}))), uint8_t(StatusCode::kEACCES));
 }
 
+TEST_F(QuotaProtocolTest, AGoalIncreaseIsLimitedByTheRealsizeItAdds) {
+  TestClient admin = admin_mount();
+  uint32_t q = created(admin, request::mkdir(1, kRootInode, "q", 0777));
+  uint32_t f = created(admin, request::mknod(1, q, "f", 1, 0644));
+  created(admin, request::mknod(1, q, "empty", 1, 0644));  // no chunks: adds nothing
+  Node& file = *metadata.fs().find(f);
+  file.chunks = {77};
+  metadata.fs().set_length(file, 100000);
+  metadata.fs().refresh_usage();
+  QuotaState before = read_state(call(admin, get_or_delete(q, 0)));
+  uint8_t goal = std::as_const(metadata).fs().find(f)->sclass;
+  uint64_t size = before.current.realsize / goal;
+  ASSERT_GT(size, 0u);
+  // Room for one more copy of f, not two.
+  read_state(call(admin, set(q, 0x80, 0, {}, {0, 0, 0, before.current.realsize + size})));
+  constexpr uint8_t kRecursive = 4;
+  EXPECT_EQ(status_of(call(admin, request::set_goal(1, q, 0, goal + 2, kRecursive))), uint8_t(StatusCode::kQuota));
+  EXPECT_EQ(std::as_const(metadata).fs().find(f)->sclass, goal) << "a refused change changed the file";
+  Packet raised = call(admin, request::set_goal(1, q, 0, goal + 1, kRecursive));
+  EXPECT_EQ(raised.type, msg::MATOCL_FUSE_SETSCLASS);
+  EXPECT_EQ(raised.payload.size(), 16u) << "status " << int(status_of(raised));
+  EXPECT_EQ(read_state(call(admin, get_or_delete(q, 0))).current.realsize, before.current.realsize + size);
+  EXPECT_EQ(raised.payload.size(), 16u);
+  // Lowering a goal is never limited.
+  EXPECT_EQ(call(admin, request::set_goal(1, q, 0, 1, kRecursive)).payload.size(), 16u);
+}
+
 TEST_F(QuotaProtocolTest, MalformedRequestsCloseTheConnection) {
   TestClient client = admin_mount();
   PacketWriter short_request(msg::CLTOMA_FUSE_QUOTACONTROL);
