@@ -64,6 +64,7 @@ Result<Entries> FsOperations::snapshot(const RequestContext& context, uint32_t s
   if (!removes) {
     if (Status quota = snapshot_quota_check(request); !quota) return quota;
   }
+  metadata_.remember_snapshot_plan(request, *counts);
   return Entries{snapshot_entry(request, *counts, context.now)};
 }
 

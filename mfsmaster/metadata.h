@@ -11,10 +11,12 @@
 #include "mfsmaster/chunk_classes.h"
 #include "mfsmaster/chunk_table.h"
 #include "mfsmaster/fs_tree.h"
+#include "mfsmaster/live_plan.h"
 #include "mfsmaster/lock_table.h"
 #include "mfsmaster/node_settings.h"
 #include "mfsmaster/quota_table.h"
 #include "mfsmaster/sessions.h"
+#include "mfsmaster/snapshot_tree.h"
 #include "mfsmaster/storage_class_table.h"
 
 namespace mfs::master {
@@ -55,24 +57,31 @@ class Metadata {
   // A failure changes nothing and means the entry cannot be replayed on this state.
   Status apply(const ChangelogEntry& entry);
 
-  // A live request just planned a setting change on `inode` (to fill the entry's counters):
-  // apply() of that entry, when it is the next one, trusts those counters instead of
-  // planning again, which for a recursive change of 100,000 nodes is half of its time. A
-  // plan depends only on the state, so it holds at this version() only.
-  void remember_setting_plan(uint32_t inode, const SettingChange& change, const SettingCounters& counters) const;
+  // A live request just planned its entry (live_plan.h): apply() of that entry, when it is
+  // the next one, makes the change without planning it again, which for a recursive change
+  // or a snapshot of 100,000 nodes is a walk over all of them.
+  void remember_setting_plan(uint32_t inode, const SettingChange& change, const SettingCounters& counters) const {
+    live_setting_plan_.remember(version_, {inode, change, counters});
+  }
+  void remember_snapshot_plan(const SnapshotRequest& request, const SnapshotCounts& counts) const {
+    live_snapshot_plan_.remember(version_, {request, counts});
+  }
 
  private:
-  struct RememberedPlan {
-    uint64_t version = 0;
+  struct PlannedSetting {
     uint32_t inode = 0;
     SettingChange change;
     SettingCounters counters;
   };
+  struct PlannedSnapshot {
+    SnapshotRequest request;
+    SnapshotCounts counts;
+  };
   // The change as the live request planned it (with the admin-only classes it could not
   // touch, which the entry does not record), when it was planned at this version with
   // the entry's counters.
-  std::optional<SettingChange> take_remembered_plan(uint32_t inode, const SettingChange& change,
-                                                    const SettingCounters& recorded);
+  std::optional<SettingChange> take_setting_plan(uint32_t inode, const SettingChange& change,
+                                                 const SettingCounters& recorded);
 
   Status apply_operation(const ChangelogEntry& entry);
   // One handler per changelog operation (metadata_apply_*.cpp).
@@ -141,7 +150,8 @@ class Metadata {
   Sessions sessions_;
   uint64_t version_ = 1;
   uint64_t meta_id_ = 0;
-  mutable std::optional<RememberedPlan> remembered_plan_;
+  mutable LivePlan<PlannedSetting> live_setting_plan_;
+  mutable LivePlan<PlannedSnapshot> live_snapshot_plan_;
 };
 
 }  // namespace mfs::master

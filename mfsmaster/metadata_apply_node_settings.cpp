@@ -28,7 +28,7 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   const Node* target = std::as_const(fs_).find(inode);
   if (!target) return Status(StatusCode::kMismatch, entry.operation + ": no such node");
-  if (std::optional<SettingChange> planned = take_remembered_plan(inode, change, recorded)) {
+  if (std::optional<SettingChange> planned = take_setting_plan(inode, change, recorded)) {
     change = std::move(*planned);
   } else if (plan_setting_change(*target, change).counters != recorded) {
     // The entry does not say whether the session was admin: a non-admin one could not
@@ -46,23 +46,17 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   return Status::ok();
 }
 
-void Metadata::remember_setting_plan(uint32_t inode, const SettingChange& change,
-                                     const SettingCounters& counters) const {
-  remembered_plan_ = RememberedPlan{version_, inode, change, counters};
-}
-
-std::optional<SettingChange> Metadata::take_remembered_plan(uint32_t inode, const SettingChange& change,
-                                                            const SettingCounters& recorded) {
-  std::optional<RememberedPlan> remembered = std::exchange(remembered_plan_, std::nullopt);
+std::optional<SettingChange> Metadata::take_setting_plan(uint32_t inode, const SettingChange& change,
+                                                         const SettingCounters& recorded) {
   // The admin-only classes a live request could not touch are not in the entry: they are
   // part of the plan, not of the key.
-  if (!remembered || remembered->version != version_ || remembered->inode != inode ||
-      remembered->change.setting != change.setting || remembered->change.uid != change.uid ||
-      remembered->change.smode != change.smode || remembered->change.value != change.value ||
-      remembered->change.source != change.source || remembered->counters != recorded) {
-    return std::nullopt;
-  }
-  return std::move(remembered->change);
+  auto planned = live_setting_plan_.take(version_, [&](const PlannedSetting& plan) {
+    return plan.inode == inode && plan.change.setting == change.setting && plan.change.uid == change.uid &&
+           plan.change.smode == change.smode && plan.change.value == change.value &&
+           plan.change.source == change.source && plan.counters == recorded;
+  });
+  if (!planned) return std::nullopt;
+  return std::move(planned->change);
 }
 
 void Metadata::update_chunk_goals(const Node& file, uint8_t old_class) {

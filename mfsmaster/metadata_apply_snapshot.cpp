@@ -1,5 +1,6 @@
 // apply() handler of SNAPSHOT (spec 30 §4.3): makes or removes a snapshot after checking
-// that this state gives the results the entry was logged with.
+// that this state gives the results the entry was logged with (unless the live request
+// just planned it).
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/snapshot_entry.h"
 
@@ -8,10 +9,18 @@ namespace mfs::master {
 Status Metadata::apply_snapshot(const ChangelogEntry& entry) {
   auto logged = parse_snapshot_entry(entry);
   if (!logged) return logged.status();
-  auto planned = plan_snapshot(fs_, logged->request);
-  if (!planned) return Status(StatusCode::kMismatch, "SNAPSHOT: not possible here: " + planned.status().to_string());
-  if (*planned != logged->counts) return Status(StatusCode::kMismatch, "SNAPSHOT: results differ");
-  make_snapshot(fs_, logged->request, *planned, entry.timestamp, [this](uint64_t chunk_id, const Node& file) {
+  bool planned_live = live_snapshot_plan_
+                          .take(version_,
+                                [&](const PlannedSnapshot& plan) {
+                                  return plan.request == logged->request && plan.counts == logged->counts;
+                                })
+                          .has_value();
+  if (!planned_live) {
+    auto planned = plan_snapshot(fs_, logged->request);
+    if (!planned) return Status(StatusCode::kMismatch, "SNAPSHOT: not possible here: " + planned.status().to_string());
+    if (*planned != logged->counts) return Status(StatusCode::kMismatch, "SNAPSHOT: results differ");
+  }
+  make_snapshot(fs_, logged->request, logged->counts, entry.timestamp, [this](uint64_t chunk_id, const Node& file) {
     if (ChunkRecord* chunk = chunks_.find(chunk_id)) reference_chunk(*chunk, file);
   });
   return Status::ok();

@@ -6,7 +6,7 @@
 //
 // Each operation has two steps over the same walk: plan (checks the destination and
 // counts, changing nothing) and make (does it). The live path plans to fill the entry's
-// results; apply plans again to verify them before it changes anything.
+// results; apply (in a replay) plans again to verify them before it changes anything.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -39,6 +39,7 @@ struct SnapshotRequest {
   uint16_t cumask = 0;
 
   bool removes() const { return smode & snapshot_mode::kDelete; }
+  bool operator==(const SnapshotRequest&) const = default;
 };
 
 // The results of a SNAPSHOT entry, as 3.0.117 logs them (observed, docs/protocol-notes.md
