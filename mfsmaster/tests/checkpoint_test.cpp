@@ -66,7 +66,9 @@ TEST_F(CheckpointTest, ABigChangeSetWaitsForAPauseInTheChanges) {
   ASSERT_TRUE(checkpoint_->wait_idle());
   EXPECT_EQ(checkpoint_->written_version(), metadata.version());
 
-  for (int i = 0; i < 6000; ++i) ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "d" + std::to_string(i), 0755, 0)));
+  for (size_t i = 0; i <= Checkpoint::kBigChangeSet; ++i) {
+    ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "d" + std::to_string(i), 0755, 0)));
+  }
   uint64_t before = checkpoint_->written_version();
   checkpoint_->flush_when_due(metadata, std::chrono::steady_clock::now());  // changes going on
   ASSERT_TRUE(checkpoint_->wait_idle());
