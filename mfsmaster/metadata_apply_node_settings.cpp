@@ -1,7 +1,6 @@
 // apply() of the tools' setting changes (spec 30 §4.3): SETSCLASS (and the older SETGOAL),
 // SETTRASHTIME and SETEATTR. Each plans the change again (unless the live request just did)
 // and checks that it gives the counters the entry recorded, then makes it.
-#include <algorithm>
 #include <utility>
 
 #include "mfsmaster/metadata.h"
@@ -28,18 +27,15 @@ Status Metadata::apply_node_setting(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   const Node* target = std::as_const(fs_).find(inode);
   if (!target) return Status(StatusCode::kMismatch, entry.operation + ": no such node");
+  auto plans_as_recorded = [&] { return plan_setting_change(*target, change).counters == recorded; };
   if (std::optional<SettingChange> planned = take_setting_plan(inode, change, recorded)) {
     change = std::move(*planned);
-  } else if (plan_setting_change(*target, change).counters != recorded) {
+  } else if (!plans_as_recorded()) {
     // The entry does not say whether the session was admin: a non-admin one could not
     // touch admin-only classes, which gives other counters.
-    if (change.setting != NodeSetting::kStorageClass) {
-      return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
-    }
-    change.locked_classes = storage_classes_.admin_only_classes();
-    if (plan_setting_change(*target, change).counters != recorded) {
-      return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
-    }
+    bool classes = change.setting == NodeSetting::kStorageClass;
+    if (classes) change.locked_classes = storage_classes_.admin_only_classes();
+    if (!classes || !plans_as_recorded()) return Status(StatusCode::kMismatch, entry.operation + ": counters differ");
   }
   make_setting_change(fs_, *target, change, entry.timestamp,
                       [this](const Node& file, uint8_t old_class) { update_chunk_goals(file, old_class); });

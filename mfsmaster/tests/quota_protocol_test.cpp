@@ -135,7 +135,6 @@ TEST_F(QuotaProtocolTest, AGoalIncreaseIsLimitedByTheRealsizeItAdds) {
   EXPECT_EQ(raised.type, msg::MATOCL_FUSE_SETSCLASS);
   EXPECT_EQ(raised.payload.size(), 16u) << "status " << int(status_of(raised));
   EXPECT_EQ(read_state(call(admin, get_or_delete(q, 0))).current.realsize, before.current.realsize + size);
-  EXPECT_EQ(raised.payload.size(), 16u);
   // Lowering a goal is never limited.
   EXPECT_EQ(call(admin, request::set_goal(1, q, 0, 1, kRecursive)).payload.size(), 16u);
 }
