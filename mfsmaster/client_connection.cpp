@@ -61,7 +61,11 @@ asio::awaitable<void> serve_client(asio::ip::tcp::socket socket, ClientServices&
                    connection->close_reason().c_str());
       break;
     }
-    if (!protocol->handle(*packet)) {
+    // Replies sent while handling go out together in one write when it is done.
+    connection->cork();
+    bool handled = protocol->handle(*packet);
+    connection->uncork();
+    if (!handled) {
       MFS_LOG_WARNING("client %s: %s - closing connection", connection->peer_name().c_str(), protocol->error().c_str());
       connection->close("protocol error");
       break;
