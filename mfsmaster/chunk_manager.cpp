@@ -195,6 +195,16 @@ Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index)
   return location;
 }
 
+std::optional<ChunkLocation> ChunkManager::unlocked_location(const Node& file, uint32_t index) const {
+  Result<ChunkLocation> location = read_chunk(file, index);
+  if (!location) return std::nullopt;
+  if (location->chunk_id != 0) {
+    const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(location->chunk_id);
+    if (chunk->locked_to > now_()) return std::nullopt;
+  }
+  return std::move(*location);
+}
+
 void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t inode, uint32_t index,
                                bool can_modify_mtime, uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);

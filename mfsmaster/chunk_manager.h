@@ -64,6 +64,9 @@ class ChunkManager {
 
   // READ_CHUNK: where the valid copies of chunk `index` of `file` are.
   Result<ChunkLocation> read_chunk(const Node& file, uint32_t index) const;
+  // The same for LOOKUP to send along (spec 10 §7.3), but nothing while a writer holds the
+  // chunk or chunkservers work on it.
+  std::optional<ChunkLocation> unlocked_location(const Node& file, uint32_t index) const;
   // WRITE_CHUNK: makes the chunk writable (new chunk, or a new version on every valid
   // copy) and answers through `done` once the chunkservers replied.
   // A chunk stays locked to its writer's session until WRITE_CHUNK_END or expiry.

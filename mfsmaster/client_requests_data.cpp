@@ -1,6 +1,5 @@
 // Data requests of spec 10 §7.6 and §8.3-8.5: chunk locations for reading and writing,
 // the end of a chunk write, and truncation.
-#include <algorithm>
 #include <utility>
 
 #include "mfscommon/protocol_ids.h"
@@ -8,31 +7,15 @@
 #include "mfsmaster/attr_record.h"
 #include "mfsmaster/client_credentials.h"
 #include "mfsmaster/client_protocol.h"
+#include "mfsmaster/location_record.h"
 
 namespace mfs::master {
 namespace {
 
-constexpr uint8_t kChunkProtocolId = 2;
 constexpr uint8_t kCanModifyMtime = 0x01;
 constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
 constexpr uint32_t kVersionWithPrevLength = pack_version(3, 0, 113);
 constexpr uint32_t kVersionWithWriteErofs = pack_version(3, 0, 101);
-
-// The chunk's servers are listed closest to the client first (mfstopology.cfg, spec 40
-// §C.5), otherwise in the chunk manager's order.
-std::vector<uint8_t> location_reply(uint32_t type, uint32_t msgid, const ChunkLocation& location, uint32_t client_ip,
-                                    const Topology& topology) {
-  std::vector<const Chunkserver*> servers = location.servers;
-  std::stable_sort(servers.begin(), servers.end(), [&](const Chunkserver* a, const Chunkserver* b) {
-    return topology.distance(client_ip, a->ip) < topology.distance(client_ip, b->ip);
-  });
-  PacketWriter reply(type, 25 + 14 * servers.size());
-  reply.u32(msgid).u8(kChunkProtocolId).u64(location.file_length).u64(location.chunk_id).u32(location.version);
-  for (const Chunkserver* server : servers) {
-    reply.u32(server->ip).u16(server->port).u32(server->version).u32(server->labels);
-  }
-  return reply.take();
-}
 
 // 0 for a missing node.
 uint64_t length_of(const Metadata& metadata, uint32_t inode) {

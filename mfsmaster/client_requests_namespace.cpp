@@ -9,6 +9,7 @@
 #include "mfsmaster/attr_record.h"
 #include "mfsmaster/client_credentials.h"
 #include "mfsmaster/client_protocol.h"
+#include "mfsmaster/location_record.h"
 
 namespace mfs::master {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 constexpr uint32_t kVersionWithLookupFlags = pack_version(3, 0, 40);
 constexpr uint32_t kVersionWithUnlinkInode = pack_version(3, 0, 107);
 constexpr uint32_t kVersionWithOpenFlags = pack_version(3, 0, 113);
+constexpr uint16_t kLookupChunkZeroData = 0x0100;
 constexpr uint16_t kLookupReadOnlyFilesystem = 0x0200;
 constexpr uint16_t kLookupKeepCache = 0x0400;
 constexpr uint16_t kLookupImmutable = 0x0800;
@@ -115,7 +117,15 @@ bool ClientProtocol::handle_lookup(uint32_t msgid, PacketReader& in, size_t) {
     if (node.eattr & eattr::kImmutable) lookup_flags |= kLookupImmutable;
     if (node.eattr & eattr::kNoDataCache) lookup_flags |= kLookupDirectMode;
     if (node.eattr & eattr::kAppendOnly) lookup_flags |= kLookupAppendOnly;
+    // A file of one chunk comes with that chunk's location: the client reads it without
+    // a READ_CHUNK round trip.
+    std::optional<ChunkLocation> chunk_zero;
+    if (data_access && node.chunks.size() == 1 && !request.disabled(disable::kRead)) {
+      chunk_zero = services_.chunks.unlocked_location(node, 0);
+    }
+    if (chunk_zero) lookup_flags |= kLookupChunkZeroData;
     reply.u16(lookup_flags);
+    if (chunk_zero) put_chunk_zero_location(reply, *chunk_zero, link_->peer_ip(), services_.chunks.topology());
   }
   send(reply.take());
   return true;

@@ -428,6 +428,52 @@ TEST_F(ChunkserverProtocolTest, WriteChunkOnAnEmptySlotCreatesTheChunkOnChosenSe
   EXPECT_EQ(get_u32_be(counts.payload.data() + 4 + 2 * 4), 1u);  // one chunk with two copies
 }
 
+TEST_F(ChunkserverProtocolTest, LookupOfAOneChunkFileCarriesTheChunksLocationWhenNoOneWritesIt) {
+  WriteSetup setup = write_setup();
+  // lflags, and the chunk-zero data after them (spec 10 §7.3).
+  auto lookup = [&](uint32_t msgid) {
+    Packet reply = call(setup.client, request::lookup(msgid, kRootInode, "f"));
+    EXPECT_GE(reply.payload.size(), 46u);
+    return reply;
+  };
+  auto lflags_of = [](const Packet& reply) { return static_cast<uint16_t>(reply.payload[44] << 8 | reply.payload[45]); };
+  constexpr uint16_t kChunkZeroData = 0x0100;
+  EXPECT_EQ(lflags_of(lookup(10)) & kChunkZeroData, 0) << "a file without chunk slots";
+
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
+  Packet while_created = lookup(11);
+  EXPECT_EQ(while_created.payload.size(), 46u);
+  EXPECT_EQ(lflags_of(while_created) & kChunkZeroData, 0) << "the chunk is being created";
+  uint64_t chunk_id = 0;
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto create = single<csmsg::CreateCommand>(server->link->take());
+    ASSERT_TRUE(create);
+    chunk_id = create->chunkid;
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::CreateReply{chunk_id, StatusCode::kOk})));
+  }
+  replies(setup.client);
+  EXPECT_EQ(lflags_of(lookup(12)) & kChunkZeroData, 0) << "the writer holds the chunk";
+
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  Packet reply = lookup(13);
+  EXPECT_EQ(lflags_of(reply) & kChunkZeroData, kChunkZeroData);
+  ASSERT_EQ(reply.payload.size(), 46u + 13 + 2 * 14);
+  PacketReader in(std::span(reply.payload).subspan(46));
+  EXPECT_EQ(in.u8(), 2u);  // protocol id
+  EXPECT_EQ(in.u64(), chunk_id);
+  EXPECT_EQ(in.u32(), 1u);  // version
+  std::vector<uint32_t> ips;
+  for (int i = 0; i < 2; ++i) {
+    ips.push_back(in.u32());
+    EXPECT_EQ(in.u16(), 9422u);
+    in.u32();  // the chunkserver's version
+    in.u32();  // labels
+  }
+  EXPECT_TRUE(in.finished());
+  std::sort(ips.begin(), ips.end());
+  EXPECT_EQ(ips, (std::vector<uint32_t>{kServerA, kServerB}));
+}
+
 TEST_F(ChunkserverProtocolTest, WriteChunkOnAnExistingChunkSetsANewVersionOnEveryCopy) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = write_first_chunk(setup);
