@@ -187,12 +187,12 @@ TEST(PacketConnection, CorkedFramesGoOutTogetherAtUncork) {
 TEST(PacketConnection, UncorkLeavesWhatTheSocketDoesNotTakeToTheWriteLoop) {
   SocketPair pair;
   auto connection = std::make_shared<PacketConnection>(std::move(pair.server), ConnectionLimits{});
-  std::vector<uint8_t> big(8 << 20, 0x5a);
+  std::vector<uint8_t> big(32 << 20, 0x5a);
   connection->cork();
   connection->send(PacketWriter(1).bytes(big).take());
   connection->send(PacketWriter(2).u8(2).take());
   connection->uncork();
-  EXPECT_GT(connection->queued_bytes(), 0u) << "8 MiB fit in the socket buffers at once";
+  EXPECT_GT(connection->queued_bytes(), 0u) << "32 MiB fit in the socket buffers at once";
   connection->close_after_flush();
   std::vector<uint8_t> received(8 + big.size() + 9);
   std::thread reader([&] { boost::asio::read(pair.client, asio::buffer(received)); });

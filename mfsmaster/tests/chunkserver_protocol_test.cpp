@@ -436,7 +436,9 @@ TEST_F(ChunkserverProtocolTest, LookupOfAOneChunkFileCarriesTheChunksLocationWhe
     EXPECT_GE(reply.payload.size(), 46u);
     return reply;
   };
-  auto lflags_of = [](const Packet& reply) { return static_cast<uint16_t>(reply.payload[44] << 8 | reply.payload[45]); };
+  auto lflags_of = [](const Packet& reply) {
+    return reply.payload.size() < 46 ? uint16_t{0} : static_cast<uint16_t>(reply.payload[44] << 8 | reply.payload[45]);
+  };
   constexpr uint16_t kChunkZeroData = 0x0100;
   EXPECT_EQ(lflags_of(lookup(10)) & kChunkZeroData, 0) << "a file without chunk slots";
 
