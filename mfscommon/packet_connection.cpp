@@ -5,7 +5,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <array>
@@ -149,30 +148,32 @@ void PacketConnection::uncork() {
 }
 
 bool PacketConnection::write_queued_now() {
-  std::array<asio::const_buffer, kMaxFramesPerWrite> buffers;
-  size_t count = 0;
-  for (auto frame = out_queue_.begin(); frame != out_queue_.end() && count < buffers.size(); ++frame) {
-    buffers[count++] = asio::buffer(*frame);
-  }
-  boost::system::error_code ec;
-  size_t written = socket_.write_some(std::span(buffers.data(), count), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-    close("write error: " + ec.message());
-    return true;
-  }
-  queued_bytes_ -= written;
-  while (written > 0) {
-    std::vector<uint8_t>& front = out_queue_.front();
-    if (written < front.size()) {
-      front.erase(front.begin(), front.begin() + static_cast<std::ptrdiff_t>(written));
-      break;
+  while (!out_queue_.empty()) {
+    // The frames queued meanwhile go out together, in one writev: a reply's data and its
+    // status, or the statuses of several requests, cost one system call and one TCP segment.
+    std::array<asio::const_buffer, kMaxFramesPerWrite> buffers;
+    size_t count = 0;
+    for (auto frame = out_queue_.begin(); frame != out_queue_.end() && count < buffers.size(); ++frame, ++count) {
+      buffers[count] = asio::buffer(*frame) + (count == 0 ? front_written_ : 0);
     }
-    written -= front.size();
-    out_queue_.pop_front();
+    boost::system::error_code ec;
+    size_t written = socket_.write_some(std::span(buffers.data(), count), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return false;
+    if (ec) {
+      close("write error: " + ec.message());
+      return true;
+    }
+    queued_bytes_ -= written;
+    last_write_ = std::chrono::steady_clock::now();
+    if (queued_bytes_ <= limits_.max_queued_output) writable_signal_.cancel();
+    written += front_written_;
+    while (!out_queue_.empty() && written >= out_queue_.front().size()) {
+      written -= out_queue_.front().size();
+      out_queue_.pop_front();
+    }
+    front_written_ = written;
   }
-  last_write_ = std::chrono::steady_clock::now();
-  if (queued_bytes_ <= limits_.max_queued_output) writable_signal_.cancel();
-  return out_queue_.empty();
+  return true;
 }
 
 void PacketConnection::start_write_loop() {
@@ -181,29 +182,10 @@ void PacketConnection::start_write_loop() {
 }
 
 asio::awaitable<void> PacketConnection::write_loop() {
-  // The frames queued meanwhile go out together, in one writev: a reply's data and its
-  // status, or the statuses of several requests, cost one system call and one TCP segment.
-  std::vector<std::vector<uint8_t>> frames;
-  std::vector<asio::const_buffer> buffers;
-  while (open_ && !out_queue_.empty()) {
-    frames.clear();
-    buffers.clear();
-    size_t bytes = 0;
-    while (!out_queue_.empty() && frames.size() < kMaxFramesPerWrite) {
-      frames.push_back(std::move(out_queue_.front()));
-      out_queue_.pop_front();
-      bytes += frames.back().size();
-    }
-    for (const auto& frame : frames) buffers.push_back(asio::buffer(frame));
+  while (open_ && !write_queued_now()) {
     boost::system::error_code ec;
-    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-    queued_bytes_ -= bytes;
-    if (queued_bytes_ <= limits_.max_queued_output) writable_signal_.cancel();
-    if (ec) {
-      close("write error: " + ec.message());
-      break;
-    }
-    last_write_ = std::chrono::steady_clock::now();
+    co_await socket_.async_wait(asio::ip::tcp::socket::wait_write, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) close("write error: " + ec.message());
   }
   writing_ = false;
   if (close_when_flushed_ && out_queue_.empty()) close();

@@ -66,7 +66,8 @@ class PacketConnection : public std::enable_shared_from_this<PacketConnection> {
   boost::asio::awaitable<size_t> receive(std::span<uint8_t> into);
   void arm_read_deadline();
   void on_read_deadline();
-  // Writes queued frames without waiting; false if some are left.
+  // Writes queued frames until the socket takes no more; false if some are left. The one
+  // way frames are written, by uncork() and by the write coroutine between waits.
   bool write_queued_now();
   void start_write_loop();
   boost::asio::awaitable<void> write_loop();
@@ -85,6 +86,7 @@ class PacketConnection : public std::enable_shared_from_this<PacketConnection> {
   std::chrono::steady_clock::time_point packet_wait_started_;
   boost::asio::steady_timer writable_signal_;
   std::deque<std::vector<uint8_t>> out_queue_;
+  size_t front_written_ = 0;  // bytes of out_queue_.front() already written
   size_t queued_bytes_ = 0;
   bool read_timed_out_ = false;
   bool writing_ = false;

@@ -50,10 +50,11 @@ class Checkpoint {
   Status wait_idle();
   uint64_t written_version() const;
 
-  // Nodes (about 10 ms to serialise). Clients creating files as fast as they can change
-  // fewer in a second, so their changes are flushed every second: a flush deferred for
-  // seconds of creates made batches so big that the master kept some 80 more bytes of
-  // memory per file (bench/master_bench.py --workloads memory).
+  // A change set of more nodes than this (about 10 ms to serialise) waits for a pause in
+  // the changes. Clients creating files as fast as they can change fewer in a second, so
+  // their changes are flushed every second: a flush deferred for seconds of creates made
+  // batches so big that the master kept some 80 more bytes of memory per file
+  // (bench/master_bench.py --workloads memory).
   static constexpr size_t kBigChangeSet = 50000;
 
  private:

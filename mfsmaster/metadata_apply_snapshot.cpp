@@ -9,13 +9,10 @@ namespace mfs::master {
 Status Metadata::apply_snapshot(const ChangelogEntry& entry) {
   auto logged = parse_snapshot_entry(entry);
   if (!logged) return logged.status();
-  bool planned_live = live_snapshot_plan_
-                          .take(version_,
-                                [&](const PlannedSnapshot& plan) {
-                                  return plan.request == logged->request && plan.counts == logged->counts;
-                                })
-                          .has_value();
-  if (!planned_live) {
+  auto as_logged = [&](const PlannedSnapshot& plan) {
+    return plan.request == logged->request && plan.counts == logged->counts;
+  };
+  if (!live_snapshot_plan_.take(version_, as_logged)) {
     auto planned = plan_snapshot(fs_, logged->request);
     if (!planned) return Status(StatusCode::kMismatch, "SNAPSHOT: not possible here: " + planned.status().to_string());
     if (*planned != logged->counts) return Status(StatusCode::kMismatch, "SNAPSHOT: results differ");
