@@ -84,6 +84,7 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
 
 struct ChangelogWriter::Durability {
   uint64_t appended_id = 0;
+  uint64_t sync_requested_id = 0;  // highest id the writer was told to sync without delay
   uint64_t durable_id = 0;
   std::multimap<uint64_t, DurableCallback> waiting;
   Status failure;
@@ -104,7 +105,8 @@ struct ChangelogWriter::Durability {
   }
 };
 
-Result<std::unique_ptr<ChangelogWriter>> ChangelogWriter::open(boost::asio::io_context& io, std::string data_path) {
+Result<std::unique_ptr<ChangelogWriter>> ChangelogWriter::open(boost::asio::io_context& io, std::string data_path,
+                                                               std::chrono::milliseconds lazy_delay) {
   std::string path = changelog_path(data_path, 0);
   int fd = ::open(path.c_str(), kChangelogFlags, kChangelogMode);
   if (fd < 0) return io_error("can't open", path);
@@ -114,18 +116,24 @@ Result<std::unique_ptr<ChangelogWriter>> ChangelogWriter::open(boost::asio::io_c
     ::close(fd);
     return status;
   }
-  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(io, std::move(data_path), fd));
+  return std::unique_ptr<ChangelogWriter>(new ChangelogWriter(io, std::move(data_path), fd, lazy_delay));
 }
 
-ChangelogWriter::ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd)
-    : io_(io), data_path_(std::move(data_path)), durability_(std::make_shared<Durability>()), fd_(fd) {
+ChangelogWriter::ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd,
+                                 std::chrono::milliseconds lazy_delay)
+    : io_(io),
+      data_path_(std::move(data_path)),
+      lazy_delay_(lazy_delay),
+      durability_(std::make_shared<Durability>()),
+      fd_(fd) {
   thread_ = std::thread([this] { run(); });
 }
 
 ChangelogWriter::~ChangelogWriter() { shutdown(); }
 
-void ChangelogWriter::append(std::string lines, uint64_t last_id) {
+void ChangelogWriter::append(std::string lines, uint64_t last_id, Sync sync) {
   durability_->appended_id = std::max(durability_->appended_id, last_id);
+  if (sync == Sync::kNow) durability_->sync_requested_id = durability_->appended_id;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
@@ -133,6 +141,8 @@ void ChangelogWriter::append(std::string lines, uint64_t last_id) {
                     static_cast<unsigned long long>(last_id));
       return;
     }
+    if (queue_.empty()) lazy_deadline_ = std::chrono::steady_clock::now() + lazy_delay_;
+    if (sync == Sync::kNow) sync_now_ = true;
     if (queue_.empty() || queue_.back().rotate_after) queue_.emplace_back();
     Segment& segment = queue_.back();
     if (segment.lines.empty()) {
@@ -145,6 +155,15 @@ void ChangelogWriter::append(std::string lines, uint64_t last_id) {
   wake_.notify_one();
 }
 
+void ChangelogWriter::sync_now() {
+  durability_->sync_requested_id = durability_->appended_id;
+  {
+    std::lock_guard lock(mutex_);
+    sync_now_ = true;
+  }
+  wake_.notify_one();
+}
+
 void ChangelogWriter::on_durable(uint64_t id, DurableCallback callback) {
   if (!durability_->failure.is_ok()) return;
   uint64_t target = std::min(id, durability_->appended_id);
@@ -153,13 +172,16 @@ void ChangelogWriter::on_durable(uint64_t id, DurableCallback callback) {
     return;
   }
   durability_->waiting.emplace(target, std::move(callback));
+  if (target > durability_->sync_requested_id) sync_now();
 }
 
 void ChangelogWriter::rotate(uint32_t back_logs) {
   {
     std::lock_guard lock(mutex_);
+    if (queue_.empty()) lazy_deadline_ = std::chrono::steady_clock::now() + lazy_delay_;
     if (queue_.empty() || queue_.back().rotate_after) queue_.emplace_back();
     queue_.back().rotate_after = std::min(back_logs, kMaxBackLogs);
+    sync_now_ = true;
   }
   wake_.notify_one();
 }
@@ -183,16 +205,22 @@ uint64_t ChangelogWriter::durable_id() const { return durability_->durable_id; }
 
 const Status& ChangelogWriter::failure() const { return durability_->failure; }
 
+bool ChangelogWriter::take_batch(std::deque<Segment>& batch) {
+  std::unique_lock lock(mutex_);
+  auto due = [this] { return stopping_ || sync_now_; };
+  wake_.wait(lock, [&] { return due() || !queue_.empty(); });
+  wake_.wait_until(lock, lazy_deadline_, due);
+  if (queue_.empty() && stopping_) return false;
+  batch.swap(queue_);
+  sync_now_ = false;
+  return true;
+}
+
 void ChangelogWriter::run() {
   while (true) {
     std::deque<Segment> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      batch.swap(queue_);
-    }
-    if (failed_) continue;  // nothing is written after a failure; the queue is only drained
+    if (!take_batch(batch)) return;
+    if (batch.empty() || failed_) continue;  // after a failure the queue is only drained
 
     Status status;
     uint64_t last_id = 0;

@@ -3,6 +3,12 @@
 // and makes it durable with one fdatasync per batch, then tells the metadata thread, which
 // runs the callbacks (typically: send the replies) waiting for those lines.
 //
+// Lines that no reply waits for (session bookkeeping, see MutationLog) may wait up to
+// `lazy_delay` before they are written and synced, so that a read-only workload, which
+// logs an open and a close per file, costs one fdatasync per delay instead of one per
+// file. Lines appended later to be synced now, or a callback waiting for them, take them
+// along at once: the file stays in id order.
+//
 // Failure: a write or fdatasync error is logged and puts the writer in a failed state for
 // good (retrying fsync after an error is not safe: the kernel may already have dropped the
 // dirty pages). From then on nothing more is written, callbacks waiting for lines that were
@@ -10,6 +16,7 @@
 // safe; failure() returns the error so that the owner can stop serving writes.
 #pragma once
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -27,11 +34,14 @@ namespace mfs::master {
 class ChangelogWriter {
  public:
   using DurableCallback = std::function<void()>;
+  enum class Sync { kNow, kLazily };
+  static constexpr std::chrono::milliseconds kLazyDelay{1000};
 
   // Opens (creating if needed) changelog.0.mfs in `data_path`. A torn last line left by a
   // crash is cut off first: it was never durable, so never acknowledged, and replay does not
   // use it either (see changelog_reader.h), so the next change reuses its id.
-  static Result<std::unique_ptr<ChangelogWriter>> open(boost::asio::io_context& io, std::string data_path);
+  static Result<std::unique_ptr<ChangelogWriter>> open(boost::asio::io_context& io, std::string data_path,
+                                                       std::chrono::milliseconds lazy_delay = kLazyDelay);
   ~ChangelogWriter();
   ChangelogWriter(const ChangelogWriter&) = delete;
   ChangelogWriter& operator=(const ChangelogWriter&) = delete;
@@ -40,9 +50,10 @@ class ChangelogWriter {
 
   // Queues one or more complete lines (each with its '\n'); `last_id` is the change id of
   // the last one, ids increase. Lines queued by one call are written in the same batch.
-  void append(std::string lines, uint64_t last_id);
+  void append(std::string lines, uint64_t last_id, Sync sync = Sync::kNow);
   // Runs `callback` on `io` once every line appended so far with an id <= `id` is durable
-  // (at once, through `io`, if they already are). Callbacks run in (id, registration) order.
+  // (at once, through `io`, if they already are; lazy lines are synced now).
+  // Callbacks run in (id, registration) order.
   void on_durable(uint64_t id, DurableCallback callback);
   // Shifts changelog.(N-1).mfs -> changelog.N.mfs for N = back_logs..1 (spec 30 §4.1) after
   // the lines appended so far; the next line starts a new changelog.0.mfs. back_logs 0
@@ -69,8 +80,11 @@ class ChangelogWriter {
   // valid even if the writer is destroyed before they run.
   struct Durability;
 
-  ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd);
+  ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd, std::chrono::milliseconds lazy_delay);
   void run();
+  // Blocks until a batch is due (or stopping) and takes it; false once stopped and drained.
+  bool take_batch(std::deque<Segment>& batch);
+  void sync_now();
   Status write_segment(Segment& segment);
   Status sync();
   Status reopen();
@@ -78,12 +92,15 @@ class ChangelogWriter {
 
   boost::asio::io_context& io_;
   const std::string data_path_;
+  const std::chrono::milliseconds lazy_delay_;
   std::shared_ptr<Durability> durability_;
 
   // Shared between the metadata thread and the background thread.
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Segment> queue_;
+  bool sync_now_ = false;  // something queued must not wait for the lazy deadline
+  std::chrono::steady_clock::time_point lazy_deadline_;  // set when the queue stops being empty
   bool stopping_ = false;
   Status write_failure_;
 

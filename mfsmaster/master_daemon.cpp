@@ -201,7 +201,10 @@ void MasterDaemon::start_timers() {
 
 void MasterDaemon::tick() {
   housekeeping_->run(unix_now());
-  checkpoint_->flush_when_due(metadata_, mutations_->last_commit());
+  // The checkpoint must not get ahead of the changelog on disk: a restart would continue
+  // from its version and leave the missing lines a gap in the changelog files that
+  // metaloggers and mfsmetarestore replay. Waiting also syncs lazily logged lines now.
+  mutations_->when_durable([this] { checkpoint_->flush_when_due(metadata_, mutations_->last_commit()); });
 }
 
 void MasterDaemon::reload() {

@@ -26,7 +26,10 @@ Status MutationLog::commit(std::vector<ChangelogEntry> entries) {
     lines += format_changelog_line(entry);
     last_id = entry.id;
   }
-  if (last_id != 0) writer_.append(std::move(lines), last_id);
+  if (last_id != 0) {
+    writer_.append(std::move(lines), last_id,
+                   reply_awaits_durability(entries) ? ChangelogWriter::Sync::kNow : ChangelogWriter::Sync::kLazily);
+  }
   return status;
 }
 

@@ -21,7 +21,8 @@ class MutationLog {
   // Applies and logs the entries in order, giving each the next change id; they reach the
   // changelog writer as one batch (one fdatasync). A failing apply means validation let
   // through something replay could not repeat: the entry is not logged (those before it
-  // are), the failure is logged loudly and returned.
+  // are), the failure is logged loudly and returned. Entries no reply awaits are synced
+  // lazily (ChangelogWriter::Sync::kLazily).
   Status commit(std::vector<ChangelogEntry> entries);
   // Runs `done` on the metadata thread once everything committed so far is on disk.
   void when_durable(std::function<void()> done);

@@ -43,8 +43,9 @@ class ChangelogWriterTest : public ::testing::Test {
     return format_changelog_line(entry);
   }
 
-  std::unique_ptr<ChangelogWriter> open_writer() {
-    auto writer = ChangelogWriter::open(io_, dir_);
+  std::unique_ptr<ChangelogWriter> open_writer(
+      std::chrono::milliseconds lazy_delay = ChangelogWriter::kLazyDelay) {
+    auto writer = ChangelogWriter::open(io_, dir_, lazy_delay);
     EXPECT_TRUE(writer) << writer.status().to_string();
     return writer ? std::move(*writer) : nullptr;
   }
@@ -147,6 +148,46 @@ TEST_F(ChangelogWriterTest, CallbacksMayRegisterFurtherCallbacks) {
   run_until([&] { return inner; });
   EXPECT_TRUE(inner);
   EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+}
+
+TEST_F(ChangelogWriterTest, LazyLinesWaitForTheDelay) {
+  auto writer = open_writer(std::chrono::milliseconds(100));
+  ASSERT_TRUE(writer);
+  auto appended = std::chrono::steady_clock::now();
+  writer->append(line(1), 1, ChangelogWriter::Sync::kLazily);
+  run_until([&] { return writer->durable_id() == 1; });
+  EXPECT_EQ(writer->durable_id(), 1u);
+  EXPECT_GE(std::chrono::steady_clock::now() - appended, std::chrono::milliseconds(100));
+  EXPECT_EQ(read("changelog.0.mfs"), line(1));
+}
+
+TEST_F(ChangelogWriterTest, WaitingForLazyLinesSyncsThemAtOnce) {
+  auto writer = open_writer(std::chrono::hours(1));
+  ASSERT_TRUE(writer);
+  writer->append(line(1), 1, ChangelogWriter::Sync::kLazily);
+  writer->append(line(2), 2, ChangelogWriter::Sync::kLazily);
+  run_until([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_EQ(writer->durable_id(), 0u);
+  EXPECT_EQ(read("changelog.0.mfs"), "");
+  bool ran = false;
+  writer->on_durable(1, [&] { ran = true; });
+  run_until([&] { return ran; });
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(writer->durable_id(), 2u);  // one batch: everything queued before the request
+  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+}
+
+TEST_F(ChangelogWriterTest, LinesSyncedNowTakeEarlierLazyLinesAlong) {
+  auto writer = open_writer(std::chrono::hours(1));
+  ASSERT_TRUE(writer);
+  writer->append(line(1), 1, ChangelogWriter::Sync::kLazily);
+  writer->append(line(2), 2);
+  writer->append(line(3), 3, ChangelogWriter::Sync::kLazily);
+  run_until([&] { return writer->durable_id() >= 2; });
+  EXPECT_GE(writer->durable_id(), 2u);
+  EXPECT_TRUE(read("changelog.0.mfs").starts_with(line(1) + line(2)));
+  EXPECT_TRUE(writer->shutdown());  // lazy lines are written at shutdown
+  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2) + line(3));
 }
 
 TEST_F(ChangelogWriterTest, ContinuesAnExistingFileAndCutsATornLastLine) {

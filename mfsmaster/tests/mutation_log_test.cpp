@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -71,6 +73,21 @@ TEST_F(MutationLogTest, OnlyUserDataMakesRepliesWaitForDurability) {
   EXPECT_FALSE(MutationLog::reply_awaits_durability({acquire, release, amtime}));
   EXPECT_TRUE(MutationLog::reply_awaits_durability({acquire, truncate}));
   EXPECT_TRUE(MutationLog::reply_awaits_durability({create("a", 2), acquire}));
+}
+
+TEST_F(MutationLogTest, SessionBookkeepingIsSyncedLazilyUnlessWaitedFor) {
+  ASSERT_TRUE(master_.mutations->commit({create("a", 2)}));
+  ASSERT_TRUE(master_.run_until_durable());
+  ASSERT_EQ(master_.writer->durable_id(), 2u);
+  ASSERT_TRUE(master_.mutations->commit({ChangelogEntry::make("AMTIME", kNow).arg(2).arg(kNow).arg(kNow).arg(kNow)}));
+  {
+    auto work = boost::asio::make_work_guard(master_.io);
+    master_.io.restart();
+    master_.io.run_for(std::chrono::milliseconds(50));  // far less than ChangelogWriter::kLazyDelay
+  }
+  EXPECT_EQ(master_.writer->durable_id(), 2u);
+  ASSERT_TRUE(master_.run_until_durable());
+  EXPECT_EQ(master_.writer->durable_id(), 3u);
 }
 
 }  // namespace
