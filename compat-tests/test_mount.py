@@ -213,6 +213,45 @@ def test_write_goes_on_when_a_chunkserver_of_the_chain_dies(cluster_factory, mas
     victim.start()
 
 
+def write_then_close(path, blocks: int):
+    """Writes `blocks` MiB, stopping at the first failure, and closes: (the failing write and
+    its errno name, or None; the close's errno name, or None)."""
+    block = os.urandom(1 << 20)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    failed_write = closed = None
+    for i in range(blocks):
+        try:
+            os.write(fd, block)
+        except OSError as e:
+            failed_write = (i, errno.errorcode[e.errno])
+            break
+    try:
+        os.close(fd)
+    except OSError as e:
+        closed = errno.errorcode[e.errno]
+    return failed_write, closed
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
+    """Our mount writes a full 16 MiB buffer while the next one fills. When the master refuses
+    that write (a hard length quota), a later write fails, and so does the close, as the real
+    mount's close does: data was lost."""
+    cluster = cluster_factory(master=master, chunkservers=["real"] * 3, mount="ours",
+                              exports="*\t/\trw,alldirs,maproot=0,admin\n")
+    real = cluster.mount("real")
+    outcome = {}
+    for name, root in (("ours", cluster.mountpoint), ("real", real)):
+        (root / name).mkdir()
+        cluster.run_in_ns(["mfssetquota", "-L", "20M", root / name])
+        outcome[name] = write_then_close(root / name / "f", 64)
+        assert os.stat(root / name / "f").st_size < 64 << 20, name
+    print(outcome)  # shown when the test fails
+    assert outcome["real"][1] == "EDQUOT"
+    assert outcome["ours"][1] == "EDQUOT"
+    assert outcome["ours"][0] is not None and outcome["ours"][0][1] == "EDQUOT"
+
+
 @pytest.mark.parametrize("master", MASTERS)
 def test_supplementary_groups_grant_access(cluster_factory, master):
     """An ordinary user gets into a 0770 directory through a supplementary group (spec 10 §4)."""

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <thread>
+#include <future>
 
 #include "mfscommon/chunkserver_data_messages.h"
 #include "mfscommon/log.h"
@@ -25,6 +25,14 @@ FileData::FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSett
       settings_(settings),
       on_written_(std::move(on_written)),
       read_ahead_(settings.read_ahead) {}
+
+FileData::~FileData() {
+  // Not under mutex_: the writes in flight take it.
+  for (auto& [inode, buffer] : buffers_) {
+    std::lock_guard flushing(buffer->flushing);
+    if (buffer->in_flight.valid()) buffer->in_flight.wait();
+  }
+}
 
 bool FileData::retryable(StatusCode code) const {
   switch (code) {
@@ -49,8 +57,8 @@ std::shared_ptr<FileData::InodeBuffer> FileData::buffer_of(uint32_t inode, bool 
 std::optional<uint64_t> FileData::buffered_end(uint32_t inode) {
   std::lock_guard lock(mutex_);
   std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
-  if (!buffer || buffer->extents.empty()) return std::nullopt;
-  return buffer->extents.end();
+  if (!buffer || (buffer->extents.empty() && buffer->in_flight_end == 0)) return std::nullopt;
+  return std::max(buffer->extents.end(), buffer->in_flight_end);
 }
 
 Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data) {
@@ -58,12 +66,45 @@ Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t>
   {
     std::lock_guard lock(mutex_);
     std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, true);
+    if (!buffer->lost) return buffer->lost;
     size_t before = buffer->extents.bytes();
     buffer->extents.add(offset, data);
     buffered_bytes_ += buffer->extents.bytes() - before;
     full = buffered_bytes_ >= settings_.write_buffer_bytes || buffer->extents.bytes() >= kMaxInodeBuffer;
   }
-  return full ? flush(inode) : Status::ok();
+  return full ? flush_in_background(inode) : Status::ok();
+}
+
+Result<WriteExtents::Map> FileData::take_extents(InodeBuffer& buffer) {
+  if (buffer.in_flight.valid()) buffer.in_flight.get();  // its failure is in `lost`
+  std::lock_guard lock(mutex_);
+  buffer.in_flight_end = 0;
+  buffered_bytes_ -= buffer.extents.bytes();
+  WriteExtents::Map extents = buffer.extents.take();
+  if (!buffer.lost) return buffer.lost;
+  return extents;
+}
+
+Status FileData::flush_in_background(uint32_t inode) {
+  std::shared_ptr<InodeBuffer> buffer;
+  {
+    std::lock_guard lock(mutex_);
+    buffer = buffer_of(inode, false);
+  }
+  if (!buffer) return Status::ok();
+  std::lock_guard flushing(buffer->flushing);
+  Result<WriteExtents::Map> extents = take_extents(*buffer);
+  if (!extents) return extents.status();
+  if (extents->empty()) return Status::ok();
+  {
+    std::lock_guard lock(mutex_);
+    buffer->in_flight_end = extents->rbegin()->first + extents->rbegin()->second.size();
+  }
+  // The buffer outlives the write: it is dropped only after a flush waited for it.
+  buffer->in_flight = std::async(std::launch::async, [this, inode, &target = *buffer, extents = std::move(*extents)] {
+    return write_extents(inode, target, extents);
+  });
+  return Status::ok();
 }
 
 Status FileData::flush(uint32_t inode) {
@@ -74,12 +115,12 @@ Status FileData::flush(uint32_t inode) {
   }
   if (!buffer) return Status::ok();
   std::lock_guard flushing(buffer->flushing);
-  WriteExtents::Map extents;
-  {
-    std::lock_guard lock(mutex_);
-    buffered_bytes_ -= buffer->extents.bytes();
-    extents = buffer->extents.take();
-  }
+  Result<WriteExtents::Map> extents = take_extents(*buffer);
+  if (!extents) return extents.status();
+  return write_extents(inode, *buffer, *extents);
+}
+
+Status FileData::write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents) {
   if (extents.empty()) return Status::ok();
   std::vector<ChunkPiece> pieces = split_into_blocks(extents);
   // Pieces come in offset order: one WRITE_CHUNK transaction per run of one chunk.
@@ -99,6 +140,8 @@ Status FileData::flush(uint32_t inode) {
       MFS_LOG_ERROR("file %u: data of chunk %u not written: %s", inode, pieces[begin].chunk_index,
                     status.to_string().c_str());
       forget_locations(inode);
+      std::lock_guard lock(mutex_);
+      buffer.lost = status;
       return status;
     }
     begin = end;
@@ -223,7 +266,8 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
 }
 
 Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {
-  if (Status s = flush(inode); !s) return s;
+  // A failed flush is the writer's to see (write, fsync, close); the read returns what is stored.
+  (void)flush(inode);
   if (std::optional<std::vector<uint8_t>> ready = read_ahead_.take(inode, offset, size)) return std::move(*ready);
   uint32_t fetch = read_ahead_.fetch_size(inode, offset, size);
   Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch);

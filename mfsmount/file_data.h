@@ -1,9 +1,16 @@
 // File contents: reads from the chunkservers with fail-over between copies, and
 // write-back buffering per inode, written through chunk chains on flush (ADR 0004).
+//
+// A full buffer is written in the background while the writer fills the next one, as the
+// 3.0.117 client keeps writing while earlier data goes out; at most one such write per
+// inode is in flight. Once data of an inode could not be written, every later write,
+// flush and release of it fails with that error, and what it buffers is dropped, until
+// its last release: a later fsync must not report success for a file with lost data.
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,17 +43,22 @@ class FileData {
   // `on_written(inode)` runs after data of the inode reached the chunkservers.
   FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
            std::function<void(uint32_t)> on_written);
+  // Waits for the writes in flight.
+  ~FileData();
+  FileData(const FileData&) = delete;
+  FileData& operator=(const FileData&) = delete;
 
   // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first;
   // a sequential stream is read ahead (read_ahead.h).
   Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size);
-  // Buffers the data; flushes the inode when the buffers are full.
+  // Buffers the data; a full buffer starts its write in the background.
   Status write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data);
-  // Sends the inode's buffered data to the chunkservers and its length to the master.
+  // Sends the inode's buffered data to the chunkservers and its length to the master, and
+  // waits for the write in flight.
   Status flush(uint32_t inode);
   // Flushes, and forgets the inode's buffer (its last file handle was released).
   Status release(uint32_t inode);
-  // One past the last buffered byte of the inode, if it has buffered data.
+  // One past the last byte of the inode buffered or being written, if there is any.
   std::optional<uint64_t> buffered_end(uint32_t inode);
 
   // A location the master sent along with something else (LOOKUP's chunk 0).
@@ -58,10 +70,22 @@ class FileData {
 
  private:
   struct InodeBuffer {
-    std::mutex flushing;  // one flush of an inode at a time
+    std::mutex flushing;  // one flush of an inode at a time; guards `in_flight`
+    std::future<Status> in_flight;  // the background write of a full buffer
+    // Guarded by mutex_:
     WriteExtents extents;
+    uint64_t in_flight_end = 0;  // one past the last byte in flight, 0 when none
+    Status lost;                 // why data of the inode was not written
   };
 
+  // Starts writing the inode's buffer in the background once the previous one is written;
+  // that one's status.
+  Status flush_in_background(uint32_t inode);
+  // Under `flushing`: waits for the write in flight, then takes what the inode has
+  // buffered; nothing, and the error, once data of the inode was lost.
+  Result<WriteExtents::Map> take_extents(InodeBuffer& buffer);
+  // Writes `extents` of the inode; a failure is kept as `buffer.lost`.
+  Status write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents);
   Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size);
   Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
   Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out);
