@@ -26,9 +26,16 @@ FileData::FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSett
       on_written_(std::move(on_written)),
       read_ahead_(settings.read_ahead) {}
 
-FileData::~FileData() {
+FileData::~FileData() { finish_writes(); }
+
+void FileData::finish_writes() {
+  std::vector<std::shared_ptr<InodeBuffer>> buffers;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [inode, buffer] : buffers_) buffers.push_back(buffer);
+  }
   // Not under mutex_: the writes in flight take it.
-  for (auto& [inode, buffer] : buffers_) {
+  for (const std::shared_ptr<InodeBuffer>& buffer : buffers) {
     std::lock_guard flushing(buffer->flushing);
     if (buffer->in_flight.valid()) buffer->in_flight.wait();
   }

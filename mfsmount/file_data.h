@@ -43,8 +43,7 @@ class FileData {
   // `on_written(inode)` runs after data of the inode reached the chunkservers.
   FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSettings settings,
            std::function<void(uint32_t)> on_written);
-  // Waits for the writes in flight.
-  ~FileData();
+  ~FileData();  // waits for the writes in flight
   FileData(const FileData&) = delete;
   FileData& operator=(const FileData&) = delete;
 
@@ -58,6 +57,9 @@ class FileData {
   Status flush(uint32_t inode);
   // Flushes, and forgets the inode's buffer (its last file handle was released).
   Status release(uint32_t inode);
+  // Waits for the writes in flight (at unmount: they may still need the master and the
+  // callback's owner).
+  void finish_writes();
   // One past the last byte of the inode buffered or being written, if there is any.
   std::optional<uint64_t> buffered_end(uint32_t inode);
 
