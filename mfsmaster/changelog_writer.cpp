@@ -134,6 +134,7 @@ ChangelogWriter::~ChangelogWriter() { shutdown(); }
 void ChangelogWriter::append(std::string lines, uint64_t last_id, Sync sync) {
   durability_->appended_id = std::max(durability_->appended_id, last_id);
   if (sync == Sync::kNow) durability_->sync_requested_id = durability_->appended_id;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
@@ -141,6 +142,8 @@ void ChangelogWriter::append(std::string lines, uint64_t last_id, Sync sync) {
                     static_cast<unsigned long long>(last_id));
       return;
     }
+    // A lazy line joining others waits for their deadline: the writer need not wake.
+    wake = sync == Sync::kNow || queue_.empty();
     if (queue_.empty()) lazy_deadline_ = std::chrono::steady_clock::now() + lazy_delay_;
     if (sync == Sync::kNow) sync_now_ = true;
     if (queue_.empty() || queue_.back().rotate_after) queue_.emplace_back();
@@ -152,7 +155,7 @@ void ChangelogWriter::append(std::string lines, uint64_t last_id, Sync sync) {
     }
     segment.last_id = last_id;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void ChangelogWriter::sync_now() {
