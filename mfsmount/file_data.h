@@ -80,8 +80,8 @@ class FileData {
     Status lost;                 // why data of the inode was not written
   };
 
-  // Starts writing the inode's buffer in the background once the previous one is written;
-  // that one's status.
+  // Starts writing the inode's buffer in the background once the write in flight is done;
+  // writes nothing, and fails, once data of the inode was lost.
   Status flush_in_background(uint32_t inode);
   // Under `flushing`: waits for the write in flight, then takes what the inode has
   // buffered; nothing, and the error, once data of the inode was lost.
