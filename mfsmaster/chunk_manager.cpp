@@ -192,6 +192,11 @@ Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index)
   location.version = chunk->version;
   location.servers = valid_copies(chunk_id);
   if (location.servers.empty() && servers_.connected_count() != 0) return StatusCode::kChunkLost;
+  // Clients read the first copy listed: copies equally close to the client (the reply
+  // sorts by topology distance, keeping this order among ties) come in random order, so
+  // that readers of one chunk share its chunkservers (spec 10 §8.3).
+  static std::mt19937 random(std::random_device{}());
+  std::shuffle(location.servers.begin(), location.servers.end(), random);
   return location;
 }
 

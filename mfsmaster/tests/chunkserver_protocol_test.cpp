@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -426,6 +427,20 @@ TEST_F(ChunkserverProtocolTest, WriteChunkOnAnEmptySlotCreatesTheChunkOnChosenSe
   Packet counts = call(setup.client, request::check(5, setup.file));
   ASSERT_EQ(counts.payload.size(), 4u + 12 * 4);
   EXPECT_EQ(get_u32_be(counts.payload.data() + 4 + 2 * 4), 1u);  // one chunk with two copies
+}
+
+TEST_F(ChunkserverProtocolTest, ReadLocationsListEquallyCloseCopiesInRandomOrder) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  ASSERT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  std::set<uint32_t> first_listed;
+  for (uint32_t msgid = 10; msgid < 70; ++msgid) {
+    Packet read = call(setup.client, request::chunk(msg::CLTOMA_FUSE_READ_CHUNK, msgid, setup.file, 0));
+    ASSERT_EQ(read.payload.size(), 25u + 2 * 14);
+    first_listed.insert(location_of(read).ips.front());
+  }
+  // Each order has probability 1/2: 60 replies all starting with one copy would be 2^-59.
+  EXPECT_EQ(first_listed, (std::set<uint32_t>{kServerA, kServerB}));
 }
 
 TEST_F(ChunkserverProtocolTest, LookupOfAOneChunkFileCarriesTheChunksLocationWhenNoOneWritesIt) {
