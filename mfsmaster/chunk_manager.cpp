@@ -18,6 +18,12 @@ constexpr uint8_t kStatusNotDone = 16;
 constexpr uint8_t kStatusNoSpace = 21;
 constexpr uint8_t kStatusMismatch = 32;
 
+// Breaks ties between equal chunkservers, so that they share the load.
+std::mt19937& tie_breaker() {
+  static std::mt19937 random(std::random_device{}());
+  return random;
+}
+
 }  // namespace
 
 ChunkManager::ChunkManager(Metadata& metadata, MutationLog& mutations, Chunkservers& servers,
@@ -120,8 +126,7 @@ std::vector<Chunkserver*> ChunkManager::choose_servers(uint32_t count, const std
     }
   }
   // Most free space first, ties broken randomly so equal servers share the load.
-  static std::mt19937 random(std::random_device{}());
-  std::shuffle(candidates.begin(), candidates.end(), random);
+  std::shuffle(candidates.begin(), candidates.end(), tie_breaker());
   std::stable_sort(candidates.begin(), candidates.end(), [](const Chunkserver* a, const Chunkserver* b) {
     double fa = a->total_space ? double(a->used_space) / double(a->total_space) : 1.0;
     double fb = b->total_space ? double(b->used_space) / double(b->total_space) : 1.0;
@@ -195,8 +200,7 @@ Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index)
   // Clients read the first copy listed: copies equally close to the client (the reply
   // sorts by topology distance, keeping this order among ties) come in random order, so
   // that readers of one chunk share its chunkservers (spec 10 §8.3).
-  static std::mt19937 random(std::random_device{}());
-  std::shuffle(location.servers.begin(), location.servers.end(), random);
+  std::shuffle(location.servers.begin(), location.servers.end(), tie_breaker());
   return location;
 }
 

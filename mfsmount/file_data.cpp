@@ -79,7 +79,7 @@ Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t>
     buffered_bytes_ += buffer->extents.bytes() - before;
     full = buffered_bytes_ >= settings_.write_buffer_bytes || buffer->extents.bytes() >= kMaxInodeBuffer;
   }
-  return full ? flush_in_background(inode) : Status::ok();
+  return full ? write_out(inode, true) : Status::ok();
 }
 
 Result<WriteExtents::Map> FileData::take_extents(InodeBuffer& buffer) {
@@ -92,7 +92,9 @@ Result<WriteExtents::Map> FileData::take_extents(InodeBuffer& buffer) {
   return extents;
 }
 
-Status FileData::flush_in_background(uint32_t inode) {
+Status FileData::flush(uint32_t inode) { return write_out(inode, false); }
+
+Status FileData::write_out(uint32_t inode, bool in_background) {
   std::shared_ptr<InodeBuffer> buffer;
   {
     std::lock_guard lock(mutex_);
@@ -102,6 +104,7 @@ Status FileData::flush_in_background(uint32_t inode) {
   std::lock_guard flushing(buffer->flushing);
   Result<WriteExtents::Map> extents = take_extents(*buffer);
   if (!extents) return extents.status();
+  if (!in_background) return write_extents(inode, *buffer, *extents);
   if (extents->empty()) return Status::ok();
   {
     std::lock_guard lock(mutex_);
@@ -112,19 +115,6 @@ Status FileData::flush_in_background(uint32_t inode) {
     return write_extents(inode, target, extents);
   });
   return Status::ok();
-}
-
-Status FileData::flush(uint32_t inode) {
-  std::shared_ptr<InodeBuffer> buffer;
-  {
-    std::lock_guard lock(mutex_);
-    buffer = buffer_of(inode, false);
-  }
-  if (!buffer) return Status::ok();
-  std::lock_guard flushing(buffer->flushing);
-  Result<WriteExtents::Map> extents = take_extents(*buffer);
-  if (!extents) return extents.status();
-  return write_extents(inode, *buffer, *extents);
 }
 
 Status FileData::write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents) {

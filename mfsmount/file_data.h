@@ -80,9 +80,10 @@ class FileData {
     Status lost;                 // why data of the inode was not written
   };
 
-  // Starts writing the inode's buffer in the background once the write in flight is done;
-  // writes nothing, and fails, once data of the inode was lost.
-  Status flush_in_background(uint32_t inode);
+  // Once the write in flight is done, writes the inode's buffer: now, or in the background
+  // (the call then returns at once); writes nothing, and fails, once data of the inode was
+  // lost.
+  Status write_out(uint32_t inode, bool in_background);
   // Under `flushing`: waits for the write in flight, then takes what the inode has
   // buffered; nothing, and the error, once data of the inode was lost.
   Result<WriteExtents::Map> take_extents(InodeBuffer& buffer);
