@@ -3,6 +3,11 @@
 // and makes it durable with one fdatasync per batch, then tells the metadata thread, which
 // runs the callbacks (typically: send the replies) waiting for those lines.
 //
+// While the master runs, changelog.0.mfs ends in up to 1 MiB of zeros that the next lines
+// overwrite: syncing an overwrite writes data only, syncing an append also commits the new
+// file size through the file system's journal. A stop, a rotation and the next open cut
+// the zeros off, so closed files hold whole lines only, as MooseFS's do.
+//
 // Lines that no reply waits for (session bookkeeping, see MutationLog) may wait up to
 // `lazy_delay` before they are written and synced, so that a read-only workload, which
 // logs an open and a close per file, costs one fdatasync per delay instead of one per
@@ -15,6 +20,8 @@
 // not made durable never run and are dropped, so no client is told that an unsafe change is
 // safe; failure() returns the error so that the owner can stop serving writes.
 #pragma once
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -37,9 +44,10 @@ class ChangelogWriter {
   enum class Sync { kNow, kLazily };
   static constexpr std::chrono::milliseconds kLazyDelay{1000};
 
-  // Opens (creating if needed) changelog.0.mfs in `data_path`. A torn last line left by a
-  // crash is cut off first: it was never durable, so never acknowledged, and replay does not
-  // use it either (see changelog_reader.h), so the next change reuses its id.
+  // Opens (creating if needed) changelog.0.mfs in `data_path`. What a crash left after the
+  // last whole line (a torn line, the preallocated zeros, pages of an unsynced batch) is
+  // cut off first: it was never durable, so never acknowledged; the next change reuses the
+  // id of the first line cut. Open it before replaying the changelogs.
   static Result<std::unique_ptr<ChangelogWriter>> open(boost::asio::io_context& io, std::string data_path,
                                                        std::chrono::milliseconds lazy_delay = kLazyDelay);
   ~ChangelogWriter();
@@ -80,12 +88,15 @@ class ChangelogWriter {
   // valid even if the writer is destroyed before they run.
   struct Durability;
 
-  ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd, std::chrono::milliseconds lazy_delay);
+  ChangelogWriter(boost::asio::io_context& io, std::string data_path, int fd, off_t end,
+                  std::chrono::milliseconds lazy_delay);
   void run();
+  void fail(const Status& status);
   // Blocks until a batch is due (or stopping) and takes it; false once stopped and drained.
   bool take_batch(std::deque<Segment>& batch);
   void sync_now();
   Status write_segment(Segment& segment);
+  Status cut_preallocation();
   Status sync();
   Status reopen();
   void rotate_files(uint32_t back_logs);
@@ -104,8 +115,11 @@ class ChangelogWriter {
   bool stopping_ = false;
   Status write_failure_;
 
-  // Background thread only.
+  // Background thread only. The file holds lines up to end_, then zeros up to
+  // allocated_end_ (its size).
   int fd_ = -1;
+  off_t end_ = 0;
+  off_t allocated_end_ = 0;
   bool unsynced_ = false;
   bool failed_ = false;
 

@@ -107,11 +107,12 @@ Status MasterDaemon::start() {
   started_at_ = unix_now();
   data_path_ = config_.get_string("DATA_PATH", "/var/lib/mfs");
   if (Status status = load_exports(); !status) return status;
-  if (Status status = load_metadata(); !status) return status;
-
+  // Opened first: it cuts off what a crash left after the last whole line, which the
+  // replay must not read.
   auto changelog = ChangelogWriter::open(io_, data_path_);
   if (!changelog) return changelog.status();
   changelog_ = std::move(*changelog);
+  if (Status status = load_metadata(); !status) return status;
   mutations_ = std::make_unique<MutationLog>(metadata_, *changelog_);
 
   if (metadata_.meta_id() == 0) {

@@ -37,17 +37,37 @@ class ChangelogWriterTest : public ::testing::Test {
     return content.str();
   }
 
+  // The lines of a live changelog: what comes before its preallocated zeros.
+  std::string lines_in(const std::string& name) const {
+    std::string content = read(name);
+    return content.substr(0, content.find('\0'));
+  }
+
   static std::string line(uint64_t id) {
     ChangelogEntry entry = ChangelogEntry::make("LENGTH", 1795569339).arg(3).arg(id).arg(0);
     entry.id = id;
     return format_changelog_line(entry);
   }
 
-  std::unique_ptr<ChangelogWriter> open_writer(
-      std::chrono::milliseconds lazy_delay = ChangelogWriter::kLazyDelay) {
+  std::unique_ptr<ChangelogWriter> open_writer(std::chrono::milliseconds lazy_delay = ChangelogWriter::kLazyDelay) {
     auto writer = ChangelogWriter::open(io_, dir_, lazy_delay);
     EXPECT_TRUE(writer) << writer.status().to_string();
     return writer ? std::move(*writer) : nullptr;
+  }
+
+  // A changelog.0.mfs of lines 1 and 2 followed by `left_by_crash`: the writer cuts the
+  // latter off and continues with line 3.
+  void expect_continued_after_lines_1_and_2(const std::string& left_by_crash) {
+    {
+      std::ofstream out(path("changelog.0.mfs"), std::ios::binary);
+      out << line(1) << line(2) << left_by_crash;
+    }
+    auto writer = open_writer();
+    ASSERT_TRUE(writer);
+    EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+    writer->append(line(3), 3);
+    EXPECT_TRUE(writer->shutdown());
+    EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2) + line(3));
   }
 
   // Runs the metadata loop until `done` holds or `limit` passes.
@@ -76,7 +96,10 @@ TEST_F(ChangelogWriterTest, CallbacksRunOnlyOnceTheirLinesAreInTheFile) {
     writer->append(line(id), id);
     writer->on_durable(id, [&, id, size = expected.size()] {
       // Every line up to this id must already be in the file (its content is checked below).
-      if (fs::file_size(path("changelog.0.mfs")) < size) all_present = false;
+      std::ifstream in(path("changelog.0.mfs"), std::ios::binary);
+      std::string head(size, '\0');
+      in.read(head.data(), static_cast<std::streamsize>(size));
+      if (head.find('\0') != std::string::npos) all_present = false;
       if (writer->durable_id() < id) all_present = false;
       completed.push_back(id);
     });
@@ -147,7 +170,7 @@ TEST_F(ChangelogWriterTest, CallbacksMayRegisterFurtherCallbacks) {
   });
   run_until([&] { return inner; });
   EXPECT_TRUE(inner);
-  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+  EXPECT_EQ(lines_in("changelog.0.mfs"), line(1) + line(2));
 }
 
 TEST_F(ChangelogWriterTest, LazyLinesWaitForTheDelay) {
@@ -158,7 +181,7 @@ TEST_F(ChangelogWriterTest, LazyLinesWaitForTheDelay) {
   run_until([&] { return writer->durable_id() == 1; });
   EXPECT_EQ(writer->durable_id(), 1u);
   EXPECT_GE(std::chrono::steady_clock::now() - appended, std::chrono::milliseconds(100));
-  EXPECT_EQ(read("changelog.0.mfs"), line(1));
+  EXPECT_EQ(lines_in("changelog.0.mfs"), line(1));
 }
 
 TEST_F(ChangelogWriterTest, WaitingForLazyLinesSyncsThemAtOnce) {
@@ -168,13 +191,13 @@ TEST_F(ChangelogWriterTest, WaitingForLazyLinesSyncsThemAtOnce) {
   writer->append(line(2), 2, ChangelogWriter::Sync::kLazily);
   run_until([] { return false; }, std::chrono::milliseconds(100));
   EXPECT_EQ(writer->durable_id(), 0u);
-  EXPECT_EQ(read("changelog.0.mfs"), "");
+  EXPECT_EQ(lines_in("changelog.0.mfs"), "");
   bool ran = false;
   writer->on_durable(1, [&] { ran = true; });
   run_until([&] { return ran; });
   EXPECT_TRUE(ran);
   EXPECT_EQ(writer->durable_id(), 2u);  // one batch: everything queued before the request
-  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
+  EXPECT_EQ(lines_in("changelog.0.mfs"), line(1) + line(2));
 }
 
 TEST_F(ChangelogWriterTest, LinesSyncedNowTakeEarlierLazyLinesAlong) {
@@ -191,16 +214,37 @@ TEST_F(ChangelogWriterTest, LinesSyncedNowTakeEarlierLazyLinesAlong) {
 }
 
 TEST_F(ChangelogWriterTest, ContinuesAnExistingFileAndCutsATornLastLine) {
-  {
-    std::ofstream out(path("changelog.0.mfs"), std::ios::binary);
-    out << line(1) << line(2) << "3: 1795569339|LENG";
-  }
+  expect_continued_after_lines_1_and_2("3: 1795569339|LENG");
+}
+
+TEST_F(ChangelogWriterTest, OpenCutsWhatACrashLeftAfterTheFirstZero) {
+  // Batch 3-4 was being written when the machine stopped: the page holding line 3 was not
+  // on disk yet (zeros), the one holding line 4 was.
+  expect_continued_after_lines_1_and_2(std::string(100, '\0') + line(4) + std::string(4096, '\0'));
+}
+
+TEST_F(ChangelogWriterTest, LinesOverwritePreallocatedZerosAndAStopCutsThemOff) {
   auto writer = open_writer();
   ASSERT_TRUE(writer);
-  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2));
-  writer->append(line(3), 3);
+  std::string expected;
+  uint64_t id = 1;
+  auto append_and_wait = [&](size_t count) {
+    std::string lines;
+    for (size_t i = 0; i < count; ++i, ++id) lines += line(id);
+    expected += lines;
+    writer->append(std::move(lines), id - 1);
+    run_until([&] { return writer->durable_id() == id - 1; });
+  };
+  append_and_wait(1);
+  EXPECT_EQ(lines_in("changelog.0.mfs"), expected);
+  EXPECT_EQ(fs::file_size(path("changelog.0.mfs")), 1u << 20);
+  append_and_wait(1);
+  EXPECT_EQ(fs::file_size(path("changelog.0.mfs")), 1u << 20);  // overwritten, not grown
+  while (expected.size() < (1u << 20)) append_and_wait(5000);   // crosses the preallocated end
+  EXPECT_EQ(lines_in("changelog.0.mfs"), expected);
+  EXPECT_EQ(fs::file_size(path("changelog.0.mfs")), 2u << 20);
   EXPECT_TRUE(writer->shutdown());
-  EXPECT_EQ(read("changelog.0.mfs"), line(1) + line(2) + line(3));
+  EXPECT_EQ(read("changelog.0.mfs"), expected);
 }
 
 TEST_F(ChangelogWriterTest, FileWithoutAnyCompleteLineIsEmptied) {
@@ -225,8 +269,8 @@ TEST_F(ChangelogWriterTest, RotationShiftsFilesAfterTheLinesAppendedBeforeIt) {
   bool durable = false;
   writer->on_durable(4, [&] { durable = true; });
   run_until([&] { return durable; });
-  EXPECT_EQ(read("changelog.0.mfs"), line(4));
-  EXPECT_EQ(read("changelog.1.mfs"), line(3));
+  EXPECT_EQ(lines_in("changelog.0.mfs"), line(4));
+  EXPECT_EQ(read("changelog.1.mfs"), line(3));  // rotated files hold whole lines only
   EXPECT_EQ(read("changelog.2.mfs"), line(1) + line(2));
 
   writer->rotate(2);  // the oldest (changelog.2) falls off

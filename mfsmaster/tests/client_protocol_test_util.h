@@ -5,10 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -237,10 +235,7 @@ class ProtocolFixture : public ::testing::Test, public ProtocolMaster {
 
   std::string changelog() {
     settle();
-    std::ifstream in(data_path + "/changelog.0.mfs", std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    return content.str();
+    return changelog_lines();
   }
 
   // A fresh master's state after replaying this master's changelog.

@@ -4,9 +4,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "mfsmaster/tests/protocol_master.h"
@@ -20,12 +17,7 @@ class MutationLogTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(master_.start()); }  // logs SETMETAID as change 1
 
-  std::string changelog() const {
-    std::ifstream in(std::filesystem::path(master_.data_path) / "changelog.0.mfs", std::ios::binary);
-    std::stringstream content;
-    content << in.rdbuf();
-    return content.str();
-  }
+  std::string changelog() const { return master_.changelog_lines(); }
 
   static ChangelogEntry create(const std::string& name, uint32_t inode) {
     // parent, name, type (file), mode, umask, uid, gid, rdev -> inode

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -88,6 +90,15 @@ class ProtocolMaster {
     io.restart();
     io.poll();
     return done;
+  }
+
+  // The lines written to changelog.0.mfs so far, without the preallocated zeros after them.
+  std::string changelog_lines() const {
+    std::ifstream in(data_path + "/changelog.0.mfs", std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    std::string lines = content.str();
+    return lines.substr(0, lines.find('\0'));
   }
 
   boost::asio::io_context io;
