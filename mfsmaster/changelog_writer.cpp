@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <map>
-#include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -49,18 +48,11 @@ Status sync_directory(const std::string& path) {
 // ends what was written: after it come the zero-filled preallocation (see
 // kPreallocationStep), or pages of a batch a crash left partly written, which was never
 // synced, so never acknowledged. Returns the offset just after the last '\n' before the
-// first NUL, and whether anything but zeros lies beyond it.
-struct ValidPart {
+// first NUL (or the end of the file).
+Result<off_t> end_of_whole_lines(int fd, off_t size, const std::string& path) {
   off_t end = 0;
-  bool torn = false;
-};
-
-Result<ValidPart> find_valid_part(int fd, off_t size, const std::string& path) {
-  ValidPart part;
-  std::optional<off_t> first_nul;
   std::vector<char> chunk(65536);
-  off_t offset = 0;
-  while (offset < size) {
+  for (off_t offset = 0; offset < size;) {
     ssize_t got = ::pread(fd, chunk.data(),
                           static_cast<size_t>(std::min(size - offset, static_cast<off_t>(chunk.size()))), offset);
     if (got < 0 && errno == EINTR) continue;
@@ -69,34 +61,26 @@ Result<ValidPart> find_valid_part(int fd, off_t size, const std::string& path) {
       return io_error("can't read", path);
     }
     std::string_view data(chunk.data(), static_cast<size_t>(got));
-    if (!first_nul) {
-      size_t nul = data.find('\0');
-      if (size_t newline = data.substr(0, nul).rfind('\n'); newline != std::string_view::npos) {
-        part.end = offset + static_cast<off_t>(newline) + 1;
-      }
-      if (nul != std::string_view::npos) first_nul = offset + static_cast<off_t>(nul);
-      data.remove_prefix(nul == std::string_view::npos ? data.size() : nul);
+    size_t nul = data.find('\0');
+    if (size_t newline = data.substr(0, nul).rfind('\n'); newline != std::string_view::npos) {
+      end = offset + static_cast<off_t>(newline) + 1;
     }
-    if (data.find_first_not_of('\0') != std::string_view::npos) part.torn = true;
+    if (nul != std::string_view::npos) break;
     offset += got;
   }
-  if (part.end != first_nul.value_or(size)) part.torn = true;  // a line without its '\n'
-  return part;
+  return end;
 }
 
-// Cuts what follows the valid part off, so that the file holds whole lines only.
+// Cuts what follows the whole lines off.
 Result<off_t> cut_unsynced_tail(int fd, const std::string& path) {
   struct stat info {};
   if (::fstat(fd, &info) != 0) return io_error("can't stat", path);
-  auto part = find_valid_part(fd, info.st_size, path);
-  if (!part) return part.status();
-  if (part->end == info.st_size) return part->end;
-  if (::ftruncate(fd, part->end) != 0 || ::fdatasync(fd) != 0) return io_error("can't cut the unsynced tail of", path);
-  if (part->torn) {
-    MFS_LOG_WARNING("%s: removed a torn last batch left by a crash (%lld bytes with the preallocated zeros)",
-                    path.c_str(), static_cast<long long>(info.st_size - part->end));
-  }
-  return part->end;
+  auto end = end_of_whole_lines(fd, info.st_size, path);
+  if (!end || *end == info.st_size) return end;
+  if (::ftruncate(fd, *end) != 0 || ::fdatasync(fd) != 0) return io_error("can't cut the unsynced tail of", path);
+  MFS_LOG_NOTICE("%s: cut %lld bytes after the last whole line (preallocated zeros, or a batch a crash left unsynced)",
+                 path.c_str(), static_cast<long long>(info.st_size - *end));
+  return end;
 }
 
 Status pwrite_all(int fd, std::string_view data, off_t offset, const std::string& path) {
@@ -155,6 +139,7 @@ ChangelogWriter::ChangelogWriter(boost::asio::io_context& io, std::string data_p
                                  std::chrono::milliseconds lazy_delay)
     : io_(io),
       data_path_(std::move(data_path)),
+      live_path_(changelog_path(data_path_, 0)),
       lazy_delay_(lazy_delay),
       durability_(std::make_shared<Durability>()),
       fd_(fd),
@@ -306,15 +291,14 @@ Status ChangelogWriter::write_segment(Segment& segment) {
     if (Status status = reopen(); !status) return status;
   }
   unsynced_ = true;
-  const std::string path = changelog_path(data_path_, 0);
-  if (Status status = pwrite_all(fd_, segment.lines, end_, path); !status) return status;
+  if (Status status = pwrite_all(fd_, segment.lines, end_, live_path_); !status) return status;
   end_ += static_cast<off_t>(segment.lines.size());
   if (end_ <= allocated_end_) return Status::ok();
   static const std::vector<char> zeros(64 * 1024);
   off_t new_end = (end_ / kPreallocationStep + 1) * kPreallocationStep;
   for (off_t offset = end_; offset < new_end;) {
     auto length = std::min(static_cast<off_t>(zeros.size()), new_end - offset);
-    if (Status status = pwrite_all(fd_, {zeros.data(), static_cast<size_t>(length)}, offset, path); !status) {
+    if (Status status = pwrite_all(fd_, {zeros.data(), static_cast<size_t>(length)}, offset, live_path_); !status) {
       return status;
     }
     offset += length;
@@ -325,7 +309,7 @@ Status ChangelogWriter::write_segment(Segment& segment) {
 
 Status ChangelogWriter::cut_preallocation() {
   if (allocated_end_ == end_) return Status::ok();
-  if (::ftruncate(fd_, end_) != 0) return io_error("can't truncate", changelog_path(data_path_, 0));
+  if (::ftruncate(fd_, end_) != 0) return io_error("can't truncate", live_path_);
   allocated_end_ = end_;
   unsynced_ = true;
   return Status::ok();
@@ -333,19 +317,18 @@ Status ChangelogWriter::cut_preallocation() {
 
 Status ChangelogWriter::sync() {
   if (!unsynced_) return Status::ok();
-  if (::fdatasync(fd_) != 0) return io_error("fdatasync error on", changelog_path(data_path_, 0));
+  if (::fdatasync(fd_) != 0) return io_error("fdatasync error on", live_path_);
   unsynced_ = false;
   return Status::ok();
 }
 
 Status ChangelogWriter::reopen() {
-  std::string path = changelog_path(data_path_, 0);
-  fd_ = ::open(path.c_str(), kChangelogFlags, kChangelogMode);
-  if (fd_ < 0) return io_error("can't create", path);
+  fd_ = ::open(live_path_.c_str(), kChangelogFlags, kChangelogMode);
+  if (fd_ < 0) return io_error("can't create", live_path_);
   // Normally a new file; if the rotation could not move the old one away, continue it
   // (it was left with whole lines only).
   struct stat info {};
-  if (::fstat(fd_, &info) != 0) return io_error("can't stat", path);
+  if (::fstat(fd_, &info) != 0) return io_error("can't stat", live_path_);
   end_ = info.st_size;
   allocated_end_ = info.st_size;
   return sync_directory(data_path_);
@@ -353,9 +336,8 @@ Status ChangelogWriter::reopen() {
 
 void ChangelogWriter::rotate_files(uint32_t back_logs) {
   if (back_logs == 0) {
-    std::string path = changelog_path(data_path_, 0);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      MFS_LOG_ERROR("changelog rotation: %s", io_error("can't delete", path).to_string().c_str());
+    if (::unlink(live_path_.c_str()) != 0 && errno != ENOENT) {
+      MFS_LOG_ERROR("changelog rotation: %s", io_error("can't delete", live_path_).to_string().c_str());
     }
   }
   for (uint32_t n = back_logs; n >= 1; --n) {

@@ -103,6 +103,7 @@ class ChangelogWriter {
 
   boost::asio::io_context& io_;
   const std::string data_path_;
+  const std::string live_path_;  // DATA_PATH/changelog.0.mfs
   const std::chrono::milliseconds lazy_delay_;
   std::shared_ptr<Durability> durability_;
 

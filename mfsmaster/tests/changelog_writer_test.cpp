@@ -49,7 +49,8 @@ class ChangelogWriterTest : public ::testing::Test {
     return format_changelog_line(entry);
   }
 
-  std::unique_ptr<ChangelogWriter> open_writer(std::chrono::milliseconds lazy_delay = ChangelogWriter::kLazyDelay) {
+  std::unique_ptr<ChangelogWriter> open_writer(
+      std::chrono::milliseconds lazy_delay = ChangelogWriter::kLazyDelay) {
     auto writer = ChangelogWriter::open(io_, dir_, lazy_delay);
     EXPECT_TRUE(writer) << writer.status().to_string();
     return writer ? std::move(*writer) : nullptr;
