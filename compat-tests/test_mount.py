@@ -177,6 +177,40 @@ def test_open_file_sees_changes_of_another_mount(cluster_factory, master, chunks
         os.close(fd)
 
 
+@pytest.mark.parametrize("master, chunkservers", [SERVERS[0], SERVERS[2]])
+def test_data_read_ahead_is_exact_and_dropped_when_the_file_changes(cluster_factory, master, chunkservers):
+    """Our read-ahead, here in 256 KiB windows after 256 KiB read in sequence (the kernel
+    asks for 128 KiB at a time), so most reads are served from windows fetched in the
+    background: exact across a chunk boundary, and what it fetched goes when the file
+    changes, by a write of the same mount in the middle of a read or by another mount."""
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="real")
+    real = cluster.mountpoint
+    ours = cluster.mount("ours", options=["mfsreadaheadleng=262144", "mfsreadaheadtrigger=262144"])
+    expected = bytearray(os.urandom(CHUNK + (2 << 20)))
+    write_synced(real / "f", bytes(expected))
+    mib = 1 << 20
+    start = CHUNK - 2 * mib
+    with open(ours / "f", "r+b", buffering=0) as f:
+        f.seek(start)
+        assert f.read(mib) == expected[start:start + mib]
+        f.seek(start + mib + 1000)  # into what was fetched ahead
+        f.write(b"x" * 5000)
+        expected[start + mib + 1000:start + mib + 6000] = b"x" * 5000
+        f.seek(start + mib)
+        assert f.read(3 * mib) == expected[start + mib:start + 4 * mib]
+    with open(ours / "f", "rb", buffering=0) as f:
+        assert f.read(mib) == expected[:mib]
+        with open(real / "f", "r+b") as other:
+            other.seek(mib + 100)
+            other.write(b"y" * 3000)
+            other.flush()
+            os.fsync(other.fileno())
+        expected[mib + 100:mib + 3100] = b"y" * 3000
+        wait_until(lambda: os.pread(f.fileno(), mib, mib) == expected[mib:2 * mib], timeout=10,
+                   what="our open file to show the other mount's write")
+    assert md5_file(ours / "f") == hashlib.md5(expected).hexdigest()
+
+
 @pytest.mark.parametrize("master, chunkservers", SERVERS)
 def test_read_falls_over_to_another_copy(cluster_factory, master, chunkservers):
     cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="ours")

@@ -26,19 +26,22 @@ FileData::FileData(MasterConnection& master, ChunkserverPool& pool, FileDataSett
       on_written_(std::move(on_written)),
       read_ahead_(settings.read_ahead) {}
 
-FileData::~FileData() { finish_writes(); }
+FileData::~FileData() { finish_background_io(); }
 
-void FileData::finish_writes() {
+void FileData::finish_background_io() {
   std::vector<std::shared_ptr<InodeBuffer>> buffers;
+  std::vector<std::future<void>> fetches;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [inode, buffer] : buffers_) buffers.push_back(buffer);
+    fetches.swap(fetches_ahead_);
   }
-  // Not under mutex_: the writes in flight take it.
+  // Not under mutex_: the writes and fetches in flight take it.
   for (const std::shared_ptr<InodeBuffer>& buffer : buffers) {
     std::lock_guard flushing(buffer->flushing);
     if (buffer->in_flight.valid()) buffer->in_flight.wait();
   }
+  for (std::future<void>& fetch : fetches) fetch.wait();
 }
 
 bool FileData::retryable(StatusCode code) const {
@@ -265,17 +268,39 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
 Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {
   // A failed flush is the writer's to see (write, fsync, close); the read returns what is stored.
   (void)flush(inode);
-  if (std::optional<std::vector<uint8_t>> ready = read_ahead_.take(inode, offset, size)) return std::move(*ready);
-  uint32_t fetch = read_ahead_.fetch_size(inode, offset, size);
-  Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch);
-  if (fetch == size) return data;
+  if (std::optional<std::vector<uint8_t>> ready = read_ahead_.take(inode, offset, size)) {
+    fetch_ahead_in_background(inode);
+    return std::move(*ready);
+  }
+  std::optional<ReadAhead::Fetch> fetch = read_ahead_.fetch_on_miss(inode, offset, size);
+  if (!fetch) return read_from_chunkservers(inode, offset, size);
+  Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch->size);
   if (!data) {
-    read_ahead_.fetch_failed(inode);
+    read_ahead_.fetch_failed(inode, *fetch);
     return data;
   }
   std::vector<uint8_t> wanted(data->begin(), data->begin() + std::min<size_t>(size, data->size()));
-  read_ahead_.keep(inode, offset, std::move(*data), size);
+  read_ahead_.keep(inode, *fetch, std::move(*data), size);
+  fetch_ahead_in_background(inode);
   return wanted;
+}
+
+void FileData::fetch_ahead_in_background(uint32_t inode) {
+  std::optional<ReadAhead::Fetch> fetch = read_ahead_.fetch_ahead(inode);
+  if (!fetch) return;
+  std::lock_guard lock(mutex_);
+  std::erase_if(fetches_ahead_, [](const std::future<void>& done) {
+    return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  // A failed fetch ahead is only a miss: the reader then reads, and retries, on its own.
+  fetches_ahead_.push_back(std::async(std::launch::async, [this, inode, fetch = *fetch] {
+    Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, fetch.offset, fetch.size);
+    if (data) {
+      read_ahead_.keep(inode, fetch, std::move(*data), 0);
+    } else {
+      read_ahead_.fetch_failed(inode, fetch);
+    }
+  }));
 }
 
 Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size) {

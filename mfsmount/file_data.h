@@ -48,7 +48,7 @@ class FileData {
   FileData& operator=(const FileData&) = delete;
 
   // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first;
-  // a sequential stream is read ahead (read_ahead.h).
+  // a sequential stream is read ahead, in the background (read_ahead.h).
   Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size);
   // Buffers the data; a full buffer starts its write in the background.
   Status write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data);
@@ -57,9 +57,9 @@ class FileData {
   Status flush(uint32_t inode);
   // Flushes, and forgets the inode's buffer (its last file handle was released).
   Status release(uint32_t inode);
-  // Waits for the writes in flight (at unmount: they may still need the master and the
-  // callback's owner).
-  void finish_writes();
+  // Waits for the writes and the fetches ahead in flight (at unmount: they may still need
+  // the master and the callback's owner).
+  void finish_background_io();
   // One past the last byte of the inode buffered or being written, if there is any.
   std::optional<uint64_t> buffered_end(uint32_t inode);
 
@@ -89,6 +89,8 @@ class FileData {
   Result<WriteExtents::Map> take_extents(InodeBuffer& buffer);
   // Writes `extents` of the inode; a failure is kept as `buffer.lost`.
   Status write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents);
+  // Starts the inode's next fetch ahead, if its stream wants one now.
+  void fetch_ahead_in_background(uint32_t inode);
   Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size);
   Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
   Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out);
@@ -111,6 +113,7 @@ class FileData {
   };
   std::map<std::pair<uint32_t, uint32_t>, CachedLocation> locations_;
   ReadAhead read_ahead_;
+  std::vector<std::future<void>> fetches_ahead_;  // guarded by mutex_
 };
 
 }  // namespace mfs::mount

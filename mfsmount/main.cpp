@@ -176,7 +176,7 @@ int run(const MountOptions& options) {
   }
   fuse_session_unmount(session);
   fuse_remove_signal_handlers(session);
-  data.finish_writes();
+  data.finish_background_io();
   filesystem.set_session(nullptr);
   master.stop();  // first: a tool request waiting for the master then fails at once
   proxy.stop();

@@ -1,16 +1,21 @@
 #include "mfsmount/read_ahead.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace mfs::mount {
 
 namespace {
 
 // The kernel sends the pieces of one sequential stream from several threads, slightly out
-// of order: a read starting this close to the expected place still counts as sequential.
+// of order: a read starting this close to the expected place still counts as sequential,
+// and kept bytes this far behind the reader are kept for such stragglers.
 constexpr uint64_t kSequentialSlack = 1u << 20;
-// Streams remembered without a window (offsets only), to bound memory with many files.
+// Streams remembered without kept bytes (offsets only), to bound memory with many files.
 constexpr size_t kMaxStreams = 4096;
+// A fetch ahead starts when less than this many windows are kept ahead of the reader: with
+// one window, the reader caught up with the fetch before it came back.
+constexpr uint64_t kWindowsAhead = 2;
 
 }  // namespace
 
@@ -21,11 +26,37 @@ void ReadAhead::note_read(Stream& stream, uint64_t offset, uint32_t size) {
   stream.next = std::max(sequential ? stream.next : 0, offset + size);
 }
 
-void ReadAhead::drop_window(uint32_t inode, Stream& stream) {
-  if (stream.window.empty()) return;
-  kept_bytes_ -= stream.window.size();
-  stream.window = {};
-  window_order_.remove(inode);
+void ReadAhead::drop_kept(uint32_t inode, Stream& stream) {
+  if (stream.kept.empty()) return;
+  for (const Piece& piece : stream.kept) kept_bytes_ -= piece.data.size();
+  stream.kept.clear();
+  keep_order_.remove(inode);
+}
+
+void ReadAhead::drop_first_piece(uint32_t inode, Stream& stream) {
+  kept_bytes_ -= stream.kept.front().data.size();
+  stream.kept.pop_front();
+  if (stream.kept.empty()) keep_order_.remove(inode);
+}
+
+void ReadAhead::drop_pieces_behind(uint32_t inode, Stream& stream, uint64_t offset) {
+  while (!stream.kept.empty() && stream.kept.front().end() + kSequentialSlack <= offset) {
+    drop_first_piece(inode, stream);
+  }
+}
+
+std::optional<std::vector<uint8_t>> ReadAhead::copy_kept(const Stream& stream, uint64_t offset, uint32_t size) {
+  auto piece = std::find_if(stream.kept.begin(), stream.kept.end(), [&](const Piece& p) { return p.end() > offset; });
+  if (piece == stream.kept.end() || piece->offset > offset || offset + size > stream.kept_end()) return std::nullopt;
+  std::vector<uint8_t> out(size);
+  size_t done = 0;
+  for (; done < size; ++piece) {  // the pieces are contiguous up to kept_end()
+    size_t from = offset + done - piece->offset;
+    size_t length = std::min<size_t>(size - done, piece->data.size() - from);
+    std::memcpy(out.data() + done, piece->data.data() + from, length);
+    done += length;
+  }
+  return out;
 }
 
 std::optional<std::vector<uint8_t>> ReadAhead::take(uint32_t inode, uint64_t offset, uint32_t size) {
@@ -33,75 +64,112 @@ std::optional<std::vector<uint8_t>> ReadAhead::take(uint32_t inode, uint64_t off
   std::unique_lock lock(mutex_);
   if (streams_.size() >= kMaxStreams && streams_.count(inode) == 0) {
     auto idle = std::find_if(streams_.begin(), streams_.end(),
-                             [](const auto& s) { return s.second.window.empty() && !s.second.fetching; });
+                             [](const auto& s) { return s.second.kept.empty() && !s.second.fetching; });
     if (idle != streams_.end()) streams_.erase(idle);
   }
   note_read(streams_[inode], offset, size);
   while (true) {
     auto found = streams_.find(inode);  // forget() may drop the stream while we wait
     if (found == streams_.end()) return std::nullopt;
-    const Stream& stream = found->second;
-    uint64_t end = stream.window_offset + stream.window.size();
-    if (!stream.window.empty() && offset >= stream.window_offset && offset + size <= end) {
-      auto from = stream.window.begin() + static_cast<std::ptrdiff_t>(offset - stream.window_offset);
-      return std::vector<uint8_t>(from, from + size);
+    Stream& stream = found->second;
+    if (std::optional<std::vector<uint8_t>> data = copy_kept(stream, offset, size)) {
+      drop_pieces_behind(inode, stream, offset);
+      return data;
     }
-    if (!stream.fetching || offset < stream.fetch_offset || offset + size > stream.fetch_end) return std::nullopt;
+    if (!stream.fetching) return std::nullopt;
+    // Wait when the kept bytes and the fetch under way together will hold the range.
+    const Fetch& fetch = *stream.fetching;
+    bool kept_before_fetch = !stream.kept.empty() && stream.kept_end() == fetch.offset;
+    uint64_t covered_from = kept_before_fetch ? stream.kept.front().offset : fetch.offset;
+    if (offset < covered_from || offset + size > fetch.offset + fetch.size) return std::nullopt;
     fetched_.wait(lock);
   }
 }
 
+std::optional<ReadAhead::Fetch> ReadAhead::start_fetch(Stream& stream, uint64_t offset) {
+  stream.fetching = Fetch{offset, settings_.window, ++last_fetch_id_};
+  return stream.fetching;
+}
+
+std::optional<ReadAhead::Fetch> ReadAhead::fetch_on_miss(uint32_t inode, uint64_t offset, uint32_t size) {
+  if (settings_.budget == 0 || settings_.window <= size) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto found = streams_.find(inode);
+  if (found == streams_.end() || found->second.fetching || found->second.sequential < settings_.trigger) {
+    return std::nullopt;
+  }
+  return start_fetch(found->second, offset);
+}
+
+std::optional<ReadAhead::Fetch> ReadAhead::fetch_ahead(uint32_t inode) {
+  if (settings_.budget == 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto found = streams_.find(inode);
+  if (found == streams_.end()) return std::nullopt;
+  Stream& stream = found->second;
+  if (stream.fetching || stream.kept.empty() || stream.sequential < settings_.trigger) return std::nullopt;
+  uint64_t end = stream.kept_end();
+  if (end >= stream.file_end || end >= stream.next + kWindowsAhead * settings_.window) return std::nullopt;
+  // The pieces the reader has not finished and the new one must fit in the budget, or the
+  // new one would be thrown away.
+  uint64_t unfinished = 0;
+  for (const Piece& piece : stream.kept) unfinished += piece.end() > stream.next ? piece.data.size() : 0;
+  if (unfinished + settings_.window > settings_.budget) return std::nullopt;
+  return start_fetch(stream, end);
+}
+
+ReadAhead::Stream* ReadAhead::fetching_stream(uint32_t inode, const Fetch& fetch) {
+  auto found = streams_.find(inode);
+  if (found == streams_.end() || !found->second.fetching || found->second.fetching->id != fetch.id) return nullptr;
+  return &found->second;
+}
+
 void ReadAhead::end_fetch(Stream& stream) {
-  stream.fetching = false;
+  stream.fetching.reset();
   fetched_.notify_all();
 }
 
-uint32_t ReadAhead::fetch_size(uint32_t inode, uint64_t offset, uint32_t size) {
-  if (settings_.budget == 0 || settings_.window <= size) return size;
+void ReadAhead::fetch_failed(uint32_t inode, const Fetch& fetch) {
   std::lock_guard lock(mutex_);
-  auto found = streams_.find(inode);
-  if (found == streams_.end() || found->second.fetching || found->second.sequential < settings_.trigger) return size;
-  Stream& stream = found->second;
-  stream.fetching = true;
-  stream.fetch_offset = offset;
-  stream.fetch_end = offset + settings_.window;
-  return settings_.window;
+  if (Stream* stream = fetching_stream(inode, fetch)) end_fetch(*stream);
 }
 
-void ReadAhead::fetch_failed(uint32_t inode) {
+void ReadAhead::keep(uint32_t inode, const Fetch& fetch, std::vector<uint8_t> data, uint32_t used) {
   std::lock_guard lock(mutex_);
-  auto found = streams_.find(inode);
-  if (found != streams_.end()) end_fetch(found->second);
-}
-
-void ReadAhead::keep(uint32_t inode, uint64_t offset, std::vector<uint8_t> data, uint32_t used) {
-  std::lock_guard lock(mutex_);
-  auto found = streams_.find(inode);
   // Forgotten meanwhile (a write, a notification): the data may be stale.
-  if (found == streams_.end() || !found->second.fetching || found->second.fetch_offset != offset) return;
-  Stream& stream = found->second;
-  end_fetch(stream);
+  Stream* stream = fetching_stream(inode, fetch);
+  if (!stream) return;
+  end_fetch(*stream);
+  stream->file_end = data.size() < fetch.size ? fetch.offset + data.size() : UINT64_MAX;
   if (data.size() <= used) return;
-  drop_window(inode, stream);
+  uint64_t offset = fetch.offset + used;
+  if (stream->kept_end() != offset) drop_kept(inode, *stream);  // the kept bytes stay contiguous
   size_t extra = data.size() - used;
-  // Room within the budget: the oldest windows go first.
-  while (kept_bytes_ + extra > settings_.budget && !window_order_.empty()) {
-    uint32_t oldest = window_order_.front();
-    drop_window(oldest, streams_[oldest]);
+  // Room within the budget: the inodes whose bytes were kept longest ago go first, then
+  // this inode's pieces the reader has finished.
+  while (kept_bytes_ + extra > settings_.budget) {
+    auto oldest = std::find_if(keep_order_.begin(), keep_order_.end(), [&](uint32_t other) { return other != inode; });
+    if (oldest != keep_order_.end()) {
+      uint32_t evicted = *oldest;
+      drop_kept(evicted, streams_[evicted]);
+    } else if (!stream->kept.empty() && stream->kept.front().end() <= stream->next) {
+      drop_first_piece(inode, *stream);
+    } else {
+      return;
+    }
   }
-  if (kept_bytes_ + extra > settings_.budget) return;
   data.erase(data.begin(), data.begin() + used);
-  stream.window_offset = offset + used;
-  stream.window = std::move(data);
+  stream->kept.push_back({offset, std::move(data)});
   kept_bytes_ += extra;
-  window_order_.push_back(inode);
+  keep_order_.remove(inode);
+  keep_order_.push_back(inode);
 }
 
 void ReadAhead::forget(uint32_t inode) {
   std::lock_guard lock(mutex_);
   auto found = streams_.find(inode);
   if (found == streams_.end()) return;
-  drop_window(inode, found->second);
+  drop_kept(inode, found->second);
   streams_.erase(found);
   fetched_.notify_all();
 }
@@ -109,7 +177,7 @@ void ReadAhead::forget(uint32_t inode) {
 void ReadAhead::forget_all() {
   std::lock_guard lock(mutex_);
   streams_.clear();
-  window_order_.clear();
+  keep_order_.clear();
   kept_bytes_ = 0;
   fetched_.notify_all();
 }

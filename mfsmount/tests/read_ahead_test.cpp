@@ -16,41 +16,149 @@ std::vector<uint8_t> bytes(uint64_t offset, size_t size) {
 
 ReadAheadSettings small() { return ReadAheadSettings{1000, 100, 30}; }
 
-// A read as FileData does it: from the window, or fetched (possibly ahead) and kept.
-std::vector<uint8_t> read(ReadAhead& ahead, uint32_t inode, uint64_t offset, uint32_t size, int& fetches) {
-  if (auto ready = ahead.take(inode, offset, size)) return *ready;
-  uint32_t fetch = ahead.fetch_size(inode, offset, size);
-  ++fetches;
-  std::vector<uint8_t> data = bytes(offset, fetch);
+void fetch_ahead_now(ReadAhead& ahead, uint32_t inode, int& fetches_ahead) {
+  if (std::optional<ReadAhead::Fetch> fetch = ahead.fetch_ahead(inode)) {
+    ++fetches_ahead;
+    ahead.keep(inode, *fetch, bytes(fetch->offset, fetch->size), 0);
+  }
+}
+
+// A read as FileData does it, with the fetches ahead done at once: from the kept bytes, or
+// fetched (a window when the stream earned it) and kept.
+std::vector<uint8_t> read(ReadAhead& ahead, uint32_t inode, uint64_t offset, uint32_t size, int& misses,
+                          int& fetches_ahead) {
+  if (auto ready = ahead.take(inode, offset, size)) {
+    fetch_ahead_now(ahead, inode, fetches_ahead);
+    return *ready;
+  }
+  ++misses;
+  std::optional<ReadAhead::Fetch> fetch = ahead.fetch_on_miss(inode, offset, size);
+  if (!fetch) return bytes(offset, size);
+  std::vector<uint8_t> data = bytes(offset, fetch->size);
   std::vector<uint8_t> wanted(data.begin(), data.begin() + size);
-  ahead.keep(inode, offset, std::move(data), size);
+  ahead.keep(inode, *fetch, std::move(data), size);
+  fetch_ahead_now(ahead, inode, fetches_ahead);
   return wanted;
+}
+
+std::vector<uint8_t> read(ReadAhead& ahead, uint32_t inode, uint64_t offset, uint32_t size, int& misses) {
+  int fetches_ahead = 0;
+  return read(ahead, inode, offset, size, misses, fetches_ahead);
 }
 
 TEST(ReadAhead, SequentialReadsAreFetchedAheadAfterTheTrigger) {
   ReadAhead ahead(small());
-  int fetches = 0;
+  int misses = 0;
+  int fetches_ahead = 0;
   for (uint64_t offset = 0; offset < 1000; offset += 10) {
-    ASSERT_EQ(read(ahead, 1, offset, 10, fetches), bytes(offset, 10)) << offset;
+    ASSERT_EQ(read(ahead, 1, offset, 10, misses, fetches_ahead), bytes(offset, 10)) << offset;
   }
-  // 3 reads of 10 before the trigger (30 bytes), then one fetch of 100 per 100 bytes.
-  EXPECT_LT(fetches, 15);
-  EXPECT_GE(fetches, 10);
+  // The third read of 10 reaches the trigger (30 bytes) and fetches a window, to 120; every
+  // later read finds its bytes fetched ahead. The fetches ahead go on until two windows
+  // past the last read's end (this file has no end): 11 of them, to 1220.
+  EXPECT_EQ(misses, 3);
+  EXPECT_EQ(fetches_ahead, 11);
+}
+
+// Inode 1 read at 0 with a miss that fetched [0, 100) and kept [10, 100); returns the fetch
+// ahead that follows.
+std::optional<ReadAhead::Fetch> first_window_then_fetch_ahead(ReadAhead& ahead) {
+  ahead.take(1, 0, 10);
+  std::optional<ReadAhead::Fetch> on_miss = ahead.fetch_on_miss(1, 0, 10);
+  if (!on_miss) return std::nullopt;
+  ahead.keep(1, *on_miss, bytes(0, 100), 10);
+  return ahead.fetch_ahead(1);
+}
+
+TEST(ReadAhead, FetchesAheadKeepUpToTwoWindowsAheadOfTheReader) {
+  ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
+  std::optional<ReadAhead::Fetch> next = first_window_then_fetch_ahead(ahead);
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(ahead.fetch_ahead(1));  // one fetch at a time
+  EXPECT_EQ(next->offset, 100u);
+  EXPECT_EQ(next->size, 100u);
+  ahead.keep(1, *next, bytes(100, 100), 0);
+  next = ahead.fetch_ahead(1);  // 190 bytes ahead of the reader at 10
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->offset, 200u);
+  ahead.keep(1, *next, bytes(200, 100), 0);
+  EXPECT_FALSE(ahead.fetch_ahead(1));  // 290 ahead
+  EXPECT_EQ(ahead.kept_bytes(), 290u);
+  // A read across the kept pieces is served whole.
+  EXPECT_EQ(ahead.take(1, 95, 110), bytes(95, 110));
+  EXPECT_TRUE(ahead.fetch_ahead(1));
+}
+
+TEST(ReadAhead, ReadsReachingIntoAFetchAheadWaitForIt) {
+  ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
+  std::optional<ReadAhead::Fetch> next = first_window_then_fetch_ahead(ahead);
+  ASSERT_TRUE(next);
+  std::optional<std::vector<uint8_t>> waited;
+  std::thread reader([&] { waited = ahead.take(1, 95, 10); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ahead.keep(1, *next, bytes(100, 100), 0);
+  reader.join();
+  ASSERT_TRUE(waited);
+  EXPECT_EQ(*waited, bytes(95, 10));
+}
+
+TEST(ReadAhead, NoFetchAheadPastWhereTheFileEnded) {
+  ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
+  std::optional<ReadAhead::Fetch> next = first_window_then_fetch_ahead(ahead);
+  ASSERT_TRUE(next);
+  ahead.keep(1, *next, bytes(100, 30), 0);  // the file ends at 130
+  EXPECT_FALSE(ahead.fetch_ahead(1));
+  EXPECT_EQ(ahead.take(1, 120, 10), bytes(120, 10));
+  EXPECT_FALSE(ahead.fetch_ahead(1));
+}
+
+TEST(ReadAhead, BytesFarBehindTheReaderAreDropped) {
+  constexpr uint32_t kMiB = 1u << 20;
+  ReadAhead ahead(ReadAheadSettings{64 * kMiB, kMiB, 0});
+  int misses = 0;
+  int fetches_ahead = 0;
+  size_t most_kept = 0;
+  for (uint64_t offset = 0; offset < 16 * kMiB; offset += 128 * 1024) {
+    read(ahead, 1, offset, 128 * 1024, misses, fetches_ahead);
+    most_kept = std::max(most_kept, ahead.kept_bytes());
+  }
+  EXPECT_EQ(misses, 1);
+  // A window the reader is in, up to one within the slack behind it, two ahead.
+  EXPECT_LE(most_kept, 4u * kMiB);
+}
+
+TEST(ReadAhead, AFetchOfAnEarlierStreamIsNotKept) {
+  ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
+  ahead.take(1, 0, 10);
+  std::optional<ReadAhead::Fetch> stale = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(stale);
+  ahead.forget(1);  // e.g. a write while the data was on its way
+  ahead.take(1, 0, 10);
+  std::optional<ReadAhead::Fetch> current = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(current);
+  ahead.keep(1, *stale, std::vector<uint8_t>(100, 0xee), 10);
+  EXPECT_EQ(ahead.kept_bytes(), 0u);
+  ahead.keep(1, *current, bytes(0, 100), 10);
+  EXPECT_EQ(ahead.take(1, 10, 10), bytes(10, 10));
 }
 
 TEST(ReadAhead, RandomReadsAreNotReadAhead) {
   ReadAhead ahead(small());
   EXPECT_FALSE(ahead.take(1, 5u << 20, 10));
-  EXPECT_EQ(ahead.fetch_size(1, 5u << 20, 10), 10u);
+  EXPECT_FALSE(ahead.fetch_on_miss(1, 5u << 20, 10));
   EXPECT_FALSE(ahead.take(1, 90u << 20, 10));
   EXPECT_FALSE(ahead.take(1, 1, 10));
-  EXPECT_EQ(ahead.fetch_size(1, 1, 10), 10u);
+  EXPECT_FALSE(ahead.fetch_on_miss(1, 1, 10));
 }
 
 TEST(ReadAhead, WindowsStayWithinTheBudget) {
   ReadAhead ahead(ReadAheadSettings{250, 100, 0});
-  int fetches = 0;
-  for (uint32_t inode = 1; inode <= 5; ++inode) read(ahead, inode, 0, 10, fetches);
+  for (uint32_t inode = 1; inode <= 5; ++inode) {
+    ahead.take(inode, 0, 10);
+    std::optional<ReadAhead::Fetch> fetch = ahead.fetch_on_miss(inode, 0, 10);
+    ASSERT_TRUE(fetch);
+    ahead.keep(inode, *fetch, bytes(0, 100), 10);
+  }
   EXPECT_LE(ahead.kept_bytes(), 250u);
   EXPECT_EQ(ahead.kept_bytes(), 180u);  // two windows of 90; the oldest ones made room
   // The newest windows serve reads, the evicted ones not.
@@ -58,14 +166,25 @@ TEST(ReadAhead, WindowsStayWithinTheBudget) {
   EXPECT_FALSE(ahead.take(1, 10, 10));
 }
 
+TEST(ReadAhead, AStreamBeyondTheBudgetDropsItsOldestPiecesFirst) {
+  ReadAhead ahead(ReadAheadSettings{250, 100, 0});
+  int misses = 0;
+  int fetches_ahead = 0;
+  for (uint64_t offset = 0; offset < 1000; offset += 10) {
+    ASSERT_EQ(read(ahead, 1, offset, 10, misses, fetches_ahead), bytes(offset, 10)) << offset;
+    ASSERT_LE(ahead.kept_bytes(), 250u);
+  }
+  EXPECT_EQ(misses, 1);
+}
+
 TEST(ReadAhead, ForgottenWindowsAreNotServed) {
   ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
-  int fetches = 0;
-  read(ahead, 7, 0, 10, fetches);
+  int misses = 0;
+  read(ahead, 7, 0, 10, misses);
   ahead.forget(7);
   EXPECT_FALSE(ahead.take(7, 10, 10));
   EXPECT_EQ(ahead.kept_bytes(), 0u);
-  read(ahead, 8, 0, 10, fetches);
+  read(ahead, 8, 0, 10, misses);
   ahead.forget_all();
   EXPECT_FALSE(ahead.take(8, 10, 10));
 }
@@ -73,11 +192,14 @@ TEST(ReadAhead, ForgottenWindowsAreNotServed) {
 TEST(ReadAhead, ShortFetchesAtTheEndOfAFile) {
   ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
   ahead.take(1, 0, 10);
-  ASSERT_EQ(ahead.fetch_size(1, 0, 10), 100u);
-  ahead.keep(1, 0, bytes(0, 8), 10);  // the file ended before the request did
+  std::optional<ReadAhead::Fetch> fetch = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(fetch);
+  EXPECT_EQ(fetch->size, 100u);
+  ahead.keep(1, *fetch, bytes(0, 8), 10);  // the file ended before the request did
   EXPECT_EQ(ahead.kept_bytes(), 0u);
-  ASSERT_EQ(ahead.fetch_size(1, 0, 10), 100u);
-  ahead.keep(1, 0, bytes(0, 40), 10);
+  fetch = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(fetch);
+  ahead.keep(1, *fetch, bytes(0, 40), 10);
   EXPECT_EQ(ahead.take(1, 10, 30), bytes(10, 30));
   EXPECT_FALSE(ahead.take(1, 30, 20));  // past what was fetched
 }
@@ -85,40 +207,44 @@ TEST(ReadAhead, ShortFetchesAtTheEndOfAFile) {
 TEST(ReadAhead, ReadsDuringAFetchWaitForIt) {
   ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
   ASSERT_FALSE(ahead.take(1, 0, 10));
-  ASSERT_EQ(ahead.fetch_size(1, 0, 10), 100u);
-  EXPECT_EQ(ahead.fetch_size(1, 0, 10), 10u);  // one fetch ahead at a time
+  std::optional<ReadAhead::Fetch> fetch = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(fetch);
+  EXPECT_FALSE(ahead.fetch_on_miss(1, 0, 10));  // one fetch at a time
   std::optional<std::vector<uint8_t>> waited;
   std::thread reader([&] { waited = ahead.take(1, 50, 10); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ahead.keep(1, 0, bytes(0, 100), 10);
+  ahead.keep(1, *fetch, bytes(0, 100), 10);
   reader.join();
   ASSERT_TRUE(waited);
   EXPECT_EQ(*waited, bytes(50, 10));
   // Outside the range under way: no waiting.
-  ASSERT_EQ(ahead.fetch_size(1, 100, 10), 100u);
+  fetch = ahead.fetch_on_miss(1, 300, 10);
+  ASSERT_TRUE(fetch);
   EXPECT_FALSE(ahead.take(1, 500, 10));
-  ahead.fetch_failed(1);
+  ahead.fetch_failed(1, *fetch);
   EXPECT_FALSE(ahead.take(1, 150, 10));  // the failed fetch kept nothing
 }
 
 TEST(ReadAhead, AFetchOfAForgottenInodeIsNotKept) {
   ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
   ahead.take(1, 0, 10);
-  ASSERT_EQ(ahead.fetch_size(1, 0, 10), 100u);
+  std::optional<ReadAhead::Fetch> fetch = ahead.fetch_on_miss(1, 0, 10);
+  ASSERT_TRUE(fetch);
   std::optional<std::vector<uint8_t>> waited = std::vector<uint8_t>{};
   std::thread reader([&] { waited = ahead.take(1, 20, 10); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ahead.forget(1);  // e.g. a write while the data was on its way
   reader.join();
   EXPECT_FALSE(waited);
-  ahead.keep(1, 0, bytes(0, 100), 10);
+  ahead.keep(1, *fetch, bytes(0, 100), 10);
   EXPECT_EQ(ahead.kept_bytes(), 0u);
 }
 
 TEST(ReadAhead, ZeroBudgetMeansNoReadAhead) {
   ReadAhead ahead(ReadAheadSettings{0, 100, 0});
   EXPECT_FALSE(ahead.take(1, 0, 10));
-  EXPECT_EQ(ahead.fetch_size(1, 10, 10), 10u);
+  EXPECT_FALSE(ahead.fetch_on_miss(1, 10, 10));
+  EXPECT_FALSE(ahead.fetch_ahead(1));
 }
 
 }  // namespace
