@@ -406,6 +406,10 @@ Result<std::string> decode_readlink_reply(Body body) {
   return std::string(path.substr(0, path.size() - 1));
 }
 
+bool usable_entry_name(std::string_view name) {
+  return !name.empty() && name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
+}
+
 Result<std::vector<DirEntry>> decode_readdir_reply(Body body) {
   if (is_status_reply(body)) return status_of(body);
   PacketReader in(body);
@@ -416,7 +420,7 @@ Result<std::vector<DirEntry>> decode_readdir_reply(Body body) {
     entry.name = std::string(in.name8());
     entry.inode = in.u32();
     uint8_t type = in.u8();
-    if (!in.ok() || entry.name.empty() || !valid_type(type)) return malformed("readdir", body.size());
+    if (!in.ok() || !usable_entry_name(entry.name) || !valid_type(type)) return malformed("readdir", body.size());
     entry.type = static_cast<NodeType>(type);
     entries.push_back(std::move(entry));
   }

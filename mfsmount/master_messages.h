@@ -215,6 +215,9 @@ struct InodeTimes {
 Frame amtime_inodes(std::span<const InodeTimes> records);
 Frame nop();
 
+// Whether a name the master sent can be a directory entry: not empty, no '/', no NUL.
+bool usable_entry_name(std::string_view name);
+
 // A reply body of exactly one byte is the master's error status (spec 10 §1).
 bool is_status_reply(Body body);
 Status status_of(Body body);

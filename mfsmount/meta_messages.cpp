@@ -40,9 +40,10 @@ Result<std::vector<DetachedEntry>> decode_detached_list(Body body) {
     DetachedEntry entry;
     entry.name = std::string(in.name8());
     entry.inode = in.u32();
-    // The name becomes part of a directory entry: no '/', no NUL, not empty.
-    bool usable = !entry.name.empty() && entry.name.find_first_of(std::string_view("/\0", 2)) == std::string::npos;
-    if (!in.ok() || !usable || entry.inode == 0) return malformed_reply("trash/sustained list", body.size());
+    // The name becomes part of a directory entry.
+    if (!in.ok() || !usable_entry_name(entry.name) || entry.inode == 0) {
+      return malformed_reply("trash/sustained list", body.size());
+    }
     entries.push_back(std::move(entry));
   }
   if (!in.finished()) return malformed_reply("trash/sustained list", body.size());

@@ -129,6 +129,13 @@ TEST(MasterMessages, ReaddirMalformed) {
   EXPECT_EQ(decode_readdir_reply(body(std::move(empty_name))).code(), StatusCode::kIO);
   std::vector<uint8_t> short_edge(4, 0);
   EXPECT_EQ(decode_readdir_reply(short_edge).code(), StatusCode::kIO);
+  // Names the kernel would refuse or cut short.
+  PacketWriter with_slash(0);
+  with_slash.u64(0).name8("a/b").u32(5).u8(1);
+  EXPECT_EQ(decode_readdir_reply(body(std::move(with_slash))).code(), StatusCode::kIO);
+  PacketWriter with_nul(0);
+  with_nul.u64(0).name8(std::string_view("a\0b", 3)).u32(5).u8(1);
+  EXPECT_EQ(decode_readdir_reply(body(std::move(with_nul))).code(), StatusCode::kIO);
 }
 
 TEST(MasterMessages, ChunkLocation) {
