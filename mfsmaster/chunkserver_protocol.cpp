@@ -9,17 +9,11 @@
 #include "mfscommon/auth_digest.h"
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
+#include "mfscommon/overloaded.h"
 #include "mfscommon/version.h"
 
 namespace mfs::master {
 namespace {
-
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 constexpr uint16_t kMinTimeout = 10;
 constexpr uint32_t kVersionAcknowledgingBatches = pack_version(2, 0, 0);

@@ -10,18 +10,12 @@
 #include <variant>
 #include <vector>
 
+#include "mfscommon/overloaded.h"
 #include "mfsmaster/fuzz/protocol_packet_stream.h"
 #include "mfsmaster/tests/client_protocol_test_util.h"
 
 namespace mfs::master::testing {
 namespace {
-
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 constexpr uint32_t kServerA = 0x0A000001;
 constexpr uint32_t kServerB = 0x0A000002;
