@@ -3,21 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "mfscommon/packet.h"
+#include "mfsmount/tests/master_reply_builders.h"
 
 namespace mfs::mount {
 namespace {
 
-// An attribute record: file, mode 0644, uid 1000, gid 100, length 12345.
-PacketWriter& put_attr(PacketWriter& out, uint8_t type = 1) {
-  return out.u8(0x04).u16(static_cast<uint16_t>(type << 12 | 0644)).u32(1000).u32(100).u32(1).u32(2).u32(3).u32(1)
-      .u64(12345).u8(0);
-}
-
-// The payload of a frame (what a decoder gets after the master's msgid is removed).
-std::vector<uint8_t> body(PacketWriter out) {
-  std::vector<uint8_t> frame = out.take();
-  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
-}
+using testing::body;
+using testing::put_attr;
 
 Credentials who() { return Credentials{1000, {100, 200}}; }
 

@@ -8,18 +8,13 @@
 
 #include "mfscommon/packet.h"
 #include "mfsmount/fuzz/master_reply_decoders.h"
+#include "mfsmount/tests/master_reply_builders.h"
 
 namespace mfs::mount {
 namespace {
 
-std::vector<uint8_t> body(PacketWriter out) {
-  std::vector<uint8_t> frame = out.take();
-  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
-}
-
-PacketWriter& put_attr(PacketWriter& out) {
-  return out.u8(0x04).u16(1 << 12 | 0644).u32(1000).u32(100).u32(1).u32(2).u32(3).u32(1).u64(12345).u8(0);
-}
+using testing::body;
+using testing::put_attr;
 
 // One valid reply of each shape with variable-length parts, each checked to decode.
 std::vector<std::vector<uint8_t>> valid_replies() {

@@ -4,14 +4,12 @@
 
 #include "mfscommon/packet.h"
 #include "mfscommon/protocol_ids.h"
+#include "mfsmount/tests/master_reply_builders.h"
 
 namespace mfs::mount {
 namespace {
 
-std::vector<uint8_t> body(PacketWriter out) {
-  std::vector<uint8_t> frame = out.take();
-  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
-}
+using testing::body;
 
 // A request frame's type and payload after the msgid.
 std::pair<uint32_t, std::vector<uint8_t>> request_of(const Frame& frame) {

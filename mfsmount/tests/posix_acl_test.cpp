@@ -4,14 +4,12 @@
 
 #include "mfscommon/packet.h"
 #include "mfscommon/protocol_ids.h"
+#include "mfsmount/tests/master_reply_builders.h"
 
 namespace mfs::mount {
 namespace {
 
-std::vector<uint8_t> body(PacketWriter& out) {
-  std::vector<uint8_t> frame = out.take();
-  return std::vector<uint8_t>(frame.begin() + kPacketHeaderSize, frame.end());
-}
+using testing::body;
 
 // Linux xattr bytes: version 2, then (tag, perm, id) entries, little-endian.
 std::vector<uint8_t> xattr(std::initializer_list<std::tuple<uint16_t, uint16_t, uint32_t>> entries,
@@ -118,7 +116,7 @@ TEST(PosixAcl, Requests) {
 TEST(PosixAcl, GetfaclReply) {
   PacketWriter out(0);
   out.u16(7).u16(5).u16(4).u16(7).u16(1).u16(1).u32(1234).u16(6).u32(501).u16(4);
-  auto acl = decode_getfacl_reply(body(out));
+  auto acl = decode_getfacl_reply(body(std::move(out)));
   ASSERT_TRUE(acl) << acl.status().to_string();
   EXPECT_EQ(acl->users, (std::vector<AclEntry>{{1234, 6}}));
   EXPECT_EQ(acl->groups, (std::vector<AclEntry>{{501, 4}}));
@@ -127,7 +125,7 @@ TEST(PosixAcl, GetfaclReply) {
 
 TEST(PosixAcl, MalformedGetfaclRepliesAreRefused) {
   auto refused = [](PacketWriter& out) {
-    auto acl = decode_getfacl_reply(body(out));
+    auto acl = decode_getfacl_reply(body(std::move(out)));
     return !acl && acl.code() == StatusCode::kIO;
   };
   PacketWriter short_header(0);
