@@ -30,5 +30,5 @@ fi
 
 bash scripts/build.sh build
 if [ "${1:-}" = "--asan" ]; then
-  bash scripts/build.sh build-asan -DMFSNG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  bash scripts/build.sh build-asan -DMFSNG_SANITIZE=ON
 fi

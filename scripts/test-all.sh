@@ -11,11 +11,10 @@ ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 # The compatibility tests spend most of their time waiting on daemons' timers, so the
 # ASan+UBSan build runs beside them at the lowest CPU priority (it would otherwise add
-# ~9 minutes on two cores). It keeps debug info for the sanitizers' reports. Its own
-# process group lets an early exit stop all of it.
+# ~9 minutes on two cores). Its own process group lets an early exit stop all of it.
 echo "== ASan+UBSan build started in the background (log: build-asan/build.log) =="
 mkdir -p build-asan
-setsid nice -n 19 bash scripts/build.sh build-asan -DMFSNG_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-asan/build.log 2>&1 &
+setsid nice -n 19 bash scripts/build.sh build-asan -DMFSNG_SANITIZE=ON >build-asan/build.log 2>&1 &
 asan_build=$!
 trap 'kill -- -"$asan_build" 2>/dev/null || true' EXIT
 

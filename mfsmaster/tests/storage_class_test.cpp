@@ -278,7 +278,7 @@ TEST_F(StorageClassProtocolTest, MalformedRequestsCloseTheConnection) {
   EXPECT_FALSE(third.handle(list));
   TestClient fourth = mount("/", kAdminIp);
   Packet names = names_request(msg::CLTOMA_SCLASS_RENAME, 4, "1", "x");
-  names.payload.resize(names.payload.size() - 1);
+  names.payload.pop_back();
   EXPECT_FALSE(fourth.handle(names));
   // Counts that overflow the packet do not read past it.
   PacketWriter out(msg::CLTOMA_SCLASS_CREATE);
