@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from mfsharness import unmount_background
+
 MASTERS = ["ours", "real"]
 
 # Mount i binds to 198.18.0.(50+i) (compat-tests/README.md), so each mount meets its own
@@ -40,8 +42,7 @@ def refused_mount(cluster, tmp_path, options):
             f"mfscfgfile={tmp_path / 'empty.cfg'}", *options]
     (tmp_path / "empty.cfg").write_text("")
     result = cluster.run_in_ns(["mfsmount", str(point), "-o", ",".join(opts)], check=False)
-    if os.path.ismount(point):
-        subprocess.run(["fusermount3", "-u", str(point)], cwd="/")
+    unmount_background(point)
     return result.returncode
 
 

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from mfsharness import binary, is_mounted, wait_until
+from mfsharness import background_mount_pids, binary, is_mounted, unmount_background, wait_until
 from mfsharness.daemons import mount_table
 from test_harness_real import md5_file, write_synced
 
@@ -445,7 +445,7 @@ def test_background_mount_reports_success_and_unmounts(cluster_factory, tmp_path
         assert (point / "f").read_bytes() == b"background"
         assert len(pids) == 1, pids
     finally:
-        _unmount_and_wait(point, pids)
+        unmount_background(point)
 
 
 def test_delayed_init_mounts_while_the_master_is_down(cluster_factory, tmp_path):
@@ -453,7 +453,7 @@ def test_delayed_init_mounts_while_the_master_is_down(cluster_factory, tmp_path)
     cluster = cluster_factory(master="real", chunkservers=["real"])
     cluster.master.stop()
     point = tmp_path / "delayed"
-    result, pids = _mount_in_background(cluster, point, ",mfsdelayedinit")
+    result, _ = _mount_in_background(cluster, point, ",mfsdelayedinit")
     try:
         assert result.returncode == 0, result.stderr
         # Not is_mounted(): its realpath() stats the mount point, which waits for the master.
@@ -467,7 +467,7 @@ def test_delayed_init_mounts_while_the_master_is_down(cluster_factory, tmp_path)
         assert done.is_set()
         assert (point / "f").read_bytes() == b"late"
     finally:
-        _unmount_and_wait(point, pids)
+        unmount_background(point)
 
 
 def _mount_in_background(cluster, point, extra_options: str = ""):
@@ -478,28 +478,4 @@ def _mount_in_background(cluster, point, extra_options: str = ""):
                f"mfsmaster={cluster.master.ip},mfsport={cluster.master.matocl_port},mfsbind={address}"
                + extra_options]
     result = cluster.run_in_ns(command, check=False, timeout=30)
-    pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and str(point) in _cmdline(p)]
-    return result, pids
-
-
-def _unmount_and_wait(point, pids) -> None:
-    subprocess.run(["fusermount3", "-u", str(point)], cwd="/", check=False)
-    for pid in pids:  # it exits by itself after the unmount
-        wait_until(lambda: not os.path.exists(f"/proc/{pid}") or "zombie" in _status(pid),
-                   timeout=20, what=f"mfsmount {pid} to exit")
-
-
-def _cmdline(pid: str) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _status(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return f.read().lower()
-    except OSError:
-        return "zombie"
+    return result, background_mount_pids(point)

@@ -3,7 +3,7 @@ one) before it registers; ours and the real 3.0.117 mount, on an export with a p
 through a pipe and through a pseudo terminal (script(1)), with the right and a wrong one."""
 import pytest
 
-from mfsharness import binary, is_mounted
+from mfsharness import binary, is_mounted, unmount_background
 
 EXPORTS = "*\t/\trw,alldirs,maproot=0,password=secret\n*\t.\trw\n"
 
@@ -23,11 +23,6 @@ def mount_with_prompt(cluster, impl, mountpoint, typed, tty):
     return r.returncode, (r.stdout + r.stderr).replace(str(mountpoint), "MNT")
 
 
-def unmount(cluster, mountpoint):
-    if is_mounted(mountpoint):
-        cluster.run_in_ns(["fusermount3", "-u", str(mountpoint)], check=False)
-
-
 @pytest.mark.parametrize("tty", [False, True], ids=["pipe", "pty"])
 def test_password_prompt(cluster_factory, tmp_path, tty):
     cluster = cluster_factory(master="real", chunkservers=[], exports=EXPORTS)
@@ -40,6 +35,6 @@ def test_password_prompt(cluster_factory, tmp_path, tty):
             right = mount_with_prompt(cluster, impl, mnt, "secret", tty)
             assert is_mounted(mnt), right
         finally:
-            unmount(cluster, mnt)
+            unmount_background(mnt)
         results[impl] = (wrong[0], "MFS Password:" in wrong[1], right[0], "MFS Password:" in right[1])
     assert results["ours"] == results["real"] == (1, True, 0, True), results

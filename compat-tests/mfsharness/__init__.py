@@ -5,9 +5,11 @@ See compat-tests/README.md.  Main entry points: Cluster (cluster.py), the daemon
 """
 
 from .cluster import Cluster
-from .daemons import (Chunkserver, Daemon, HarnessError, Master, Metalogger, Mount, binary,
-                      build_dir, is_mounted, wait_until)
+from .daemons import (Chunkserver, Daemon, HarnessError, Master, Metalogger, Mount,
+                      background_mount_pids, binary, build_dir, is_mounted, unmount_background,
+                      wait_until)
 from .netns import NetNS
 
 __all__ = ["Cluster", "Chunkserver", "Daemon", "HarnessError", "Master", "Metalogger", "Mount",
-           "NetNS", "binary", "build_dir", "is_mounted", "wait_until"]
+           "NetNS", "background_mount_pids", "binary", "build_dir", "is_mounted",
+           "unmount_background", "wait_until"]

@@ -628,6 +628,43 @@ def is_mounted(path: os.PathLike | str) -> bool:
     return any(mp == path for _, mp, _ in mount_table())
 
 
+def background_mount_pids(mountpoint: os.PathLike | str) -> list[int]:
+    """PIDs of the mfsmount started without -f that serves ``mountpoint`` (it detached from
+    the harness, so it is found by its command line: ours keeps its arguments, the real one
+    renames itself "mfsmount (mounted on: MOUNTPOINT)")."""
+    path = str(mountpoint).encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            if path + b"\0" in cmdline or b"(mounted on: " + path + b")" in cmdline:
+                pids.append(int(entry))
+        except OSError:
+            pass
+    return pids
+
+
+def unmount_background(mountpoint: os.PathLike | str, timeout: float = 20) -> None:
+    """Unmounts a mount started without -f and waits until its daemon has exited (it exits by
+    itself after the unmount), so that it does not outlive the test's namespace."""
+    pids = background_mount_pids(mountpoint)
+    subprocess.run(["fusermount3", "-u", str(mountpoint)], capture_output=True, cwd="/")
+    for pid in pids:
+        wait_until(lambda: _proc_start_time(pid) is None or _is_zombie(pid), timeout=timeout,
+                   what=f"mfsmount {pid} to exit after unmounting {mountpoint}")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 class Mount(Daemon):
     """mfsmount in the foreground: ``mfsmount MNT -f -o mfsmaster=IP,mfsport=PORT,...``.
 
