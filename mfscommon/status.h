@@ -38,6 +38,7 @@ class Status {
   explicit operator bool() const { return is_ok(); }
   StatusCode code() const { return code_; }
   uint8_t wire() const { return static_cast<uint8_t>(code_); }
+  const std::string& message() const { return message_; }
   // "<status text>" or "<status text>: <message>".
   std::string to_string() const;
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "mfsmaster/fs_node.h"
-#include "mfsmaster/session_flags.h"
+#include "mfscommon/session_flags.h"
 
 namespace mfs::master {
 

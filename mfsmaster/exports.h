@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "mfscommon/status.h"
-#include "mfsmaster/session_flags.h"
+#include "mfscommon/session_flags.h"
 
 namespace mfs::master {
 

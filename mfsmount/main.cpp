@@ -77,16 +77,16 @@ void report_to_parent(int pipe_fd, char status) {
 int run(const MountOptions& options) {
   int parent_pipe = options.foreground ? -1 : go_to_background();
   auto fail = [&](const std::string& message) {
-    std::fprintf(stderr, "mfsmount: %s\n", message.c_str());
     MFS_LOG_ERROR("%s", message.c_str());
     report_to_parent(parent_pipe, 1);
     return 1;
   };
-  log::init("mfsmount", options.foreground);
+  // Also in the background: until the mount reports to its parent, stderr is the caller's,
+  // where 3.0.117 shows its start-up lines too (then it is /dev/null, see report_to_parent).
+  log::init("mfsmount", true);
   for (const std::string& name : options.not_yet_used) {
     MFS_LOG_NOTICE("option %s is accepted but has no effect yet in this mfsmount", name.c_str());
   }
-  apply_process_settings(options);
 
   MasterSettings settings;
   settings.host = options.master_host;
@@ -126,7 +126,9 @@ int run(const MountOptions& options) {
                        ? master.start([](const Packet&) {}, [] {}, options.delayed_init)
                        : master.start([&](const Packet& packet) { filesystem.on_notification(packet); },
                                       [&] { filesystem.on_tick(); }, options.delayed_init);
-  if (!started) return fail("can't register to the master: " + started.to_string());
+  // The message alone: for a refusal or no connection it is 3.0.117's line.
+  if (!started) return fail(started.message().empty() ? started.to_string() : started.message());
+  apply_process_settings(options);  // after registering, as 3.0.117 (the order of their log lines)
   Result<uint32_t> proxy_ip = resolve_ipv4(options.proxy_host);
   if (!proxy_ip) return fail("mfsproxy: " + proxy_ip.status().to_string());
   if (Status s = proxy.start(*proxy_ip); !s) return fail(s.to_string());

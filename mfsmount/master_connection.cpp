@@ -6,6 +6,8 @@
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
 #include "mfscommon/protocol_ids.h"
+#include "mfscommon/session_flags.h"
+#include "mfsmount/accepted_connection.h"
 
 namespace mfs::mount {
 
@@ -39,7 +41,7 @@ std::optional<size_t> notification_size(uint32_t type) {
 }
 
 std::string describe_session(const SessionReply& session) {
-  return std::string((session.sesflags & 0x01) ? "read-only" : "read-write") + ", session " +
+  return std::string((session.sesflags & sesflag::kReadOnly) ? "read-only" : "read-write") + ", session " +
          std::to_string(session.session_id);
 }
 
@@ -94,6 +96,10 @@ Status MasterConnection::register_session(TcpSocket& socket, bool reuse_session_
   if (reply->type != msg::MATOCL_FUSE_REGISTER) return Status(StatusCode::kIO, "unexpected answer to registration");
   Result<SessionReply> session =
       settings_.meta ? decode_new_meta_session(reply->payload) : decode_new_session(reply->payload);
+  if (!session && reply->payload.size() == 1) {  // refused: in 3.0.117's words
+    return Status(session.status().code(),
+                  "mfsmaster register error: " + std::string(status_text(session.status().code())));
+  }
   if (!session) return session.status();
   std::lock_guard lock(mutex_);
   if (have_session_ && session->session_id != session_.session_id) {
@@ -109,8 +115,8 @@ Status MasterConnection::connect_and_register() {
   if (!ip) return ip.status();
   Result<TcpSocket> socket = TcpSocket::connect(*ip, settings_.port, settings_.bind_ip, kConnectTimeout);
   if (!socket) {
-    return Status(socket.code(), "can't connect to master (\"" + settings_.host + "\":\"" +
-                                     std::to_string(settings_.port) + "\"): " + socket.status().to_string());
+    return Status(socket.code(), "can't connect to mfsmaster (\"" + settings_.host + "\":\"" +
+                                     std::to_string(settings_.port) + "\"): " + socket.status().message());
   }
   socket->set_timeout(kRegisterTimeout);
   bool reconnected = false;
@@ -150,7 +156,7 @@ Status MasterConnection::connect_and_register() {
   if (reconnected) {
     MFS_LOG_NOTICE("registered to master again (%s)", describe_session(session).c_str());
   } else {
-    MFS_LOG_NOTICE("mfsmaster accepted connection with parameters: %s", describe_session(session).c_str());
+    MFS_LOG_NOTICE("%s", accepted_connection_message(session, settings_.meta, local_id_names()).c_str());
   }
   if (session_id != 0 && on_notification_) on_notification_(Packet{0, {}});  // caches are stale now
   return Status::ok();

@@ -82,6 +82,14 @@ Attr read_attr(PacketReader& in, bool& ok) {
   return attr;
 }
 
+// `mingoal maxgoal mintrashtime maxtrashtime`, in both session replies.
+void read_limits(PacketReader& in, SessionReply& reply) {
+  reply.min_goal = in.u8();
+  reply.max_goal = in.u8();
+  reply.min_trash_time = in.u32();
+  reply.max_trash_time = in.u32();
+}
+
 }  // namespace
 
 PacketWriter master_request(uint32_t type) { return request(type); }
@@ -126,6 +134,11 @@ Result<SessionReply> decode_new_session(Body payload) {
   reply.meta_id = in.u64();
   reply.sesflags = in.u8();
   if (payload.size() >= 45) reply.umask = in.u16();
+  reply.root_uid = in.u32();
+  reply.root_gid = in.u32();
+  reply.mapall_uid = in.u32();
+  reply.mapall_gid = in.u32();
+  read_limits(in, reply);
   if (!in.ok()) return malformed("register", payload.size());
   return reply;
 }
@@ -133,8 +146,7 @@ Result<SessionReply> decode_new_session(Body payload) {
 Result<SessionReply> decode_new_meta_session(Body payload) {
   if (payload.size() == 1) return Status(static_cast<StatusCode>(payload[0]), "registration refused");
   // `version sessionid [metaid] sesflags mingoal maxgoal mintrashtime maxtrashtime` (spec 10 §3.4);
-  // 19 bytes come from masters older than 3.0.11 (no metaid). Goals and trash times do not
-  // matter to a meta mount.
+  // 19 bytes come from masters older than 3.0.11 (no metaid).
   if (payload.size() != 27 && payload.size() != 19) return malformed("meta register", payload.size());
   PacketReader in(payload);
   SessionReply reply;
@@ -142,6 +154,7 @@ Result<SessionReply> decode_new_meta_session(Body payload) {
   reply.session_id = in.u32();
   if (payload.size() == 27) reply.meta_id = in.u64();
   reply.sesflags = in.u8();
+  read_limits(in, reply);
   if (!in.ok()) return malformed("meta register", payload.size());
   return reply;
 }

@@ -113,12 +113,21 @@ struct StatfsReply {
   uint32_t inodes = 0;
 };
 
+// The export the master granted (spec 10 §3.3; a meta session has no uid mapping).
 struct SessionReply {
   uint32_t master_version = 0;
   uint32_t session_id = 0;
   uint64_t meta_id = 0;
   uint8_t sesflags = 0;
   uint16_t umask = 0;
+  uint32_t root_uid = 0;
+  uint32_t root_gid = 0;
+  uint32_t mapall_uid = 0;
+  uint32_t mapall_gid = 0;
+  uint8_t min_goal = 1;
+  uint8_t max_goal = 9;
+  uint32_t min_trash_time = 0;
+  uint32_t max_trash_time = 0xFFFFFFFF;
 };
 
 // For codecs of other modules (meta_messages.h): a request with its msgid slot, and the

@@ -70,9 +70,9 @@ void apply_process_settings(const MountOptions& options) {
     rlimit wanted{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
     return setrlimit(RLIMIT_NOFILE, &wanted) == 0;
   });
-  if (limit != options.open_files_limit) {
-    MFS_LOG_WARNING("open files limit: %lu asked (mfsrlimitnofile), %lu set",
-                    static_cast<unsigned long>(options.open_files_limit), static_cast<unsigned long>(limit));
+  if (limit != options.open_files_limit) {  // 3.0.117's words
+    MFS_LOG_WARNING("can't set open file limit to %lu", static_cast<unsigned long>(options.open_files_limit));
+    MFS_LOG_NOTICE("open file limit set to: %lu", static_cast<unsigned long>(limit));
   }
   if (options.memlock) apply_memory_lock();
   if (options.malloc_arenas != 0 && mallopt(M_ARENA_MAX, static_cast<int>(options.malloc_arenas)) != 1) {

@@ -2,7 +2,7 @@
 #pragma once
 #include <cstdint>
 
-namespace mfs::master::sesflag {
+namespace mfs::sesflag {
 
 inline constexpr uint8_t kReadOnly = 0x01;
 inline constexpr uint8_t kDynamicIp = 0x02;
@@ -10,4 +10,4 @@ inline constexpr uint8_t kIgnoreGid = 0x04;
 inline constexpr uint8_t kAdmin = 0x08;
 inline constexpr uint8_t kMapAll = 0x10;
 
-}  // namespace mfs::master::sesflag
+}  // namespace mfs::sesflag
