@@ -2,10 +2,10 @@
 the real 3.0.117 client, on the same master and exports: the "mfsmaster accepted connection
 with parameters: ..." line (flags, uid mapping with local names, goal and trash-time limits
 in 3.0.117's duration format), the open-files limit lines, and the lines of a refused
-registration and of a master that does not answer."""
+registration and of a master that does not answer; and the daemon's process title."""
 import resource
 
-from mfsharness import binary, unmount_background
+from mfsharness import background_mount_pids, binary, unmount_background
 
 # Mount i binds to 198.18.0.(50+i), so each mount meets its own export line.
 EXPORTS = """\
@@ -28,9 +28,15 @@ def start_messages(cluster, point, index, impl, extra_options=""):
     options = (f"mfsmaster={cluster.master.ip},mfsport={cluster.master.matocl_port},mfsbind={address},"
                f"mfscfgfile=/dev/null,mfsrlimitnofile=1000000{extra_options}")
     result = cluster.run_in_ns([binary("mount", impl), point, "-o", options], check=False, timeout=60)
+    titles = [process_title(pid).replace(str(point), "MNT") for pid in background_mount_pids(point)]
     unmount_background(point)
     lines = [line for line in result.stderr.splitlines() if not line.startswith(OURS_ONLY)]
-    return result.returncode, lines
+    return result.returncode, lines, titles
+
+
+def process_title(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().rstrip(b"\0").decode()
 
 
 def test_start_messages_as_the_real_client(cluster_factory, tmp_path):
@@ -52,10 +58,11 @@ def test_start_messages_as_the_real_client(cluster_factory, tmp_path):
                                                f"open file limit set to: {limit}"]
     assert real["line 1"] == (0, [
         "mfsmaster accepted connection with parameters: read-only,not_restricted_ip,ignore_gid,admin,map_all"
-        " ; root mapped to root:root ; users mapped to 2000:3000", *limit_lines]), real["line 1"]
-    assert real["no password"] == (1, ["mfsmaster register error: Password is needed"])
+        " ; root mapped to root:root ; users mapped to 2000:3000", *limit_lines],
+        ["mfsmount (mounted on: MNT)"]), real["line 1"]
+    assert real["no password"] == (1, ["mfsmaster register error: Password is needed"], [])
     # 3.0.117 gives no reason for a failed connection; ours adds it after a colon.
     for impl in observed.values():
-        status, lines = impl.pop("no master")
+        status, lines, _ = impl.pop("no master")
         assert status == 1 and lines[0].startswith("can't connect to mfsmaster (\"198.18.0.1\":\"9\")"), lines
     assert ours == real

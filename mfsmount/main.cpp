@@ -14,6 +14,7 @@
 #include "mfsmount/filesystem.h"
 #include "mfsmount/meta_filesystem.h"
 #include "mfsmount/process_settings.h"
+#include "mfsmount/process_title.h"
 
 namespace {
 
@@ -74,7 +75,7 @@ void report_to_parent(int pipe_fd, char status) {
   }
 }
 
-int run(const MountOptions& options) {
+int run(const MountOptions& options, int argc, char** argv) {
   int parent_pipe = options.foreground ? -1 : go_to_background();
   auto fail = [&](const std::string& message) {
     MFS_LOG_ERROR("%s", message.c_str());
@@ -149,9 +150,9 @@ int run(const MountOptions& options) {
     fuse_argv.push_back(join(fuse_options));
   }
   if (options.debug) fuse_argv.push_back("-d");
-  std::vector<char*> argv;
-  for (std::string& arg : fuse_argv) argv.push_back(arg.data());
-  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  std::vector<char*> fuse_arg_pointers;
+  for (std::string& arg : fuse_argv) fuse_arg_pointers.push_back(arg.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(fuse_arg_pointers.size()), fuse_arg_pointers.data());
   fuse_lowlevel_ops ops = options.meta ? MetaFilesystem::operations() : Filesystem::operations();
   void* userdata = options.meta ? static_cast<void*>(&meta_filesystem) : static_cast<void*>(&filesystem);
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), userdata);
@@ -164,6 +165,7 @@ int run(const MountOptions& options) {
     return fail("can't mount on " + options.mountpoint);
   }
   report_to_parent(parent_pipe, 0);
+  set_process_title(argc, argv, mounted_process_title(options.mountpoint));
 
   int loop_status = 0;
   if (options.single_threaded) {
@@ -216,5 +218,5 @@ int main(int argc, char** argv) {
     options->password = typed;
     options->md5pass.reset();
   }
-  return run(*options);
+  return run(*options, argc, argv);
 }

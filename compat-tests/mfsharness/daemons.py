@@ -631,8 +631,8 @@ def is_mounted(path: os.PathLike | str) -> bool:
 
 def background_mount_pids(mountpoint: os.PathLike | str) -> list[int]:
     """PIDs of the mfsmount started without -f that serves ``mountpoint`` (it detached from
-    the harness, so it is found by its command line: ours keeps its arguments, the real one
-    renames itself "mfsmount (mounted on: MOUNTPOINT)")."""
+    the harness, so it is found by its command line: its arguments until it has mounted,
+    then the title "mfsmount (mounted on: MOUNTPOINT)")."""
     path = str(mountpoint).encode()
     pids = []
     for entry in os.listdir("/proc"):
