@@ -13,9 +13,13 @@ SWITCHES = ["mfsnoxattrs", "mfsnoposixlocks", "mfsnobsdlocks"]
 
 
 def process_values(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    def nice(stat_path):
+        return int(open(stat_path).read().rsplit(")", 1)[1].split()[16])
+    # On Linux the nice value is per thread: every thread must have it, not only the first.
+    threads = {nice(f"/proc/{pid}/task/{task}/stat") for task in os.listdir(f"/proc/{pid}/task")}
     [open_files] = [line.split()[3:5] for line in open(f"/proc/{pid}/limits") if line.startswith("Max open files")]
-    return {"nice": int(fields[16]), "open files (soft, hard)": open_files}
+    return {"nice": nice(f"/proc/{pid}/stat"), "nice of all threads": sorted(threads),
+            "open files (soft, hard)": open_files}
 
 
 def outcome(call):
@@ -73,7 +77,8 @@ def test_process_and_switch_options_as_the_real_client(cluster_factory):
                           "switches": switch_observations(cluster, tuned.mountpoint)}
         defaults.stop()
         tuned.stop()
-    assert observed["real"]["tuned"] == {"nice": 5, "open files (soft, hard)": ["3000", "3000"]}
+    assert observed["real"]["tuned"] == {"nice": 5, "nice of all threads": [5],
+                                         "open files (soft, hard)": ["3000", "3000"]}
     assert observed["real"]["switches"]["getxattr"] == errno.errorcode[errno.EOPNOTSUPP]
     assert observed["real"]["switches"]["flock held through another mount"] == "ok"
     assert observed["ours"] == observed["real"]

@@ -88,6 +88,7 @@ int run(const MountOptions& options, int argc, char** argv) {
   for (const std::string& name : options.not_yet_used) {
     MFS_LOG_NOTICE("option %s is accepted but has no effect yet in this mfsmount", name.c_str());
   }
+  uint64_t open_files_limit = apply_process_settings(options);  // before any thread starts
 
   MasterSettings settings;
   settings.host = options.master_host;
@@ -129,7 +130,7 @@ int run(const MountOptions& options, int argc, char** argv) {
                                       [&] { filesystem.on_tick(); }, options.delayed_init);
   // The message alone: for a refusal or no connection it is 3.0.117's line.
   if (!started) return fail(started.message().empty() ? started.to_string() : started.message());
-  apply_process_settings(options);  // after registering, as 3.0.117 (the order of their log lines)
+  log_open_files_limit(options, open_files_limit);  // after the acceptance line, as 3.0.117
   Result<uint32_t> proxy_ip = resolve_ipv4(options.proxy_host);
   if (!proxy_ip) return fail("mfsproxy: " + proxy_ip.status().to_string());
   if (Status s = proxy.start(*proxy_ip); !s) return fail(s.to_string());

@@ -62,7 +62,7 @@ void disable_oom_killer() {
 
 }  // namespace
 
-void apply_process_settings(const MountOptions& options) {
+uint64_t apply_process_settings(const MountOptions& options) {
   if (setpriority(PRIO_PROCESS, 0, options.nice) != 0) {
     MFS_LOG_WARNING("can't change the priority to %d (mfsnice): %s", options.nice, std::strerror(errno));
   }
@@ -70,15 +70,18 @@ void apply_process_settings(const MountOptions& options) {
     rlimit wanted{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
     return setrlimit(RLIMIT_NOFILE, &wanted) == 0;
   });
-  if (limit != options.open_files_limit) {  // 3.0.117's words
-    MFS_LOG_WARNING("can't set open file limit to %lu", static_cast<unsigned long>(options.open_files_limit));
-    MFS_LOG_NOTICE("open file limit set to: %lu", static_cast<unsigned long>(limit));
-  }
   if (options.memlock) apply_memory_lock();
   if (options.malloc_arenas != 0 && mallopt(M_ARENA_MAX, static_cast<int>(options.malloc_arenas)) != 1) {
     MFS_LOG_WARNING("can't limit malloc arenas to %u (mfslimitarenas)", options.malloc_arenas);
   }
   if (!options.allow_oom_killer) disable_oom_killer();
+  return limit;
+}
+
+void log_open_files_limit(const MountOptions& options, uint64_t limit) {
+  if (limit == options.open_files_limit) return;
+  MFS_LOG_WARNING("can't set open file limit to %lu", static_cast<unsigned long>(options.open_files_limit));
+  MFS_LOG_NOTICE("open file limit set to: %lu", static_cast<unsigned long>(limit));
 }
 
 }  // namespace mfs::mount

@@ -11,7 +11,11 @@
 
 namespace mfs::mount {
 
-void apply_process_settings(const MountOptions& options);
+// Returns the open-files limit set, for log_open_files_limit.
+uint64_t apply_process_settings(const MountOptions& options);
+// 3.0.117's lines when the limit set is below mfsrlimitnofile; it writes them after the
+// master's acceptance, so the caller logs them then.
+void log_open_files_limit(const MountOptions& options, uint64_t limit);
 
 // The open-files limit reached by asking for `wanted` and, while refused, for half as
 // much, as the 3.0.117 client does (100000 under a hard limit of 20000 gives 12500).
