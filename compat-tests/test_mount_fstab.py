@@ -14,7 +14,7 @@ from mfsharness import background_mount_pids, binary, wait_until
 SCRIPT = """
 set -u
 {bind}
-/sbin/mount.moosefs -V 2>&1 | grep -q MooseNG && echo "ours runs" >&2
+/sbin/mount.moosefs -V 2>&1 | grep -q "build: mooseng" && echo "ours runs" >&2
 status() {{ "$@" >/dev/null 2>&1; echo $?; }}
 echo "mount moosefs type: $(status mount -T {fstab} {typed})"
 echo "mount fuse type: $(status mount -T {fstab} {fuse})"

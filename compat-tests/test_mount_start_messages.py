@@ -2,8 +2,9 @@
 the real 3.0.117 client, on the same master and exports: the "mfsmaster accepted connection
 with parameters: ..." line (flags, uid mapping with local names, goal and trash-time limits
 in 3.0.117's duration format), the open-files limit lines, and the lines of a refused
-registration and of a master that does not answer; and the daemon's process title."""
+registration and of a master that does not answer; the daemon's process title; `-V`."""
 import resource
+import subprocess
 
 from mfsharness import background_mount_pids, binary, unmount_background
 
@@ -66,3 +67,13 @@ def test_start_messages_as_the_real_client(cluster_factory, tmp_path):
         status, lines, _ = impl.pop("no master")
         assert status == 1 and lines[0].startswith("can't connect to mfsmaster (\"198.18.0.1\":\"9\")"), lines
     assert ours == real
+
+
+def test_version_output_as_the_real_client():
+    """`mfsmount -V`: the MooseFS version on stderr (the build differs), libfuse's on stdout."""
+    outputs = {impl: subprocess.run([binary("mount", impl), "-V"], capture_output=True, text=True)
+               for impl in ("real", "ours")}
+    assert outputs["real"].stderr == "MFS version: 3.0.117-1 ; build: 1341\n"
+    assert outputs["ours"].stderr == "MFS version: 3.0.117-1 ; build: mooseng\n"
+    assert outputs["ours"].stdout == outputs["real"].stdout != ""
+    assert outputs["ours"].returncode == outputs["real"].returncode == 0

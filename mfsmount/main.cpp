@@ -9,8 +9,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "mfscommon/daemon_control.h"
 #include "mfscommon/log.h"
-#include "mfscommon/version.h"
 #include "mfsmount/filesystem.h"
 #include "mfsmount/meta_filesystem.h"
 #include "mfsmount/process_settings.h"
@@ -205,7 +205,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options->version) {
-    std::printf("MFS version %s (MooseNG)\n", kOwnVersionText);
+    // As 3.0.117: its own version on stderr, libfuse's (fusermount3, kernel interface) on stdout.
+    std::fprintf(stderr, "MFS %s\n", std::string(kVersionLine).c_str());
+    fuse_lowlevel_version();
     return 0;
   }
   if (options->password_prompt) {
