@@ -18,14 +18,6 @@ constexpr uint32_t kVersionWithLookupFlags = pack_version(3, 0, 40);
 constexpr uint32_t kVersionWithUnlinkInode = pack_version(3, 0, 107);
 constexpr uint32_t kVersionWithOpenFlags = pack_version(3, 0, 113);
 constexpr uint16_t kLookupChunkZeroData = 0x0100;
-
-// Asks the CPU to load every cache line of `object` without waiting for them.
-template <typename T>
-void prefetch_object(const T* object) {
-  constexpr size_t kCacheLine = 64;
-  const char* bytes = reinterpret_cast<const char*>(object);
-  for (size_t offset = 0; offset < sizeof(T); offset += kCacheLine) __builtin_prefetch(bytes + offset);
-}
 constexpr uint16_t kLookupReadOnlyFilesystem = 0x0200;
 constexpr uint16_t kLookupKeepCache = 0x0400;
 constexpr uint16_t kLookupImmutable = 0x0800;
@@ -35,6 +27,14 @@ constexpr uint8_t kOpenRequestTruncate = 0x08;  // OPEN request flag (O_TRUNC)
 constexpr uint8_t kOpenKeepCache = 0x01;
 constexpr uint8_t kOpenDirectMode = 0x02;
 constexpr uint8_t kOpenAppendOnly = 0x04;
+
+// Asks the CPU to load every cache line of `object` without waiting for them.
+template <typename T>
+void prefetch_object(const T* object) {
+  constexpr size_t kCacheLine = 64;
+  const char* bytes = reinterpret_cast<const char*>(object);
+  for (size_t offset = 0; offset < sizeof(T); offset += kCacheLine) __builtin_prefetch(bytes + offset);
+}
 
 uint8_t open_flags_for(const Node& node) {
   return ((node.eattr & eattr::kNoDataCache) ? kOpenDirectMode : 0) |
