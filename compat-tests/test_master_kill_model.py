@@ -1,0 +1,173 @@
+"""Issue 2 (a kill -9 of the master loses nothing acknowledged) and issue 5 (a master
+restart does not fail operations in flight), for every kind of change, with concurrent
+clients: two processes run random file system operations (fs_model) on a mount, each in
+its own folder, while our master is killed with -9 and started again. Each operation also
+runs on a local folder, the model. At the end:
+- every operation's outcome is the model's. The exception is an operation in flight at
+  the kill: the client retries it after the restart, and the retry may meet its own first
+  attempt (mkdir: EEXIST, unlink: ENOENT);
+- the tree on the mount, and through a real mount started afterwards, is the model's: what
+  was acknowledged before the kill is there, and nothing else.
+MFSNG_KILL_SEED=N replays a run (the seed is printed); MFSNG_KILL_ROUNDS=N kills per test
+(default 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import random
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from mfsharness import wait_until
+from mfsharness.fs_model import Side, tree
+
+HERE = pathlib.Path(__file__).resolve().parent
+WORKERS = 2
+OPERATIONS_PER_WORKER = 400  # more than run: the workers are stopped after the restart
+PATHS = ["a", "b", "d", "e", "d/a", "d/b", "d/e", "d/e/a", "e/a"]
+MODES = [0o644, 0o755, 0o600, 0o000, 0o777, 0o2750, 0o1777]
+MAX_OFFSET = 200000
+ATTRIBUTE_CACHE_SECONDS = 1.5  # a little more than both clients' default
+START = [["create", "a", 0o644], ["write", "a", 0, 70000, 1], ["mkdir", "d", 0o755], ["create", "d/a", 0o600],
+         ["mkdir", "e", 0o755]]
+
+
+def random_operation(rng: random.Random) -> list:
+    """One change of fs_model's, without held files: each operation here is acknowledged when
+    it returns (a write at its close). No stat: the real client may show a directory's link
+    count from before an mkdir in it for up to its attribute cache time (1 s) after a failed
+    O_EXCL create of that directory; the trees are compared once that time has passed."""
+    path = lambda: rng.choice(PATHS)  # noqa: E731
+    size = lambda: rng.randint(0, 70000)  # noqa: E731
+    return rng.choice([
+        lambda: ["create", path(), rng.choice(MODES)],
+        lambda: ["write", path(), rng.randint(0, MAX_OFFSET), size(), rng.randint(0, 255)],
+        lambda: ["truncate", path(), rng.randint(0, MAX_OFFSET)],
+        lambda: ["open_truncate", path()],
+        lambda: ["create_exclusive", path()],
+        lambda: ["append", path(), size(), rng.randint(0, 255)],
+        lambda: ["mkdir", path(), rng.choice(MODES)],
+        lambda: ["rename", path(), path()],
+        lambda: ["unlink", path()],
+        lambda: ["rmdir", path()],
+        lambda: ["link", path(), path()],
+        # No target with "..": from the top of a worker's folder it would lead into the
+        # mount's root, shared with other workers, where the model has its own folder.
+        lambda: ["symlink", rng.choice(PATHS + ["missing"]), path()],
+        lambda: ["chmod", path(), rng.choice(MODES)],
+    ])()
+
+
+class Worker:
+    """A fs_model_driver process on one folder of the mount, its output read as it comes."""
+
+    def __init__(self, folder: pathlib.Path, operations: list, work: pathlib.Path, stop_file: pathlib.Path):
+        self.folder = folder
+        self.operations = operations
+        self.records: list[list] = []
+        self.in_flight_at_kill: list[str] = []
+        folder.mkdir()
+        operations_file = work / f"{folder.name}.json"
+        operations_file.write_text(json.dumps(operations))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mfsharness.fs_model_driver", str(operations_file), str(folder), str(stop_file)],
+            cwd=HERE, stdout=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.records.append(json.loads(line))
+
+    def finished(self) -> bool:
+        return self.process.poll() is not None
+
+    def wait(self) -> None:
+        try:
+            self.process.wait(timeout=120)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=10)
+        assert self.process.returncode == 0, f"{self.folder.name}: the driver exited with {self.process.returncode}"
+
+    def check_against_model(self, model_root: pathlib.Path, killed: tuple[float, float]) -> list[str]:
+        """Replays the operations that ran on the model: the outcomes that differ outside
+        the kill, then the trees if they differ."""
+        model_root.mkdir()
+        model = Side(model_root)
+        problems = []
+        for index, outcome, start, end in self.records:
+            expected = json.loads(json.dumps(model.apply(self.operations[index])))
+            in_flight_at_kill = start < killed[1] and end > killed[0]
+            if in_flight_at_kill:
+                self.in_flight_at_kill.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
+                                              f"mount {outcome!r}, model {expected!r}")
+            elif outcome != expected:
+                problems.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
+                                f"mount {outcome!r}, model {expected!r}")
+        return problems
+
+
+def differences(seen: dict, expected: dict) -> list[str]:
+    return [f"{name}: {seen.get(name, 'missing')} where the model has {expected.get(name, 'nothing')}"
+            for name in sorted(set(seen) | set(expected)) if seen.get(name) != expected.get(name)]
+
+
+def kill_round(cluster, rng: random.Random, work: pathlib.Path, label: str) -> None:
+    work.mkdir()
+    stop_file = work / "stop"
+    workers = [Worker(cluster.mountpoint / f"{label}w{n}",
+                      START + [random_operation(rng) for _ in range(OPERATIONS_PER_WORKER)], work, stop_file)
+               for n in range(WORKERS)]
+    kill_after = rng.randint(10, 60)
+    wait_until(lambda: len(workers[0].records) >= kill_after or workers[0].finished(), timeout=120,
+               what=f"{kill_after} operations of the first worker")
+    killed_from = time.monotonic()
+    done_at_kill = [len(worker.records) for worker in workers]  # at least: some may be unread
+    cluster.master.stop(kill=True)
+    killed = (killed_from, time.monotonic())
+    time.sleep(rng.uniform(0, 1))
+    cluster.start_master()
+    # Some operations after the restart too: the mount goes on with its session.
+    done_at_restart = [len(worker.records) for worker in workers]
+    wait_until(lambda: all(len(worker.records) >= done + 5 or worker.finished()
+                           for worker, done in zip(workers, done_at_restart)), timeout=120,
+               what="5 operations of each worker after the restart")
+    stop_file.touch()
+    for worker in workers:
+        worker.wait()
+    stopped = time.monotonic()
+    view = cluster.mount("real", name=f"{label}view")  # a client that cached nothing before the kill
+    time.sleep(max(0.0, stopped + ATTRIBUTE_CACHE_SECONDS - time.monotonic()))
+    problems = []
+    for worker in workers:
+        model_root = work / f"model-{worker.folder.name}"
+        problems += worker.check_against_model(model_root, killed)
+        expected = tree(model_root)
+        problems += [f"mount {d}" for d in differences(tree(worker.folder), expected)]
+        problems += [f"new real mount {d}" for d in differences(tree(view / worker.folder.name), expected)]
+    counts = [len(worker.records) for worker in workers]
+    in_flight = [line for worker in workers for line in worker.in_flight_at_kill]
+    assert not problems, (f"{label}: killed after {done_at_kill} operations, workers ran {counts}:\n  "
+                          + "\n  ".join(problems) + "\nin flight at the kill:\n  " + "\n  ".join(in_flight))
+    print(f"{label}: killed after {done_at_kill} operations, {len(in_flight)} in flight; workers ran {counts}")
+
+
+@pytest.mark.parametrize("chunkservers, mount", [pytest.param("real", "real", id="real-clients"),
+                                                 pytest.param("ours", "ours", id="all-ours")])
+def test_changes_survive_kill_9_of_the_master(cluster_factory, tmp_path, chunkservers, mount):
+    seed = int(os.environ.get("MFSNG_KILL_SEED", random.randrange(1 << 32)))
+    print(f"MFSNG_KILL_SEED={seed}")
+    rng = random.Random(seed)
+    cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 3, mount=mount)
+    for round_number in range(int(os.environ.get("MFSNG_KILL_ROUNDS", 3))):
+        kill_round(cluster, rng, tmp_path / f"round{round_number}", f"r{round_number}")
