@@ -1,6 +1,6 @@
 """File system operations as data, run on a mount and on a local folder (the model: the
 kernel's own file system), and the tree both must end with.  Used by the random tests
-(test_mount_model.py, test_master_kill_model.py) and by fs_model_driver.py.
+(test_mount_model.py, test_kill_model.py) and by fs_model_driver.py.
 
 An operation is a tuple (or list): ("mkdir", "d", 0o755), ("write", "a", offset, size, seed)…
 Side.apply returns its value, or the errno name it failed with."""

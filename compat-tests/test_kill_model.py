@@ -1,11 +1,12 @@
-"""Issue 2 (a kill -9 of the master loses nothing acknowledged) and issue 5 (a master
-restart does not fail operations in flight), for every kind of change, with concurrent
-clients: two processes run random file system operations (fs_model) on a mount, each in
-its own folder, while our master is killed with -9 and started again. Each operation also
-runs on a local folder, the model. At the end:
+"""Issue 2 (a kill -9 of the master loses nothing acknowledged), issue 4 (nor does one of a
+chunkserver, with a second copy) and issue 5 (a master restart does not fail operations in
+flight), for every kind of change, with concurrent clients: two processes run random file
+system operations (fs_model) on a mount, each in its own folder, while our master or one of
+our chunkservers is killed with -9 and started again. Each operation also runs on a local
+folder, the model. At the end:
 - every operation's outcome is the model's. The exception is an operation in flight at
-  the kill: the client retries it after the restart, and the retry may meet its own first
-  attempt (mkdir: EEXIST, unlink: ENOENT);
+  the kill of the master: the client retries it after the restart, and the retry may meet
+  its own first attempt (mkdir: EEXIST, unlink: ENOENT);
 - the tree on the mount, and through a real mount started afterwards, is the model's: what
   was acknowledged before the kill is there, and nothing else.
 MFSNG_KILL_SEED=N replays a run (the seed is printed); MFSNG_KILL_ROUNDS=N kills per test
@@ -99,9 +100,10 @@ class Worker:
         self.reader.join(timeout=10)
         assert self.process.returncode == 0, f"{self.folder.name}: the driver exited with {self.process.returncode}"
 
-    def check_against_model(self, model_root: pathlib.Path, killed: tuple[float, float]) -> list[str]:
-        """Replays the operations that ran on the model: the outcomes that differ outside
-        the kill, then the trees if they differ."""
+    def check_against_model(self, model_root: pathlib.Path, killed: tuple[float, float],
+                            retried_at_kill: bool) -> list[str]:
+        """Replays the operations that ran on the model: the outcomes that differ, except
+        those of operations in flight at the kill when the client may have retried them."""
         model_root.mkdir()
         model = Side(model_root)
         problems = []
@@ -111,7 +113,7 @@ class Worker:
             if in_flight_at_kill:
                 self.in_flight_at_kill.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
                                               f"mount {outcome!r}, model {expected!r}")
-            elif outcome != expected:
+            if outcome != expected and not (in_flight_at_kill and retried_at_kill):
                 problems.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
                                 f"mount {outcome!r}, model {expected!r}")
         return problems
@@ -122,7 +124,23 @@ def differences(seen: dict, expected: dict) -> list[str]:
             for name in sorted(set(seen) | set(expected)) if seen.get(name) != expected.get(name)]
 
 
-def kill_round(cluster, rng: random.Random, work: pathlib.Path, label: str) -> None:
+def kill_and_restart(cluster, victim: str, rng: random.Random) -> tuple[float, float]:
+    """Kills the master or a random chunkserver with -9; when it was (monotonic clock), then
+    starts it again after up to a second."""
+    daemon = cluster.master if victim == "master" else rng.choice(cluster.chunkservers)
+    killed_from = time.monotonic()
+    daemon.kill9()
+    killed = (killed_from, time.monotonic())
+    time.sleep(rng.uniform(0, 1))
+    if victim == "master":
+        cluster.start_master()
+    else:
+        daemon.start()
+        cluster.wait_chunkservers_registered()
+    return killed
+
+
+def kill_round(cluster, victim: str, rng: random.Random, work: pathlib.Path, label: str) -> None:
     work.mkdir()
     stop_file = work / "stop"
     workers = [Worker(cluster.mountpoint / f"{label}w{n}",
@@ -131,12 +149,8 @@ def kill_round(cluster, rng: random.Random, work: pathlib.Path, label: str) -> N
     kill_after = rng.randint(10, 60)
     wait_until(lambda: len(workers[0].records) >= kill_after or workers[0].finished(), timeout=120,
                what=f"{kill_after} operations of the first worker")
-    killed_from = time.monotonic()
     done_at_kill = [len(worker.records) for worker in workers]  # at least: some may be unread
-    cluster.master.stop(kill=True)
-    killed = (killed_from, time.monotonic())
-    time.sleep(rng.uniform(0, 1))
-    cluster.start_master()
+    killed = kill_and_restart(cluster, victim, rng)
     # Some operations after the restart too: the mount goes on with its session.
     done_at_restart = [len(worker.records) for worker in workers]
     wait_until(lambda: all(len(worker.records) >= done + 5 or worker.finished()
@@ -151,7 +165,7 @@ def kill_round(cluster, rng: random.Random, work: pathlib.Path, label: str) -> N
     problems = []
     for worker in workers:
         model_root = work / f"model-{worker.folder.name}"
-        problems += worker.check_against_model(model_root, killed)
+        problems += worker.check_against_model(model_root, killed, retried_at_kill=victim == "master")
         expected = tree(model_root)
         problems += [f"mount {d}" for d in differences(tree(worker.folder), expected)]
         problems += [f"new real mount {d}" for d in differences(tree(view / worker.folder.name), expected)]
@@ -162,12 +176,16 @@ def kill_round(cluster, rng: random.Random, work: pathlib.Path, label: str) -> N
     print(f"{label}: killed after {done_at_kill} operations, {len(in_flight)} in flight; workers ran {counts}")
 
 
-@pytest.mark.parametrize("chunkservers, mount", [pytest.param("real", "real", id="real-clients"),
-                                                 pytest.param("ours", "ours", id="all-ours")])
-def test_changes_survive_kill_9_of_the_master(cluster_factory, tmp_path, chunkservers, mount):
+# The real master is left out: it does not keep the promise (docs/compat.md).
+@pytest.mark.parametrize("victim, chunkservers, mount", [
+    pytest.param("master", "real", "real", id="master-real-clients"),
+    pytest.param("master", "ours", "ours", id="master-all-ours"),
+    pytest.param("chunkserver", "ours", "real", id="chunkserver-real-mount"),
+    pytest.param("chunkserver", "ours", "ours", id="chunkserver-all-ours")])
+def test_changes_survive_kill_9(cluster_factory, tmp_path, victim, chunkservers, mount):
     seed = int(os.environ.get("MFSNG_KILL_SEED", random.randrange(1 << 32)))
     print(f"MFSNG_KILL_SEED={seed}")
     rng = random.Random(seed)
     cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 3, mount=mount)
     for round_number in range(int(os.environ.get("MFSNG_KILL_ROUNDS", 3))):
-        kill_round(cluster, rng, tmp_path / f"round{round_number}", f"r{round_number}")
+        kill_round(cluster, victim, rng, tmp_path / f"round{round_number}", f"r{round_number}")
