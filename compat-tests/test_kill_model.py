@@ -41,10 +41,11 @@ START = [["create", "a", 0o644], ["write", "a", 0, 70000, 1], ["mkdir", "d", 0o7
 
 
 def random_operation(rng: random.Random) -> list:
-    """One change of fs_model's, without held files: each operation here is acknowledged when
-    it returns (a write at its close). No stat: the real client may show a directory's link
-    count from before an mkdir in it for up to its attribute cache time (1 s) after a failed
-    O_EXCL create of that directory; the trees are compared once that time has passed."""
+    """One operation of fs_model's. Writes through a held file stay in the client until
+    it is released or the worker ends, across the kill. No stat: the real client may show a
+    directory's link count from before an mkdir in it for up to its attribute cache time (1 s)
+    after a failed O_EXCL create of that directory; the trees are compared once that time has
+    passed."""
     path = lambda: rng.choice(PATHS)  # noqa: E731
     size = lambda: rng.randint(0, 70000)  # noqa: E731
     return rng.choice([
@@ -63,6 +64,12 @@ def random_operation(rng: random.Random) -> list:
         # mount's root, shared with other workers, where the model has its own folder.
         lambda: ["symlink", rng.choice(PATHS + ["missing"]), path()],
         lambda: ["chmod", path(), rng.choice(MODES)],
+        lambda: ["hold", path()],
+        lambda: ["held_write", rng.randint(0, MAX_OFFSET), size(), rng.randint(0, 255)],
+        lambda: ["held_read", rng.randint(0, MAX_OFFSET), rng.randint(0, 100000)],
+        lambda: ["held_truncate", rng.randint(0, MAX_OFFSET)],
+        lambda: ["held_size"],
+        lambda: ["release"],
     ])()
 
 
