@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "mfscommon/chunkserver_data_messages.h"
+#include "mfscommon/fuzz/fuzz_packet_input.h"
 
 namespace {
 
@@ -45,12 +46,9 @@ void check(const mfs::Result<Variant>& decoded, const mfs::Packet& packet, const
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 4) return 0;
-  mfs::Packet packet{mfs::get_u32_be(data), std::vector<uint8_t>(data + 4, data + size)};
-  mfs::PacketWriter writer(packet.type);
-  writer.bytes(packet.payload);
-  auto frame = writer.take();
-  check(mfs::csdata::decode_to_chunkserver(packet), packet, frame);
-  check(mfs::csdata::decode_from_chunkserver(packet), packet, frame);
+  auto input = mfs::fuzz::packet_input(data, size);
+  if (!input) return 0;
+  check(mfs::csdata::decode_to_chunkserver(input->packet), input->packet, input->frame);
+  check(mfs::csdata::decode_from_chunkserver(input->packet), input->packet, input->frame);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "mfscommon/chunkserver_master_messages.h"
+#include "mfscommon/fuzz/fuzz_packet_input.h"
 
 namespace {
 
@@ -18,12 +19,9 @@ void check_reencodes(const mfs::Result<Variant>& decoded, const mfs::Packet& pac
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size < 4) return 0;
-  mfs::Packet packet{mfs::get_u32_be(data), std::vector<uint8_t>(data + 4, data + size)};
-  mfs::PacketWriter writer(packet.type);
-  writer.bytes(packet.payload);
-  auto frame = writer.take();
-  check_reencodes(mfs::csmsg::decode_from_chunkserver(packet), packet, frame);
-  check_reencodes(mfs::csmsg::decode_from_master(packet), packet, frame);
+  auto input = mfs::fuzz::packet_input(data, size);
+  if (!input) return 0;
+  check_reencodes(mfs::csmsg::decode_from_chunkserver(input->packet), input->packet, input->frame);
+  check_reencodes(mfs::csmsg::decode_from_master(input->packet), input->packet, input->frame);
   return 0;
 }
