@@ -2,14 +2,14 @@
 chunkserver, with a second copy) and issue 5 (a master restart does not fail operations in
 flight), for every kind of change, with concurrent clients: two processes run random file
 system operations (fs_model) on a mount, each in its own folder, while our master or one of
-our chunkservers is killed with -9 and started again. Each operation also runs on a local
-folder, the model. At the end:
+our chunkservers is killed with -9 and started again, or the real master is stopped and
+started under our mount. Each operation also runs on a local folder, the model. At the end:
 - every operation's outcome is the model's. The exception is an operation in flight at
-  the kill of the master: the client retries it after the restart, and the retry may meet
+  the stop of the master: the client retries it after the restart, and the retry may meet
   its own first attempt (mkdir: EEXIST, unlink: ENOENT);
 - the tree on the mount, and through a real mount started afterwards, is the model's: what
-  was acknowledged before the kill is there, and nothing else.
-MFSNG_KILL_SEED=N replays a run (the seed is printed); MFSNG_KILL_ROUNDS=N kills per test
+  was acknowledged before the stop is there, and nothing else.
+MFSNG_KILL_SEED=N replays a run (the seed is printed); MFSNG_KILL_ROUNDS=N stops per test
 (default 3).
 """
 
@@ -42,7 +42,7 @@ START = [["create", "a", 0o644], ["write", "a", 0, 70000, 1], ["mkdir", "d", 0o7
 
 def random_operation(rng: random.Random) -> list:
     """One operation of fs_model's. Writes through a held file stay in the client until
-    it is released or the worker ends, across the kill. No stat: the real client may show a
+    it is released or the worker ends, across the stop. No stat: the real client may show a
     directory's link count from before an mkdir in it for up to its attribute cache time (1 s)
     after a failed O_EXCL create of that directory; the trees are compared once that time has
     passed."""
@@ -80,7 +80,7 @@ class Worker:
         self.folder = folder
         self.operations = operations
         self.records: list[list] = []
-        self.in_flight_at_kill: list[str] = []
+        self.in_flight_at_stop: list[str] = []
         folder.mkdir()
         operations_file = work / f"{folder.name}.json"
         operations_file.write_text(json.dumps(operations))
@@ -107,20 +107,20 @@ class Worker:
         self.reader.join(timeout=10)
         assert self.process.returncode == 0, f"{self.folder.name}: the driver exited with {self.process.returncode}"
 
-    def check_against_model(self, model_root: pathlib.Path, killed: tuple[float, float],
-                            retried_at_kill: bool) -> list[str]:
+    def check_against_model(self, model_root: pathlib.Path, stopped: tuple[float, float],
+                            retried_at_stop: bool) -> list[str]:
         """Replays the operations that ran on the model: the outcomes that differ, except
-        those of operations in flight at the kill when the client may have retried them."""
+        those of operations in flight at the stop when the client may have retried them."""
         model_root.mkdir()
         model = Side(model_root)
         problems = []
         for index, outcome, start, end in self.records:
             expected = json.loads(json.dumps(model.apply(self.operations[index])))
-            in_flight_at_kill = start < killed[1] and end > killed[0]
-            if in_flight_at_kill:
-                self.in_flight_at_kill.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
+            in_flight_at_stop = start < stopped[1] and end > stopped[0]
+            if in_flight_at_stop:
+                self.in_flight_at_stop.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
                                               f"mount {outcome!r}, model {expected!r}")
-            if outcome != expected and not (in_flight_at_kill and retried_at_kill):
+            if outcome != expected and not (in_flight_at_stop and retried_at_stop):
                 problems.append(f"{self.folder.name} operation {index} {self.operations[index]}: "
                                 f"mount {outcome!r}, model {expected!r}")
         return problems
@@ -131,33 +131,35 @@ def differences(seen: dict, expected: dict) -> list[str]:
             for name in sorted(set(seen) | set(expected)) if seen.get(name) != expected.get(name)]
 
 
-def kill_and_restart(cluster, victim: str, rng: random.Random) -> tuple[float, float]:
-    """Kills the master or a random chunkserver with -9; when it was (monotonic clock), then
-    starts it again after up to a second."""
-    daemon = cluster.master if victim == "master" else rng.choice(cluster.chunkservers)
-    killed_from = time.monotonic()
-    daemon.kill9()
-    killed = (killed_from, time.monotonic())
+def stop_and_start(cluster, victim: str, rng: random.Random) -> tuple[float, float]:
+    """Stops the master ("master -9": kill -9, "master": SIGTERM) or a random chunkserver
+    ("chunkserver -9"); returns when that took place (monotonic clock), after starting it again
+    up to a second later."""
+    on_master = victim.startswith("master")
+    daemon = cluster.master if on_master else rng.choice(cluster.chunkservers)
+    stopping_from = time.monotonic()
+    daemon.stop(kill=victim.endswith("-9"))
+    stopped = (stopping_from, time.monotonic())
     time.sleep(rng.uniform(0, 1))
-    if victim == "master":
+    if on_master:
         cluster.start_master()
     else:
         daemon.start()
         cluster.wait_chunkservers_registered()
-    return killed
+    return stopped
 
 
-def kill_round(cluster, victim: str, rng: random.Random, work: pathlib.Path, label: str) -> None:
+def stop_round(cluster, victim: str, rng: random.Random, work: pathlib.Path, label: str) -> None:
     work.mkdir()
     stop_file = work / "stop"
     workers = [Worker(cluster.mountpoint / f"{label}w{n}",
                       START + [random_operation(rng) for _ in range(OPERATIONS_PER_WORKER)], work, stop_file)
                for n in range(WORKERS)]
-    kill_after = rng.randint(10, 60)
-    wait_until(lambda: len(workers[0].records) >= kill_after or workers[0].finished(), timeout=120,
-               what=f"{kill_after} operations of the first worker")
-    done_at_kill = [len(worker.records) for worker in workers]  # at least: some may be unread
-    killed = kill_and_restart(cluster, victim, rng)
+    stop_after = rng.randint(10, 60)
+    wait_until(lambda: len(workers[0].records) >= stop_after or workers[0].finished(), timeout=120,
+               what=f"{stop_after} operations of the first worker")
+    done_at_stop = [len(worker.records) for worker in workers]  # at least: some may be unread
+    stopped = stop_and_start(cluster, victim, rng)
     # Some operations after the restart too: the mount goes on with its session.
     done_at_restart = [len(worker.records) for worker in workers]
     wait_until(lambda: all(len(worker.records) >= done + 5 or worker.finished()
@@ -167,32 +169,41 @@ def kill_round(cluster, victim: str, rng: random.Random, work: pathlib.Path, lab
     for worker in workers:
         worker.wait()
     stopped = time.monotonic()
-    view = cluster.mount("real", name=f"{label}view")  # a client that cached nothing before the kill
+    view = cluster.mount("real", name=f"{label}view")  # a client that cached nothing before the stop
     time.sleep(max(0.0, stopped + ATTRIBUTE_CACHE_SECONDS - time.monotonic()))
     problems = []
     for worker in workers:
         model_root = work / f"model-{worker.folder.name}"
-        problems += worker.check_against_model(model_root, killed, retried_at_kill=victim == "master")
+        problems += worker.check_against_model(model_root, stopped, retried_at_stop=victim.startswith("master"))
         expected = tree(model_root)
         problems += [f"mount {d}" for d in differences(tree(worker.folder), expected)]
         problems += [f"new real mount {d}" for d in differences(tree(view / worker.folder.name), expected)]
     counts = [len(worker.records) for worker in workers]
-    in_flight = [line for worker in workers for line in worker.in_flight_at_kill]
-    assert not problems, (f"{label}: killed after {done_at_kill} operations, workers ran {counts}:\n  "
-                          + "\n  ".join(problems) + "\nin flight at the kill:\n  " + "\n  ".join(in_flight))
-    print(f"{label}: killed after {done_at_kill} operations, {len(in_flight)} in flight; workers ran {counts}")
+    in_flight = [line for worker in workers for line in worker.in_flight_at_stop]
+    if problems:  # each worker's operations and outcomes, to follow a name through them
+        for worker in workers:
+            (work / f"{worker.folder.name}-records.json").write_text(
+                json.dumps({"stopped": stopped, "operations": worker.operations, "records": worker.records}))
+    assert not problems, (f"{label}: stopped after {done_at_stop} operations, workers ran {counts} "
+                          f"(operations and outcomes in {work}/*-records.json):\n  "
+                          + "\n  ".join(problems) + "\nin flight at the stop:\n  " + "\n  ".join(in_flight))
+    print(f"{label}: stopped after {done_at_stop} operations, {len(in_flight)} in flight; workers ran {counts}")
 
 
-# Never a kill of the real master: it does not keep the promise (docs/compat.md).
+# Never a kill of the real master: it does not keep the promise (docs/compat.md). Its
+# stop is run under our mount only: with its own mount, an append through one descriptor
+# was lost once in about 200 rounds, when another descriptor of the same file with
+# buffered writes was closed after it, within 0.1 s of the SIGTERM.
 @pytest.mark.parametrize("victim, master, chunkservers, mount", [
-    pytest.param("master", "ours", "real", "real", id="master-real-clients"),
-    pytest.param("master", "ours", "ours", "ours", id="master-all-ours"),
-    pytest.param("chunkserver", "real", "ours", "real", id="chunkserver-real-master-and-mount"),
-    pytest.param("chunkserver", "ours", "ours", "ours", id="chunkserver-all-ours")])
-def test_changes_survive_kill_9(cluster_factory, tmp_path, victim, master, chunkservers, mount):
+    pytest.param("master -9", "ours", "real", "real", id="master-kill-real-clients"),
+    pytest.param("master -9", "ours", "ours", "ours", id="master-kill-all-ours"),
+    pytest.param("chunkserver -9", "real", "ours", "real", id="chunkserver-kill-real-master-and-mount"),
+    pytest.param("chunkserver -9", "ours", "ours", "ours", id="chunkserver-kill-all-ours"),
+    pytest.param("master", "real", "real", "ours", id="real-master-restart-our-mount")])
+def test_changes_survive_a_kill_or_restart(cluster_factory, tmp_path, victim, master, chunkservers, mount):
     seed = int(os.environ.get("MFSNG_KILL_SEED", random.randrange(1 << 32)))
     print(f"MFSNG_KILL_SEED={seed}")
     rng = random.Random(seed)
     cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount=mount)
     for round_number in range(int(os.environ.get("MFSNG_KILL_ROUNDS", 3))):
-        kill_round(cluster, victim, rng, tmp_path / f"round{round_number}", f"r{round_number}")
+        stop_round(cluster, victim, rng, tmp_path / f"round{round_number}", f"r{round_number}")
