@@ -168,9 +168,9 @@ def stop_round(cluster, victim: str, rng: random.Random, work: pathlib.Path, lab
     stop_file.touch()
     for worker in workers:
         worker.wait()
-    stopped = time.monotonic()
+    workers_done = time.monotonic()
     view = cluster.mount("real", name=f"{label}view")  # a client that cached nothing before the stop
-    time.sleep(max(0.0, stopped + ATTRIBUTE_CACHE_SECONDS - time.monotonic()))
+    time.sleep(max(0.0, workers_done + ATTRIBUTE_CACHE_SECONDS - time.monotonic()))
     problems = []
     for worker in workers:
         model_root = work / f"model-{worker.folder.name}"
