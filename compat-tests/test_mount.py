@@ -156,6 +156,27 @@ def test_partial_overwrites_and_appends(cluster_factory, master, chunkservers):
     assert md5_file(real / "f") == hashlib.md5(expected).hexdigest()
 
 
+# 3.0.117's client loses the append here: closing the first descriptor sets the file's
+# length back to that of its own writes (docs/compat.md).
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_append_through_a_second_descriptor_survives_the_close_of_the_first(cluster_factory, master,
+                                                                            chunkservers):
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="ours")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(b"a" * 1000)
+    first = os.open(path, os.O_RDWR)
+    try:
+        os.pwrite(first, b"b" * 1000, 100000)  # buffered by the client until the close
+        with open(path, "ab") as second:
+            second.write(b"c" * 50000)
+        assert os.fstat(first).st_size == 151000
+    finally:
+        os.close(first)
+    expected = b"a" * 1000 + bytes(99000) + b"b" * 1000 + b"c" * 50000
+    assert path.read_bytes() == expected
+    assert md5_file(cluster.mount("real") / "f") == hashlib.md5(expected).hexdigest()
+
+
 @pytest.mark.parametrize("master, chunkservers", SERVERS)
 def test_open_file_sees_changes_of_another_mount(cluster_factory, master, chunkservers):
     """CHUNK_HAS_CHANGED from the master drops our cached locations and the kernel's pages."""
