@@ -287,6 +287,29 @@ def write_then_close(path, blocks: int):
     return failed_write, closed
 
 
+# Found by test_kill_model.py: a truncate in flight when our master was killed came back,
+# retried, before the chunkservers had registered again, was answered "chunk lost" and
+# failed with EIO. It now waits for them as a write does.
+@pytest.mark.parametrize("master", MASTERS)
+def test_truncate_waits_for_the_chunkservers_of_its_chunk(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real", "real"], mount="ours")
+    path = cluster.mountpoint / "f"
+    data = os.urandom(200000)
+    write_synced(path, data)
+    for chunkserver in cluster.chunkservers:
+        chunkserver.stop()
+    outcome = []
+    truncation = threading.Thread(target=lambda: outcome.append(os.truncate(path, 1000)))
+    truncation.start()
+    truncation.join(timeout=3)
+    assert truncation.is_alive(), "the truncate ended while no chunkserver held the chunk"
+    for chunkserver in cluster.chunkservers:
+        chunkserver.start()
+    truncation.join(timeout=60)
+    assert outcome == [None]
+    assert path.read_bytes() == data[:1000]
+
+
 @pytest.mark.parametrize("master", MASTERS)
 def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
     """Our mount writes a full 16 MiB buffer while the next one fills. When the master refuses

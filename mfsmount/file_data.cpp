@@ -55,6 +55,16 @@ bool FileData::retryable(StatusCode code) const {
   }
 }
 
+bool FileData::chunk_unavailable(StatusCode code) const {
+  switch (code) {
+    case StatusCode::kNoChunkServers: case StatusCode::kLocked: case StatusCode::kChunkBusy:
+    case StatusCode::kEAGAIN: case StatusCode::kNotDone:
+      return true;
+    case StatusCode::kChunkLost: return !settings_.error_on_lost_chunk;
+    default: return false;
+  }
+}
+
 std::shared_ptr<FileData::InodeBuffer> FileData::buffer_of(uint32_t inode, bool create) {
   auto found = buffers_.find(inode);
   if (found != buffers_.end()) return found->second;
@@ -157,6 +167,22 @@ Status FileData::release(uint32_t inode) {
   std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
   if (buffer && buffer->extents.empty()) buffers_.erase(inode);
   return status;
+}
+
+Result<Attr> FileData::truncate(const Frame& request) {
+  Status last_error(StatusCode::kIO, "no attempt");
+  IoRetries retries(settings_.io_retries);
+  for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
+    Result<std::vector<uint8_t>> reply = master_.call(request, msg::MATOCL_FUSE_TRUNCATE);
+    if (!reply) return reply.status();
+    Result<Attr> truncated = decode_truncate_reply(*reply);
+    if (truncated || !chunk_unavailable(truncated.code())) return truncated;
+    last_error = truncated.status();
+    if (retries.worth_logging(attempt)) {
+      MFS_LOG_WARNING("truncate failed (try %u): %s", attempt + 1, last_error.to_string().c_str());
+    }
+  }
+  return retries.gave_up(last_error);
 }
 
 Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces,

@@ -57,6 +57,10 @@ class FileData {
   Status flush(uint32_t inode);
   // Flushes, and forgets the inode's buffer (its last file handle was released).
   Status release(uint32_t inode);
+  // TRUNCATE (the caller has flushed): the master cuts the last chunk on its chunkservers,
+  // so an answer that they are away (a master just restarted, before they register again),
+  // or that the chunk is being written, is retried as a write's WRITE_CHUNK would be.
+  Result<Attr> truncate(const Frame& request);
   // Waits for the writes and the fetches ahead in flight (at unmount: they may still need
   // the master and the callback's owner).
   void finish_background_io();
@@ -97,6 +101,9 @@ class FileData {
   Status write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces, uint64_t file_end);
   // Whether a master status for a chunk request is worth retrying (spec 10 §8.5).
   bool retryable(StatusCode code) const;
+  // Whether a status of a namespace request that changes a chunk says "not now" about the
+  // chunk, not "no" about the request.
+  bool chunk_unavailable(StatusCode code) const;
   std::shared_ptr<InodeBuffer> buffer_of(uint32_t inode, bool create);
 
   MasterConnection& master_;

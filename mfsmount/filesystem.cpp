@@ -491,11 +491,8 @@ struct Operations {
       // Buffered data goes out first, so that the truncate cuts it like it cuts stored data.
       if (Status s = fs.data_.flush(ino); !s) return reply_status(req, s);
       uint8_t flags = kTruncateTimeFix | (fi != nullptr ? kTruncateOpened : 0);
-      auto reply = ask(req, truncate_request(ino, flags, who, static_cast<uint64_t>(attr->st_size)),
-                       msg::MATOCL_FUSE_TRUNCATE);
+      result = fs.data_.truncate(truncate_request(ino, flags, who, static_cast<uint64_t>(attr->st_size)));
       fs.data_.forget_locations(ino);
-      if (reply_if_error(req, reply)) return;
-      result = decode_truncate_reply(*reply);
     }
     attr_reply(req, ino, result);
   }
