@@ -10,12 +10,7 @@ started under our mount. Each operation also runs on a local folder, the model. 
 - the tree on the mount, and through a real mount started afterwards, is the model's: what
   was acknowledged before the stop is there, and nothing else.
 MFSNG_KILL_SEED=N replays a run (the seed is printed); MFSNG_KILL_ROUNDS=N stops per test
-(default 2).
-Known to fail about once in 200 kills of our master: killed after the changelog line of a
-chunk's version change and before the chunkservers took the new version, it comes back at
-a version no copy has, and the chunk reads as lost (writes to it fail after mfsioretries)
-until mfsfilerepair. A fix must not take the old copies before every server that may hold
-the new one has registered.
+(default 3).
 """
 
 from __future__ import annotations
@@ -214,5 +209,5 @@ def test_changes_survive_a_kill_or_restart(cluster_factory, tmp_path, victim, ma
     print(f"MFSNG_KILL_SEED={seed}")
     rng = random.Random(seed)
     cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount=mount)
-    for round_number in range(int(os.environ.get("MFSNG_KILL_ROUNDS", 2))):
+    for round_number in range(int(os.environ.get("MFSNG_KILL_ROUNDS", 3))):
         stop_round(cluster, victim, mount == "ours", rng, tmp_path / f"round{round_number}", f"r{round_number}")

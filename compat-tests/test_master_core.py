@@ -4,8 +4,11 @@ master with three of our chunkservers."""
 import hashlib
 import os
 import subprocess
+import threading
 
 import pytest
+
+from mfsharness.tools import changelog_entries
 
 # Our master and the real one (which shows the workload itself is right) with real
 # chunkservers, and the real master with three of ours (issue 4).
@@ -166,3 +169,35 @@ while True:
     writer.wait(timeout=120)
     for i in acknowledged:
         assert (mount / f"f{i}").read_bytes() == str(i).encode() * 100
+
+
+# Killed after logging a write's version change and before the chunkservers took the new
+# version, our master comes back at a version no copy has: the version change is taken
+# back, and the write in flight, retried by the client, goes through.
+@pytest.mark.parametrize("chunkservers", ["real", "ours"])
+def test_a_write_interrupted_by_kill_9_of_the_master_goes_through_after_the_restart(cluster_factory, chunkservers):
+    cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 2, mount="real")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(b"a" * 1000)
+    for chunkserver in cluster.chunkservers:
+        chunkserver.pause()  # the version change the master sends waits unread in their sockets
+    outcome = []
+
+    def overwrite():
+        with open(path, "r+b") as f:
+            f.write(b"b" * 500)
+        outcome.append("written")
+
+    writer = threading.Thread(target=overwrite)
+    writer.start()
+    assert len(changelog_entries(cluster, "WRITE", 2, timeout=30)) == 2, "no changelog line for the write"
+    cluster.master.stop(kill=True)  # first: the servers' going would make it take the change back
+    for chunkserver in cluster.chunkservers:
+        chunkserver.kill9()  # with the version change unread
+    for chunkserver in cluster.chunkservers:
+        chunkserver.start()
+    cluster.start_master()
+    writer.join(timeout=90)
+    assert outcome == ["written"]
+    assert path.read_bytes() == b"b" * 500 + b"a" * 500
+    assert "version change to 2 from before the start reached no chunkserver" in cluster.master.log_text()

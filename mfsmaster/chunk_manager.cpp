@@ -387,6 +387,32 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
   if (pending.waiting.empty()) finish_write(chunk_id);
 }
 
+bool ChunkManager::roll_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t now) {
+  uint64_t chunk_id = chunk.id;
+  if (chunk.locked_to <= now || chunk.version <= 1 || pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) {
+    return false;
+  }
+  auto& copies = copies_[chunk_id];
+  uint32_t old_version = chunk.version - 1;
+  auto at = [&](uint32_t version) {
+    return [&, version](const ChunkCopy& copy) {
+      return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
+    };
+  };
+  if (std::any_of(copies.begin(), copies.end(), at(chunk.version)) ||
+      std::none_of(copies.begin(), copies.end(), at(old_version))) {
+    return false;
+  }
+  MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - back to %u",
+                 static_cast<unsigned long long>(chunk_id), chunk.version, old_version);
+  commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(old_version));
+  commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
+  for (ChunkCopy& copy : copies) {
+    if (copy.state == CopyState::kWrongVersion && copy.version == old_version) copy.state = CopyState::kValid;
+  }
+  return true;
+}
+
 void ChunkManager::finish_write(uint64_t chunk_id) {
   PendingWrite pending = std::move(pending_writes_[chunk_id]);
   pending_writes_.erase(chunk_id);
@@ -650,7 +676,9 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
+  if (chunk.locked_to > now && !roll_back_interrupted_version_change(chunk, now)) {
+    return loop_.attend_at(chunk_id, chunk.locked_to);
+  }
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {
     if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);

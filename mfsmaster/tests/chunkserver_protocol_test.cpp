@@ -785,6 +785,41 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
+// A master killed between logging a write's version change and the write's end starts at
+// the new version, locked, while the chunkservers may still hold the old one.
+TEST_F(ChunkserverProtocolTest, AVersionChangeFromBeforeTheStartThatReachedNoCopyIsTakenBack) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
+  EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
+
+  chunks->housekeeping(now);
+  settle();
+  const ChunkRecord* chunk = std::as_const(metadata).chunks().find(chunk_id);
+  EXPECT_EQ(chunk->version, 1u);
+  EXPECT_EQ(chunk->locked_to, 0u);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 2u);
+  EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",1)"), std::string::npos) << changelog();
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+TEST_F(ChunkserverProtocolTest, AVersionChangeFromBeforeTheStartIsKeptWhenACopyHasIt) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+  TestChunkserver c = connect_chunkserver(kServerC);
+  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+
+  chunks->housekeeping(now);
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+  EXPECT_EQ(changelog().find("SETVERSION"), std::string::npos) << changelog();
+}
+
 // ---------------------------------------------------------------------------------------
 // Pacing of the chunk work (chunk_loop.h): events are acted on in the next tick, the rest
 // waits for the chunk loop.
