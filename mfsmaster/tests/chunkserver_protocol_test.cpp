@@ -787,11 +787,21 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
 
 // A master killed between logging a write's version change and the write's end starts at
 // the new version, locked, while the chunkservers may still hold the old one.
-TEST_F(ChunkserverProtocolTest, AVersionChangeFromBeforeTheStartThatReachedNoCopyIsTakenBack) {
+class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
+ protected:
+  // A written chunk whose copies are at version 1, and the replayed change to version 2.
+  uint64_t chunk_changed_to_version_2_before_the_start(WriteSetup& setup) {
+    uint64_t chunk_id = write_first_chunk(setup);
+    EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+    EXPECT_TRUE(mutations->commit(
+        {ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+    return chunk_id;
+  }
+};
+
+TEST_F(InterruptedVersionChangeTest, ThatReachedNoCopyIsTakenBack) {
   WriteSetup setup = write_setup();
-  uint64_t chunk_id = write_first_chunk(setup);
-  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
-  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
   EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
 
@@ -805,11 +815,9 @@ TEST_F(ChunkserverProtocolTest, AVersionChangeFromBeforeTheStartThatReachedNoCop
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
-TEST_F(ChunkserverProtocolTest, AVersionChangeFromBeforeTheStartIsKeptWhenACopyHasIt) {
+TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
-  uint64_t chunk_id = write_first_chunk(setup);
-  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
-  ASSERT_TRUE(mutations->commit({ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
   TestChunkserver c = connect_chunkserver(kServerC);
   ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
   ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
