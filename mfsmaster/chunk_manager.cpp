@@ -389,7 +389,8 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
 
 bool ChunkManager::roll_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t now) {
   uint64_t chunk_id = chunk.id;
-  if (chunk.locked_to <= now || chunk.version <= 1 || pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) {
+  // Its lock may have run out while the master was down: only a write's end unlocks.
+  if (chunk.locked_to == 0 || chunk.version <= 1 || pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) {
     return false;
   }
   auto& copies = copies_[chunk_id];
@@ -676,9 +677,8 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  if (chunk.locked_to > now && !roll_back_interrupted_version_change(chunk, now)) {
-    return loop_.attend_at(chunk_id, chunk.locked_to);
-  }
+  bool rolled_back = roll_back_interrupted_version_change(chunk, now);
+  if (!rolled_back && chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {
     if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);
