@@ -395,15 +395,12 @@ bool ChunkManager::roll_back_interrupted_version_change(const ChunkRecord& chunk
   }
   auto& copies = copies_[chunk_id];
   uint32_t old_version = chunk.version - 1;
-  auto at = [&](uint32_t version) {
-    return [&, version](const ChunkCopy& copy) {
+  auto some_copy_at = [&](uint32_t version) {
+    return std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) {
       return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
-    };
+    });
   };
-  if (std::any_of(copies.begin(), copies.end(), at(chunk.version)) ||
-      std::none_of(copies.begin(), copies.end(), at(old_version))) {
-    return false;
-  }
+  if (some_copy_at(chunk.version) || !some_copy_at(old_version)) return false;
   MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - back to %u",
                  static_cast<unsigned long long>(chunk_id), chunk.version, old_version);
   commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(old_version));
