@@ -6,7 +6,7 @@ registration and of a master that does not answer; the daemon's process title; `
 import resource
 import subprocess
 
-from mfsharness import background_mount_pids, binary, unmount_background
+from mfsharness import background_mount_pids, binary, unmount_background, wait_until
 
 # Mount i binds to 198.18.0.(50+i), so each mount meets its own export line.
 EXPORTS = """\
@@ -29,6 +29,10 @@ def start_messages(cluster, point, index, impl, extra_options=""):
     options = (f"mfsmaster={cluster.master.ip},mfsport={cluster.master.matocl_port},mfsbind={address},"
                f"mfscfgfile=/dev/null,mfsrlimitnofile=1000000{extra_options}")
     result = cluster.run_in_ns([binary("mount", impl), point, "-o", options], check=False, timeout=60)
+    # The daemon renames itself once mounted, which may come just after the parent returns.
+    if result.returncode == 0:
+        wait_until(lambda: all(process_title(pid).startswith("mfsmount (") for pid in background_mount_pids(point)),
+                   timeout=5, what="the process title")
     titles = [process_title(pid).replace(str(point), "MNT") for pid in background_mount_pids(point)]
     unmount_background(point)
     lines = [line for line in result.stderr.splitlines() if not line.startswith(OURS_ONLY)]
