@@ -40,32 +40,27 @@ START = [["create", "a", 0o644], ["write", "a", 0, 70000, 1], ["mkdir", "d", 0o7
          ["mkdir", "e", 0o755]]
 
 
-def random_operation(rng: random.Random, held_files: bool, cutting_truncates: bool) -> list:
+def random_operation(rng: random.Random, held_files: bool) -> list:
     """One operation of fs_model's. Writes through a held file stay in the client until
     it is released or the worker ends, across the stop. Not with the real client: it loses
     writes made through another descriptor of a file when one with buffered writes is closed
     after them (docs/compat.md). No stat: the real client may show a directory's link count
     from before an mkdir in it for up to its attribute cache time (1 s) after a failed O_EXCL
-    create of that directory; the trees are compared once that time has passed.
-    Without `cutting_truncates`, truncates go to length 0 only. Not yet handled: our master
-    killed after logging the version change of a truncate inside a chunk (TRUNC) and before
-    the chunkservers took it comes back at a version no copy has, and unlike a write's, that
-    change leaves no lock to show it unfinished; the chunk reads as lost."""
+    create of that directory; the trees are compared once that time has passed."""
     path = lambda: rng.choice(PATHS)  # noqa: E731
     size = lambda: rng.randint(0, 70000)  # noqa: E731
-    length = lambda: rng.randint(0, MAX_OFFSET) if cutting_truncates else 0  # noqa: E731
     held = [
         lambda: ["hold", path()],
         lambda: ["held_write", rng.randint(0, MAX_OFFSET), size(), rng.randint(0, 255)],
         lambda: ["held_read", rng.randint(0, MAX_OFFSET), rng.randint(0, 100000)],
-        lambda: ["held_truncate", length()],
+        lambda: ["held_truncate", rng.randint(0, MAX_OFFSET)],
         lambda: ["held_size"],
         lambda: ["release"],
     ]
     return rng.choice([
         lambda: ["create", path(), rng.choice(MODES)],
         lambda: ["write", path(), rng.randint(0, MAX_OFFSET), size(), rng.randint(0, 255)],
-        lambda: ["truncate", path(), length()],
+        lambda: ["truncate", path(), rng.randint(0, MAX_OFFSET)],
         lambda: ["open_truncate", path()],
         lambda: ["create_exclusive", path()],
         lambda: ["append", path(), size(), rng.randint(0, 255)],
@@ -159,12 +154,12 @@ def stop_and_start(cluster, victim: str, rng: random.Random) -> tuple[float, flo
 
 def stop_round(cluster, victim: str, held_files: bool, rng: random.Random, work: pathlib.Path,
                label: str) -> None:
-    cutting_truncates = victim != "master -9"
     work.mkdir()
     stop_file = work / "stop"
-    operations = [START + [random_operation(rng, held_files, cutting_truncates) for _ in range(OPERATIONS_PER_WORKER)]
-                  for _ in range(WORKERS)]
-    workers = [Worker(cluster.mountpoint / f"{label}w{n}", operations[n], work, stop_file) for n in range(WORKERS)]
+    workers = [Worker(cluster.mountpoint / f"{label}w{n}",
+                      START + [random_operation(rng, held_files) for _ in range(OPERATIONS_PER_WORKER)], work,
+                      stop_file)
+               for n in range(WORKERS)]
     stop_after = rng.randint(10, 60)
     wait_until(lambda: len(workers[0].records) >= stop_after or workers[0].finished(), timeout=120,
                what=f"{stop_after} operations of the first worker")

@@ -171,33 +171,48 @@ while True:
         assert (mount / f"f{i}").read_bytes() == str(i).encode() * 100
 
 
-# Killed after logging a write's version change and before the chunkservers took the new
-# version, our master comes back at a version no copy has: the version change is taken
-# back, and the write in flight, retried by the client, goes through.
+# Killed after logging the version change of a write (WRITE) or of a truncate inside a chunk
+# (TRUNC) and before the chunkservers took the new version, our master comes back at a
+# version no copy has: the version change is taken back, and the operation in flight,
+# retried by the client, goes through.
+def overwrite_the_start(path):
+    with open(path, "r+b") as f:
+        f.write(b"b" * 500)
+
+
+INTERRUPTED = {
+    "write": ("WRITE", overwrite_the_start, b"b" * 500 + b"a" * 500),
+    "truncate": ("TRUNC", lambda path: os.truncate(path, 300), b"a" * 300),
+}
+
+
 @pytest.mark.parametrize("chunkservers", ["real", "ours"])
-def test_a_write_interrupted_by_kill_9_of_the_master_goes_through_after_the_restart(cluster_factory, chunkservers):
+@pytest.mark.parametrize("operation", INTERRUPTED)
+def test_an_operation_interrupted_by_kill_9_of_the_master_goes_through_after_the_restart(cluster_factory,
+                                                                                         chunkservers, operation):
+    entry, run, expected = INTERRUPTED[operation]
     cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 2, mount="real")
     path = cluster.mountpoint / "f"
     path.write_bytes(b"a" * 1000)
+    logged = len(changelog_entries(cluster, entry, 0, timeout=0))
     for chunkserver in cluster.chunkservers:
         chunkserver.pause()  # the version change the master sends waits unread in their sockets
     outcome = []
 
-    def overwrite():
-        with open(path, "r+b") as f:
-            f.write(b"b" * 500)
-        outcome.append("written")
+    def operate():
+        run(path)
+        outcome.append("done")
 
-    writer = threading.Thread(target=overwrite)
-    writer.start()
-    assert len(changelog_entries(cluster, "WRITE", 2, timeout=30)) == 2, "no changelog line for the write"
+    operator = threading.Thread(target=operate)
+    operator.start()
+    assert len(changelog_entries(cluster, entry, logged + 1, timeout=30)) == logged + 1, f"no {entry} line"
     cluster.master.stop(kill=True)  # first: the servers' going would make it take the change back
     for chunkserver in cluster.chunkservers:
         chunkserver.kill9()  # with the version change unread
     for chunkserver in cluster.chunkservers:
         chunkserver.start()
     cluster.start_master()
-    writer.join(timeout=90)
-    assert outcome == ["written"]
-    assert path.read_bytes() == b"b" * 500 + b"a" * 500
+    operator.join(timeout=90)
+    assert outcome == ["done"]
+    assert path.read_bytes() == expected
     assert "version change to 2 from before the start reached no chunkserver" in cluster.master.log_text()

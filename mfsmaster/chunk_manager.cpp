@@ -289,7 +289,9 @@ void ChunkManager::truncate_chunk(uint32_t inode, uint32_t index, uint32_t lengt
   const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
   if (!chunk) return done(StatusCode::kNoChunk);
   if (pending_writes_.count(chunk_id)) return done(StatusCode::kChunkBusy);
-  if (chunk->locked_to > now) return done(StatusCode::kLocked);
+  // A lock nobody here holds is from before the start: its truncate is retried, or its
+  // writer goes on at whatever version this truncate leaves.
+  if (chunk->locked_to > now && lock_owners_.count(chunk_id)) return done(StatusCode::kLocked);
   PendingWrite pending;
   pending.inode = inode;
   pending.index = index;

@@ -179,11 +179,12 @@ bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t si
   services_.chunks.truncate_chunk(
       file_inode, chunk_index, length_in_chunk, request.now,
       [&services = services_, link = link_, entries = std::move(plan->entries), build_reply, msgid, file_inode,
-       chunk_index, new_length, session = session_id_](Result<ChunkLocation> location) mutable {
+       chunk_index, new_length, session = session_id_, now = request.now](Result<ChunkLocation> location) mutable {
         if (!location) {
           link->send(PacketWriter(msg::MATOCL_FUSE_TRUNCATE, 5).u32(msgid).u8(location.status().wire()).take());
           return;
         }
+        entries.insert(entries.begin(), ChangelogEntry::make("UNLOCK", now).arg(location->chunk_id));
         commit_and_reply(services, link, msg::MATOCL_FUSE_TRUNCATE, msgid, std::move(entries), build_reply);
         services.data_cache.modified(file_inode, session);
         ClientNotifier::ChunkChange change{.inode = file_inode,

@@ -61,15 +61,19 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
   if (!file || index >= file->chunks.size()) return mismatch("TRUNC: bad slot");
   ChunkRecord* chunk = chunks_.find(file->chunks[index]);
   if (!chunk) return mismatch("TRUNC: no such chunk");
+  // Locked until the truncate's end logs UNLOCK, as 3.0.117 logs it: a lock left by a master
+  // killed in between shows the version change unfinished (ChunkManager rolls it back).
+  uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
   if (chunk->file_references > 1) {
     // Copy-on-write: the file gets a new chunk, a truncated duplicate of the shared one.
     if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
     chunk_classes_.remove(*chunk, file->sclass);
     file->chunks[index] = chunk_id;
-    reference_chunk(chunks_.add(chunk_id, 1, 0), *file);
+    reference_chunk(chunks_.add(chunk_id, 1, locked_to), *file);
   } else {
     if (chunk_id != chunk->id) return mismatch("TRUNC: chunk id differs");
     ++chunk->version;
+    chunk->locked_to = locked_to;
   }
   file->eattr &= ~eattr::kSnapshot;
   return Status::ok();

@@ -585,6 +585,15 @@ TEST_F(ChunkserverProtocolTest, TruncateInsideAChunkTruncatesEveryCopy) {
   EXPECT_EQ(in.u32(), 4u);
   EXPECT_EQ(in.u64(), 1000u);
   EXPECT_EQ(read_attr(in).length, 10u);
+  // As 3.0.117 logs it: TRUNC locks the chunk, its end unlocks it before the new length.
+  std::string id = std::to_string(chunk_id);
+  std::string log = changelog();
+  size_t trunc = log.find("|TRUNC(" + std::to_string(setup.file) + ",0):" + id);
+  size_t unlock = log.find("|UNLOCK(" + id + ")", trunc);
+  size_t length = log.find("|LENGTH(" + std::to_string(setup.file) + ",10", trunc);
+  EXPECT_TRUE(trunc != std::string::npos && unlock != std::string::npos && length != std::string::npos && unlock < length)
+      << log;
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
@@ -789,13 +798,28 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
 // the new version, locked, while the chunkservers may still hold the old one.
 class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
  protected:
-  // A written chunk whose copies are at version 1, and the replayed change to version 2.
-  uint64_t chunk_changed_to_version_2_before_the_start(WriteSetup& setup) {
+  // A written chunk whose copies are at version 1, and the replayed change to version 2,
+  // by a write or, with `by_truncate`, by a truncate inside the chunk.
+  uint64_t chunk_changed_to_version_2_before_the_start(WriteSetup& setup, bool by_truncate = false) {
     uint64_t chunk_id = write_first_chunk(setup);
     EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
-    EXPECT_TRUE(mutations->commit(
-        {ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+    ChangelogEntry change = by_truncate
+                                ? ChangelogEntry::make("TRUNC", now).arg(setup.file).arg(0).result(chunk_id)
+                                : ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id);
+    EXPECT_TRUE(mutations->commit({change}));
     return chunk_id;
+  }
+
+  // The chunk loop takes the change back: version 1 again, unlocked, both copies valid.
+  void expect_taken_back(uint64_t chunk_id) {
+    chunks->housekeeping(now);
+    settle();
+    const ChunkRecord* chunk = std::as_const(metadata).chunks().find(chunk_id);
+    EXPECT_EQ(chunk->version, 1u);
+    EXPECT_EQ(chunk->locked_to, 0u);
+    EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 2u);
+    EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",1)"), std::string::npos) << changelog();
+    EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
   }
 };
 
@@ -806,14 +830,37 @@ TEST_F(InterruptedVersionChangeTest, ThatReachedNoCopyIsTakenBack) {
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
 
   now += 3600;  // the master came back after the write's lock had run out
+  expect_taken_back(chunk_id);
+}
+
+TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedNoCopyIsTakenBack) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup, true);
+  EXPECT_NE(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
+  expect_taken_back(chunk_id);
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->length, 1000u);
+}
+
+// The client retries its truncate after the restart; the lock of the first attempt, which
+// no one here holds, does not refuse it.
+TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedACopyLetsTheRetryThrough) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup, true);
+  TestChunkserver c = connect_chunkserver(kServerC);
+  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
   chunks->housekeeping(now);
-  settle();
-  const ChunkRecord* chunk = std::as_const(metadata).chunks().find(chunk_id);
-  EXPECT_EQ(chunk->version, 1u);
-  EXPECT_EQ(chunk->locked_to, 0u);
-  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 2u);
-  EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",1)"), std::string::npos) << changelog();
-  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+  c.link->take();
+
+  ASSERT_TRUE(setup.client.handle(request::truncate(4, setup.file, 0, 10)));
+  auto command = single<csmsg::TruncateCommand>(c.link->take());
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->new_version, 3u);
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::TruncateReply{chunk_id, StatusCode::kOk})));
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].payload.size(), 48u) << "status " << int(status_of(answer[0]));
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
 }
 
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
