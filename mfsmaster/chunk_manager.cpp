@@ -389,28 +389,35 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
   if (pending.waiting.empty()) finish_write(chunk_id);
 }
 
-bool ChunkManager::roll_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t now) {
+void ChunkManager::reconcile_version_after_restart(const ChunkRecord& chunk, uint32_t now) {
   uint64_t chunk_id = chunk.id;
-  // Its lock may have run out while the master was down: only a write's end unlocks.
-  if (chunk.locked_to == 0 || chunk.version <= 1 || pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) {
-    return false;
-  }
+  if (pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) return;
   auto& copies = copies_[chunk_id];
-  uint32_t old_version = chunk.version - 1;
   auto some_copy_at = [&](uint32_t version) {
     return std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) {
       return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
     });
   };
-  if (some_copy_at(chunk.version) || !some_copy_at(old_version)) return false;
-  MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - back to %u",
-                 static_cast<unsigned long long>(chunk_id), chunk.version, old_version);
-  commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(old_version));
-  commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
-  for (ChunkCopy& copy : copies) {
-    if (copy.state == CopyState::kWrongVersion && copy.version == old_version) copy.state = CopyState::kValid;
+  if (some_copy_at(chunk.version)) return;
+  uint32_t version = 0;
+  if (some_copy_at(chunk.version + 1)) {
+    version = chunk.version + 1;
+    MFS_LOG_NOTICE("chunk %016llX: copies at version %u, one ahead of the changelog (its tail lost in a crash) - taken",
+                   static_cast<unsigned long long>(chunk_id), version);
+    commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(version));
+  } else if (chunk.locked_to != 0 && chunk.version > 1 && some_copy_at(chunk.version - 1)) {
+    // Its lock may have run out while the master was down: only the operation's end unlocks.
+    version = chunk.version - 1;
+    MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - back to %u",
+                   static_cast<unsigned long long>(chunk_id), chunk.version, version);
+    commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(version));
+    commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
+  } else {
+    return;
   }
-  return true;
+  for (ChunkCopy& copy : copies) {
+    if (copy.state == CopyState::kWrongVersion && copy.version == version) copy.state = CopyState::kValid;
+  }
 }
 
 void ChunkManager::finish_write(uint64_t chunk_id) {
@@ -676,8 +683,8 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  bool rolled_back = roll_back_interrupted_version_change(chunk, now);
-  if (!rolled_back && chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
+  reconcile_version_after_restart(chunk, now);  // may unlock it
+  if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {
     if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);

@@ -190,12 +190,16 @@ class ChunkManager {
                             const std::set<uint16_t>& holders);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
-  // A chunk still locked by a write that began before this master started (it was killed
-  // between logging the write's version change and the write's end), with copies only at
-  // the version before the change: the change is taken back, as finish_write() does when
-  // it reached no chunkserver. Nothing written at the new version was acknowledged: the
-  // write's end, which the client waits for, would have unlocked the chunk.
-  bool roll_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t now);
+  // A version change that the changelog and the chunkservers disagree on after a master
+  // was killed, for a chunk no operation here works on and no copy holds at its version:
+  // - copies one version ahead: the master sends a version change (or a truncate) while its
+  //   line waits for the changelog writer, and the kill lost the line. Nothing was written
+  //   at that version (the client's reply waits for the line), so the copies are taken at it.
+  // - locked, with copies only one version behind: the master was killed between logging a
+  //   write's or truncate's version change and the chunkservers taking it. The change is
+  //   taken back, as finish_write() does when it reached no chunkserver. Nothing at the new
+  //   version was acknowledged: the operation's end, which the client waits for, unlocks.
+  void reconcile_version_after_restart(const ChunkRecord& chunk, uint32_t now);
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
   // Starts the work the chunk needs; what cannot start now is retried in the next tick
   // (limits reached), when its lock ends, or when a chunkserver registers (no server fits).

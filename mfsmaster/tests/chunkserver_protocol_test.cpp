@@ -863,6 +863,26 @@ TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedACopyLetsTheRetryThro
   EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
 }
 
+// The master sent a version change and was killed before its line was written: the
+// chunkservers are one version ahead of the changelog.
+TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAreTaken) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
+  setup.a.protocol->disconnected();
+  setup.b.protocol->disconnected();
+  TestChunkserver c = connect_chunkserver(kServerC);
+  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+  EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
+
+  chunks->housekeeping(now);
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
+  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
+  EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",2)"), std::string::npos) << changelog();
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
