@@ -81,7 +81,7 @@ Status MasterDaemon::load_metadata() {
                  static_cast<unsigned long long>(metadata_.version() - loaded_version));
   checkpoint_->flush(metadata_, imported);
   if (Status written = checkpoint_->wait_idle(); !written) return written;
-  if (imported && fs::exists(data_path_ + "/metadata.mfs")) {
+  if (fs::exists(data_path_ + "/metadata.mfs")) {
     // As MooseFS does: a running master has no metadata.mfs; it reappears at a clean stop.
     std::error_code ignored;
     fs::rename(data_path_ + "/metadata.mfs", data_path_ + "/metadata.mfs.back", ignored);
@@ -107,6 +107,8 @@ Status MasterDaemon::start() {
   started_at_ = unix_now();
   data_path_ = config_.get_string("DATA_PATH", "/var/lib/mfs");
   if (Status status = load_exports(); !status) return status;
+  // A clean stop (ours or 3.0.117's) leaves metadata.mfs, which a running master has not.
+  bool stopped_cleanly = fs::exists(data_path_ + "/metadata.mfs");
   // Opened first: it cuts off what a crash left after the last whole line, which the
   // replay must not read.
   auto changelog = ChangelogWriter::open(io_, data_path_);
@@ -125,6 +127,18 @@ Status MasterDaemon::start() {
     if (Status status = mutations_->commit({ChangelogEntry::make("SETMETAID", started_at_).arg(meta_id)}); !status) {
       return status;
     }
+  }
+  // A kill can lose the changelog's last lines after chunkservers got their commands: CREATE
+  // and DUPLICATE go out while the line waits for the writer. Ids of chunks they may hold
+  // are not handed out again, or a new chunk would take such a leftover copy for its own.
+  // The skip is far more than one writer batch can hold; ids have 64 bits.
+  constexpr uint64_t kChunkIdsSkippedAfterACrash = uint64_t{1} << 24;
+  if (!stopped_cleanly) {
+    uint64_t next_chunk_id = std::as_const(metadata_).chunks().next_id() + kChunkIdsSkippedAfterACrash;
+    MFS_LOG_NOTICE("the last run did not stop cleanly: new chunk ids start at %llu",
+                   static_cast<unsigned long long>(next_chunk_id));
+    Status status = mutations_->commit({ChangelogEntry::make("NEXTCHUNKID", started_at_).arg(next_chunk_id)});
+    if (!status) return status;
   }
   // Sessions that were connected when the master stopped count as disconnected now.
   std::vector<ChangelogEntry> disconnected;
