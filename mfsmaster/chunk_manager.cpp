@@ -245,6 +245,7 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
       if (pending_writes_.count(copy_id)) lock_owners_[copy_id] = session_id;
       return;
     }
+    pending.hands_out_for_writing = true;
     change_version(
         previous, std::move(pending),
         ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(previous),
@@ -350,6 +351,7 @@ void ChunkManager::change_version(uint64_t chunk_id, PendingWrite pending, Chang
   uint32_t old_version = std::as_const(metadata_).chunks().find(chunk_id)->version;
   commit(std::move(entry));
   pending.new_version = old_version + 1;
+  pending.old_version = old_version;
   for (Chunkserver* server : holders) {
     find_copy(chunk_id, server->csid)->state = CopyState::kBusy;
     pending.waiting.insert(server->csid);
@@ -374,7 +376,7 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
       pending.succeeded.push_back(server.csid);
     } else if (status == kStatusNotDone && !pending.creates_chunk) {
       copy->state = CopyState::kWrongVersion;  // unchanged, still at the old version
-      copy->version = pending.new_version - 1;
+      copy->version = pending.old_version;
     } else {
       copy->state = CopyState::kInvalid;
     }
@@ -393,31 +395,44 @@ void ChunkManager::reconcile_version_after_restart(const ChunkRecord& chunk, uin
   uint64_t chunk_id = chunk.id;
   if (pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) return;
   auto& copies = copies_[chunk_id];
+  auto usable_at = [](const ChunkCopy& copy, uint32_t version) {
+    return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
+  };
   auto some_copy_at = [&](uint32_t version) {
-    return std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) {
-      return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
-    });
+    return std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) { return usable_at(copy, version); });
   };
   if (some_copy_at(chunk.version)) return;
-  uint32_t version = 0;
   if (some_copy_at(chunk.version + 1)) {
-    version = chunk.version + 1;
+    uint32_t version = chunk.version + 1;
     MFS_LOG_NOTICE("chunk %016llX: copies at version %u, one ahead of the changelog (its tail lost in a crash) - taken",
                    static_cast<unsigned long long>(chunk_id), version);
     commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(version));
-  } else if (chunk.locked_to != 0 && chunk.version > 1 && some_copy_at(chunk.version - 1)) {
-    // Its lock may have run out while the master was down: only the operation's end unlocks.
-    version = chunk.version - 1;
-    MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - back to %u",
-                   static_cast<unsigned long long>(chunk_id), chunk.version, version);
-    commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(version));
-    commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
-  } else {
+    for (ChunkCopy& copy : copies) {
+      if (usable_at(copy, version)) copy.state = CopyState::kValid;
+    }
     return;
   }
+  // Its lock may have run out while the master was down: only the operation's end unlocks.
+  if (chunk.locked_to == 0 || !chunk.version_unconfirmed || chunk.version <= 1) return;
+  PendingWrite pending;
+  pending.old_version = chunk.version - 1;
+  pending.new_version = chunk.version + 1;
+  std::vector<std::pair<Chunkserver*, ChunkCopy*>> behind;
   for (ChunkCopy& copy : copies) {
-    if (copy.state == CopyState::kWrongVersion && copy.version == version) copy.state = CopyState::kValid;
+    Chunkserver* server = servers_.find(copy.csid);
+    if (server && server->send && usable_at(copy, pending.old_version)) behind.emplace_back(server, &copy);
   }
+  if (behind.empty()) return;
+  MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - copies at %u go to %u",
+                 static_cast<unsigned long long>(chunk_id), chunk.version, pending.old_version, pending.new_version);
+  commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(pending.new_version));
+  commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
+  for (auto [server, copy] : behind) {
+    copy->state = CopyState::kBusy;
+    pending.waiting.insert(server->csid);
+    server->send(csmsg::encode(csmsg::SetVersionCommand{chunk_id, pending.new_version, pending.old_version}));
+  }
+  pending_writes_[chunk_id] = std::move(pending);
 }
 
 void ChunkManager::finish_write(uint64_t chunk_id) {
@@ -435,7 +450,7 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
                  .arg(chunk_id));
     } else {
       // Nothing changed on the copies: return to the old version, whose copies are good.
-      uint32_t old_version = pending.new_version - 1;
+      uint32_t old_version = pending.old_version;
       commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(old_version));
       commit(ChangelogEntry::make("UNLOCK", now).arg(chunk_id));
       for (ChunkCopy& copy : copies_[chunk_id]) {
@@ -445,6 +460,9 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
     lock_owners_.erase(chunk_id);
     for (auto& done : pending.done) done(pending.failed_for_space_only ? StatusCode::kNoSpace : StatusCode::kNotDone);
     return;
+  }
+  if (pending.hands_out_for_writing) {
+    commit(ChangelogEntry::make("WRITE", now).arg(pending.inode).arg(pending.index).arg(0).arg(0).result(chunk_id));
   }
   ChunkLocation location;
   location.chunk_id = chunk_id;
@@ -683,7 +701,8 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  reconcile_version_after_restart(chunk, now);  // may unlock it
+  reconcile_version_after_restart(chunk, now);  // may unlock it, or change the copies' version
+  if (pending_writes_.count(chunk_id)) return;
   if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {

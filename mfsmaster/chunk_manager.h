@@ -134,6 +134,10 @@ class ChunkManager {
     // A new chunk id: created, or duplicated from a shared previous chunk (copy-on-write).
     bool creates_chunk = false;
     uint32_t new_version = 0;
+    uint32_t old_version = 0;  // of the copies changed, for an existing chunk
+    // A write's version change: once done, the chunk is handed out for writing, which the
+    // changelog records (WRITE with no version change) before the reply.
+    bool hands_out_for_writing = false;
     std::set<uint16_t> waiting;
     std::vector<uint16_t> succeeded;
     // Spec 20 §2.9: a write with no good copy is NOSPACE only if every copy failed for space.
@@ -195,10 +199,10 @@ class ChunkManager {
   // - copies one version ahead: the master sends a version change (or a truncate) while its
   //   line waits for the changelog writer, and the kill lost the line. Nothing was written
   //   at that version (the client's reply waits for the line), so the copies are taken at it.
-  // - locked, with copies only one version behind: the master was killed between logging a
-  //   write's or truncate's version change and the chunkservers taking it. The change is
-  //   taken back, as finish_write() does when it reached no chunkserver. Nothing at the new
-  //   version was acknowledged: the operation's end, which the client waits for, unlocks.
+  // - locked by a version change no client can have written at (version_unconfirmed), with
+  //   copies one version behind: the master was killed between logging the change and the
+  //   chunkservers taking it. Those copies are moved one version beyond it (and the chunk
+  //   unlocked), so that a server that took it and comes back later holds an outdated copy.
   void reconcile_version_after_restart(const ChunkRecord& chunk, uint32_t now);
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
   // Starts the work the chunk needs; what cannot start now is retried in the next tick

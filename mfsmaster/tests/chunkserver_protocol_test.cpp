@@ -513,6 +513,12 @@ TEST_F(ChunkserverProtocolTest, WriteChunkOnAnExistingChunkSetsANewVersionOnEver
   EXPECT_EQ(location.chunk_id, chunk_id);
   EXPECT_EQ(location.version, 2u);
   EXPECT_EQ(location.ips.size(), 2u);
+  // Handed out for writing, as the changelog says before the reply (a WRITE with no
+  // version change): a restarted master then keeps version 2 whatever registers.
+  std::string handed_out = "|WRITE(" + std::to_string(setup.file) + ",0,0,0):" + std::to_string(chunk_id);
+  EXPECT_NE(changelog().find(handed_out), std::string::npos) << changelog();
+  EXPECT_FALSE(std::as_const(metadata).chunks().find(chunk_id)->version_unconfirmed);
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
 TEST_F(ChunkserverProtocolTest, FailedCreateRollsBackAndAnswersNoSpace) {
@@ -810,15 +816,23 @@ class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
     return chunk_id;
   }
 
-  // The chunk loop takes the change back: version 1 again, unlocked, both copies valid.
-  void expect_taken_back(uint64_t chunk_id) {
+  // The chunk loop takes the change back: the copies, at version 1, go to version 3 (never
+  // to 2, which a server that has not registered yet may hold), and the chunk is unlocked.
+  void expect_taken_back(WriteSetup& setup, uint64_t chunk_id) {
     chunks->housekeeping(now);
     settle();
+    for (TestChunkserver* server : {&setup.a, &setup.b}) {
+      auto command = single<csmsg::SetVersionCommand>(server->link->take());
+      ASSERT_TRUE(command);
+      EXPECT_EQ(command->old_version, 1u);
+      EXPECT_EQ(command->new_version, 3u);
+      ASSERT_TRUE(server->handle(csmsg::encode(csmsg::SetVersionReply{chunk_id, StatusCode::kOk})));
+    }
     const ChunkRecord* chunk = std::as_const(metadata).chunks().find(chunk_id);
-    EXPECT_EQ(chunk->version, 1u);
+    EXPECT_EQ(chunk->version, 3u);
     EXPECT_EQ(chunk->locked_to, 0u);
     EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 2u);
-    EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",1)"), std::string::npos) << changelog();
+    EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",3)"), std::string::npos) << changelog();
     EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
   }
 };
@@ -830,14 +844,14 @@ TEST_F(InterruptedVersionChangeTest, ThatReachedNoCopyIsTakenBack) {
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
 
   now += 3600;  // the master came back after the write's lock had run out
-  expect_taken_back(chunk_id);
+  expect_taken_back(setup, chunk_id);
 }
 
 TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedNoCopyIsTakenBack) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup, true);
   EXPECT_NE(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
-  expect_taken_back(chunk_id);
+  expect_taken_back(setup, chunk_id);
   EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->length, 1000u);
 }
 
@@ -881,6 +895,20 @@ TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAr
   EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
   EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",2)"), std::string::npos) << changelog();
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+// Once handed out for writing, a client may have written at the new version, on a server
+// that has not registered yet: the change is not taken back.
+TEST_F(InterruptedVersionChangeTest, IsKeptOnceHandedOutForWriting) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
+  EXPECT_TRUE(mutations->commit(
+      {ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(0).arg(0).result(chunk_id)}));
+
+  chunks->housekeeping(now + 3600);
+  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
+  EXPECT_TRUE(setup.a.link->take().empty());
+  EXPECT_EQ(changelog().find("SETVERSION"), std::string::npos) << changelog();
 }
 
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
