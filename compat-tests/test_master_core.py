@@ -236,3 +236,22 @@ def test_chunk_ids_after_a_kill_skip_those_a_lost_changelog_tail_may_have_used(c
     cluster.start_master()
     assert new_chunk_id("c") >= first + 2 + (1 << 24)
     assert [(cluster.mountpoint / name).read_bytes() for name in "abc"] == [b"a", b"b", b"c"]
+
+
+# An append reserves its range in the master's memory only, as on 3.0.117: the length is
+# logged when the data's write ends, not at the reservation. A reservation logged at once
+# was applied twice when a master restart lost its reply and the client asked again.
+@pytest.mark.parametrize("master", ["real", "ours"])
+def test_appends_log_their_lengths_as_the_real_master(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real"] * 2, mount="real")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(b"x" * 5000)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, b"a" * 1000)
+        os.write(fd, b"b" * 2000)
+    finally:
+        os.close(fd)
+    inode = path.stat().st_ino
+    assert changelog_entries(cluster, "LENGTH", 2) == [f"LENGTH({inode},5000,0)", f"LENGTH({inode},8000,0)"]
+    assert path.read_bytes() == b"x" * 5000 + b"a" * 1000 + b"b" * 2000

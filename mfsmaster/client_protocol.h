@@ -44,6 +44,7 @@ struct ClientServices {
   std::function<const ConfigFile&()> config;
   ClientNotifier& notifier;
   DataCacheTracker& data_cache;
+  AppendReservations& append_reservations;
 };
 
 class ClientProtocol {

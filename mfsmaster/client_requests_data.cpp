@@ -13,6 +13,7 @@ namespace mfs::master {
 namespace {
 
 constexpr uint8_t kCanModifyMtime = 0x01;
+constexpr uint8_t kTruncateReserve = 0x08;  // TRUNCATE flag of an append (spec 10 §7.6)
 constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
 constexpr uint32_t kVersionWithPrevLength = pack_version(3, 0, 113);
 constexpr uint32_t kVersionWithWriteErofs = pack_version(3, 0, 101);
@@ -149,12 +150,13 @@ bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t si
   uint64_t length = in.u64();
   if (!in.finished()) return fail("bad TRUNCATE size");
   RequestContext request = context(ids.uid, ids.gids);
-  auto plan = operations_.truncate(request, inode, flags, length);
+  auto plan = operations_.truncate(request, inode, flags, length, services_.append_reservations);
   if (!plan) {
     reply_status(msg::MATOCL_FUSE_TRUNCATE, msgid, plan.status());
     return true;
   }
   uint32_t file_inode = plan->file->inode;
+  if (flags & kTruncateReserve) services_.append_reservations.reserve_to(file_inode, plan->new_length, request.now);
   // Built without `this`: a chunk truncation may finish after this connection is gone.
   auto build_reply =
       [&services = services_, credentials = request.credentials, file_inode, previous_length = plan->previous_length,

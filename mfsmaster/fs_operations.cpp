@@ -484,8 +484,9 @@ Result<const Node*> FsOperations::write_chunk(const RequestContext& context, uin
   return node;
 }
 
-Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& context, uint32_t inode, uint8_t flags,
-                                                          uint64_t length) const {
+Result<FsOperations::TruncatePlan> FsOperations::truncate(
+    const RequestContext& context, uint32_t inode, uint8_t flags, uint64_t length,
+    const AppendReservations& reservations) const {
   constexpr uint8_t kOpened = 0x01, kUpdate = 0x02, kTimeFix = 0x04, kReserve = 0x08;
   bool grows_only = flags & (kUpdate | kReserve);
   if (grows_only ? context.disabled(disable::kWrite)
@@ -507,8 +508,9 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& 
   plan.previous_length = node->length;
   plan.new_length = length;
   if (flags & kReserve) {
-    if (length > UINT64_MAX - node->length) return StatusCode::kIndexTooBig;
-    plan.new_length = node->length + length;
+    plan.previous_length = reservations.next_start(node->inode, node->length);
+    if (length > UINT64_MAX - plan.previous_length) return StatusCode::kIndexTooBig;
+    plan.new_length = plan.previous_length + length;
   } else if (flags & kUpdate) {
     plan.new_length = std::max(length, node->length);
   } else {
@@ -529,7 +531,7 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(const RequestContext& 
     plan.cuts_chunk = plan.chunk_index < node->chunks.size() && node->chunks[plan.chunk_index] != 0;
   }
   bool touches_times = !grows_only && !((flags & kTimeFix) && !changes);
-  if (changes || touches_times) {
+  if ((changes && !(flags & kReserve)) || touches_times) {
     plan.entries.push_back(
         ChangelogEntry::make("LENGTH", context.now).arg(node->inode).arg(plan.new_length).arg(touches_times ? 1 : 0));
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mfscommon/status.h"
+#include "mfsmaster/append_reservations.h"
 #include "mfsmaster/archive_flags.h"
 #include "mfsmaster/changelog_entry.h"
 #include "mfsmaster/credentials.h"
@@ -111,7 +112,10 @@ class FsOperations {
     uint32_t chunk_index = 0;
     Entries entries;  // the LENGTH change (empty when nothing changes)
   };
-  Result<TruncatePlan> truncate(const RequestContext& context, uint32_t inode, uint8_t flags, uint64_t length) const;
+  // With RESERVE (an append), `length` bytes after the file's end or its last reservation;
+  // nothing is logged for it (see append_reservations.h).
+  Result<TruncatePlan> truncate(const RequestContext& context, uint32_t inode, uint8_t flags, uint64_t length,
+                                const AppendReservations& reservations) const;
 
   // GETXATTR: the node whose attribute (or, with an empty name, whose list) is asked for.
   Result<const Node*> getxattr(const RequestContext& context, uint32_t inode, std::string_view name, bool opened) const;

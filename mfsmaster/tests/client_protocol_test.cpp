@@ -760,6 +760,32 @@ TEST_F(ClientProtocolTest, TruncateAnswersThePreviousLengthAndTheAttr) {
   EXPECT_EQ(status_of(call(client, request::truncate(155, file, 0, 1, kUser))), uint8_t(StatusCode::kEACCES));
 }
 
+// Appends (RESERVE): consecutive ranges from the end, nothing logged (as 3.0.117); the
+// length changes when the data's write ends. A master restart forgets the reservations, so
+// a retried one gets its offset again.
+TEST_F(ClientProtocolTest, AppendReservationsFollowEachOtherInMemoryOnly) {
+  constexpr uint8_t kOpened = 0x01, kUpdate = 0x02, kReserve = 0x08;
+  TestClient client = mount();
+  uint32_t file = make_file(client, kRootInode, "f");
+  call(client, request::truncate(1, file, 0, 1000));
+  auto reserve = [&](uint32_t msgid, uint64_t bytes) {
+    Packet reply = call(client, request::truncate(msgid, file, kOpened | kUpdate | kReserve, bytes));
+    EXPECT_EQ(reply.payload.size(), 48u);
+    PacketReader in(reply.payload);
+    in.u32();
+    uint64_t start = in.u64();
+    EXPECT_EQ(read_attr(in).length, 1000u);
+    return start;
+  };
+  std::string logged = changelog();
+  EXPECT_EQ(reserve(2, 100), 1000u);
+  EXPECT_EQ(reserve(3, 50), 1100u);
+  EXPECT_EQ(changelog(), logged);
+
+  append_reservations = AppendReservations();  // what a restart leaves
+  EXPECT_EQ(reserve(4, 100), 1000u);
+}
+
 TEST_F(ClientProtocolTest, ReadChunkOfAHoleAnswersChunkIdZero) {
   TestClient client = mount();
   uint32_t file = make_file(client, kRootInode, "f");

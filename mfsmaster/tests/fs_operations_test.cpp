@@ -139,12 +139,12 @@ TEST_F(Fixture, AnOpenFileInTheTrashOrSustainedIsStillTruncated) {
     uint32_t f = inode_of(1, name);
     metadata.fs().find(f)->trash_hours = trash_hours;
     ASSERT_TRUE(run(ops.open(as_user(0), f, 0x03)));
-    auto grown = ops.truncate(as_user(0), f, kOpened, 100);
+    auto grown = ops.truncate(as_user(0), f, kOpened, 100, AppendReservations());
     ASSERT_TRUE(grown);
     ASSERT_TRUE(run(grown->entries));
     ASSERT_TRUE(run(ops.unlink(as_user(0), 1, name, false)));
     ASSERT_NE(metadata.fs().find(f)->type, NodeType::kFile);
-    auto truncated = ops.truncate(as_user(0), f, kOpened, 0);  // ftruncate of a held descriptor
+    auto truncated = ops.truncate(as_user(0), f, kOpened, 0, AppendReservations());  // ftruncate of a held descriptor
     ASSERT_TRUE(truncated) << truncated.status().to_string();
     ASSERT_TRUE(run(truncated->entries));
     EXPECT_EQ(metadata.fs().find(f)->length, 0u);

@@ -83,7 +83,7 @@ TEST_F(QuotaTest, UsageFollowsEveryKindOfChange) {
   EXPECT_EQ(node(d).directory->usage.length, kChunkSize + 5 + 6);
   ASSERT_TRUE(run(ops.link(as_user(0), f, kRootInode, "hard")));  // counted once per link
   expect_all_usage_matches_walk();
-  auto truncated = ops.truncate(as_user(0), f, 0, 10);
+  auto truncated = ops.truncate(as_user(0), f, 0, 10, AppendReservations());
   ASSERT_TRUE(truncated);
   ASSERT_TRUE(run(truncated->entries));
   expect_all_usage_matches_walk();
@@ -117,9 +117,9 @@ TEST_F(QuotaTest, HardLimitsRefuseEveryGrowingOperation) {
   EXPECT_EQ(ops.symlink(as_user(0), q, "x", "t").code(), StatusCode::kQuota);
   EXPECT_EQ(ops.link(as_user(0), big, q, "x").code(), StatusCode::kQuota);
   // length: growing past 1000 is refused, shrinking and staying within are not
-  EXPECT_EQ(ops.truncate(as_user(0), second, 0, 501).code(), StatusCode::kQuota);
-  EXPECT_TRUE(ops.truncate(as_user(0), second, 0, 500));
-  EXPECT_TRUE(ops.truncate(as_user(0), small, 0, 10));
+  EXPECT_EQ(ops.truncate(as_user(0), second, 0, 501, AppendReservations()).code(), StatusCode::kQuota);
+  EXPECT_TRUE(ops.truncate(as_user(0), second, 0, 500, AppendReservations()));
+  EXPECT_TRUE(ops.truncate(as_user(0), small, 0, 10, AppendReservations()));
   EXPECT_EQ(ops.rename(as_user(0), outside, "big", q, "big").code(), StatusCode::kQuota);
   // moving within the quota's realm adds nothing
   uint32_t inner = make(kRootInode, "inner", 2);
