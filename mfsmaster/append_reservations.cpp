@@ -5,16 +5,17 @@
 namespace mfs::master {
 namespace {
 
-// Past this many files, reservations older than a write lock are dropped: their data has
-// been written by then, or its writer gave up.
-constexpr size_t kSweepAbove = 4096;
+// A reservation older than a write lock no longer counts: its data has been written by
+// then, or its writer gave up. Past this many files, such reservations are dropped.
 constexpr uint32_t kReservationSeconds = 120;
+constexpr size_t kSweepAbove = 4096;
 
 }  // namespace
 
-uint64_t AppendReservations::next_start(uint32_t inode, uint64_t length) const {
+uint64_t AppendReservations::next_start(uint32_t inode, uint64_t length, uint32_t now) const {
   auto it = reservations_.find(inode);
-  return it == reservations_.end() ? length : std::max(length, it->second.end);
+  if (it == reservations_.end() || it->second.made_at + kReservationSeconds < now) return length;
+  return std::max(length, it->second.end);
 }
 
 void AppendReservations::reserve_to(uint32_t inode, uint64_t end, uint32_t now) {

@@ -12,10 +12,12 @@ namespace mfs::master {
 
 class AppendReservations {
  public:
-  // Where the next append to a file of `length` bytes starts.
-  uint64_t next_start(uint32_t inode, uint64_t length) const;
+  // Where the next append to a file of `length` bytes starts at `now`.
+  uint64_t next_start(uint32_t inode, uint64_t length, uint32_t now) const;
   // Records a reservation up to `end`, made at `now`.
   void reserve_to(uint32_t inode, uint64_t end, uint32_t now);
+  // The file's length was set (truncate, O_TRUNC): appends start from it again.
+  void forget(uint32_t inode) { reservations_.erase(inode); }
 
  private:
   struct Reservation {

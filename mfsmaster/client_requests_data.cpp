@@ -13,7 +13,8 @@ namespace mfs::master {
 namespace {
 
 constexpr uint8_t kCanModifyMtime = 0x01;
-constexpr uint8_t kTruncateReserve = 0x08;  // TRUNCATE flag of an append (spec 10 §7.6)
+// TRUNCATE flags (spec 10 §7.6): a length published during writes, an append.
+constexpr uint8_t kTruncateUpdate = 0x02, kTruncateReserve = 0x08;
 constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
 constexpr uint32_t kVersionWithPrevLength = pack_version(3, 0, 113);
 constexpr uint32_t kVersionWithWriteErofs = pack_version(3, 0, 101);
@@ -156,7 +157,11 @@ bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t si
     return true;
   }
   uint32_t file_inode = plan->file->inode;
-  if (flags & kTruncateReserve) services_.append_reservations.reserve_to(file_inode, plan->new_length, request.now);
+  if (flags & kTruncateReserve) {
+    services_.append_reservations.reserve_to(file_inode, plan->new_length, request.now);
+  } else if (!(flags & kTruncateUpdate)) {
+    services_.append_reservations.forget(file_inode);
+  }
   // Built without `this`: a chunk truncation may finish after this connection is gone.
   auto build_reply =
       [&services = services_, credentials = request.credentials, file_inode, previous_length = plan->previous_length,

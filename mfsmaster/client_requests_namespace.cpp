@@ -457,7 +457,10 @@ bool ClientProtocol::handle_open(uint32_t msgid, PacketReader& in, size_t) {
   }
   const Node* node = operations_.resolve(request, inode);
   uint32_t node_inode = node->inode;
-  if (flags & kOpenRequestTruncate) services_.data_cache.modified(node_inode, session_id_);
+  if (flags & kOpenRequestTruncate) {
+    services_.data_cache.modified(node_inode, session_id_);
+    services_.append_reservations.forget(node_inode);
+  }
   bool with_open_flags = client_version_ >= kVersionWithOpenFlags;
   // Decided once the open took effect: the client drops its cache unless told to keep it.
   auto build = [this, request, node_inode, with_open_flags](PacketWriter& out) {

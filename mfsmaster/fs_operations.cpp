@@ -508,7 +508,7 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(
   plan.previous_length = node->length;
   plan.new_length = length;
   if (flags & kReserve) {
-    plan.previous_length = reservations.next_start(node->inode, node->length);
+    plan.previous_length = reservations.next_start(node->inode, node->length, context.now);
     if (length > UINT64_MAX - plan.previous_length) return StatusCode::kIndexTooBig;
     plan.new_length = plan.previous_length + length;
   } else if (flags & kUpdate) {

@@ -784,6 +784,9 @@ TEST_F(ClientProtocolTest, AppendReservationsFollowEachOtherInMemoryOnly) {
 
   append_reservations = AppendReservations();  // what a restart leaves
   EXPECT_EQ(reserve(4, 100), 1000u);
+
+  call(client, request::truncate(5, file, 0, 1000));  // a truncate ends the reservations
+  EXPECT_EQ(reserve(6, 10), 1000u);
 }
 
 TEST_F(ClientProtocolTest, ReadChunkOfAHoleAnswersChunkIdZero) {
