@@ -8,9 +8,6 @@ namespace mfs::master::checkpoint_records {
 namespace {
 
 constexpr uint8_t kFormat = 1;
-// Bits of a chunk record's flags byte.
-constexpr uint8_t kChunkArchived = 0x01;
-constexpr uint8_t kChunkVersionUnconfirmed = 0x02;
 // Node records: format 2 adds the POSIX ACLs; format 1 records have none.
 constexpr uint8_t kNodeFormatWithAcls = 2;
 constexpr uint8_t kFreedFormat = 3;
@@ -156,8 +153,7 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
 
 std::string encode_chunk(const ChunkRecord& chunk) {
   PacketWriter out(0);
-  uint8_t flags = (chunk.archived ? kChunkArchived : 0) | (chunk.version_unconfirmed ? kChunkVersionUnconfirmed : 0);
-  out.u8(kFormat).u32(chunk.version).u32(chunk.locked_to).u8(flags);
+  out.u8(kFormat).u32(chunk.version).u32(chunk.locked_to).u8(chunk.archived ? 1 : 0);
   return body_of(out);
 }
 
@@ -166,9 +162,7 @@ Status decode_chunk(std::string_view value, ChunkRecord& chunk) {
   if (in.u8() != kFormat) return corrupt("chunk format");
   chunk.version = in.u32();
   chunk.locked_to = in.u32();
-  uint8_t flags = in.u8();
-  chunk.archived = flags & kChunkArchived;
-  chunk.version_unconfirmed = flags & kChunkVersionUnconfirmed;
+  chunk.archived = in.u8() != 0;
   return in.finished() ? Status::ok() : corrupt("chunk length");
 }
 

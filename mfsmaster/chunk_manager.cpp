@@ -215,7 +215,7 @@ std::optional<ChunkLocation> ChunkManager::unlocked_location(const Node& file, u
 }
 
 void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t inode, uint32_t index,
-                               bool can_modify_mtime, uint32_t now, WriteDone done) {
+                               bool can_modify_mtime, bool resumes, uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);
   if (!file || !file->is_file_like()) return done(StatusCode::kENOENT);
   uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
@@ -229,6 +229,7 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
     }
     const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(previous);
     if (!chunk) return done(StatusCode::kNoChunk);
+    if (take_back_interrupted_version_change(*chunk, inode, session_id, resumes, now)) return done(StatusCode::kChunkBusy);
     auto owner = lock_owners_.find(previous);
     if (chunk->locked_to > now && owner != lock_owners_.end() && owner->second != session_id) {
       return done(StatusCode::kLocked);
@@ -245,7 +246,6 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
       if (pending_writes_.count(copy_id)) lock_owners_[copy_id] = session_id;
       return;
     }
-    pending.hands_out_for_writing = true;
     change_version(
         previous, std::move(pending),
         ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(previous),
@@ -283,13 +283,15 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
   pending_writes_[chunk_id] = std::move(pending);
 }
 
-void ChunkManager::truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now,
-                                  WriteDone done) {
+void ChunkManager::truncate_chunk(uint32_t session_id, uint32_t inode, uint32_t index, uint32_t length_in_chunk,
+                                  uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);
   uint64_t chunk_id = file && index < file->chunks.size() ? file->chunks[index] : 0;
   const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
   if (!chunk) return done(StatusCode::kNoChunk);
-  if (pending_writes_.count(chunk_id)) return done(StatusCode::kChunkBusy);
+  if (pending_writes_.count(chunk_id) || take_back_interrupted_version_change(*chunk, inode, session_id, false, now)) {
+    return done(StatusCode::kChunkBusy);
+  }
   // A lock nobody here holds is from before the start: its truncate is retried, or its
   // writer goes on at whatever version this truncate leaves.
   if (chunk->locked_to > now && lock_owners_.count(chunk_id)) return done(StatusCode::kLocked);
@@ -391,29 +393,48 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
   if (pending.waiting.empty()) finish_write(chunk_id);
 }
 
-void ChunkManager::reconcile_version_after_restart(const ChunkRecord& chunk, uint32_t now) {
+namespace {
+
+bool usable_at(const ChunkCopy& copy, uint32_t version) {
+  return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
+}
+
+bool some_copy_at(const std::vector<ChunkCopy>& copies, uint32_t version) {
+  return std::any_of(copies.begin(), copies.end(), [version](const ChunkCopy& copy) { return usable_at(copy, version); });
+}
+
+}  // namespace
+
+void ChunkManager::adopt_copies_ahead_of_a_lost_change(const ChunkRecord& chunk, uint32_t now) {
   uint64_t chunk_id = chunk.id;
-  if (pending_writes_.count(chunk_id) || lock_owners_.count(chunk_id)) return;
   auto& copies = copies_[chunk_id];
-  auto usable_at = [](const ChunkCopy& copy, uint32_t version) {
-    return (copy.state == CopyState::kValid || copy.state == CopyState::kWrongVersion) && copy.version == version;
-  };
-  auto some_copy_at = [&](uint32_t version) {
-    return std::any_of(copies.begin(), copies.end(), [&](const ChunkCopy& copy) { return usable_at(copy, version); });
-  };
-  if (some_copy_at(chunk.version)) return;
-  if (some_copy_at(chunk.version + 1)) {
-    uint32_t version = chunk.version + 1;
-    MFS_LOG_NOTICE("chunk %016llX: copies at version %u, one ahead of the changelog (its tail lost in a crash) - taken",
-                   static_cast<unsigned long long>(chunk_id), version);
-    commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(version));
-    for (ChunkCopy& copy : copies) {
-      if (usable_at(copy, version)) copy.state = CopyState::kValid;
-    }
-    return;
+  uint32_t ahead = chunk.version + 1;
+  if (pending_writes_.count(chunk_id) || some_copy_at(copies, chunk.version) || !some_copy_at(copies, ahead)) return;
+  MFS_LOG_NOTICE("chunk %016llX: copies at version %u, one ahead of the changelog (its tail lost in a crash) - taken",
+                 static_cast<unsigned long long>(chunk_id), ahead);
+  commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(ahead));
+  for (ChunkCopy& copy : copies) {
+    if (usable_at(copy, ahead)) copy.state = CopyState::kValid;
   }
+}
+
+bool ChunkManager::no_other_holder(uint32_t inode, uint32_t session_id) const {
+  const Node* file = metadata_.fs().find(inode);
+  const Session* session = metadata_.sessions().find(session_id);
+  uint32_t own = session && session->open_inodes.count(inode) ? 1 : 0;
+  return file && file->open_count == own;
+}
+
+bool ChunkManager::take_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t inode, uint32_t session_id,
+                                                        bool resumes, uint32_t now) {
+  uint64_t chunk_id = chunk.id;
   // Its lock may have run out while the master was down: only the operation's end unlocks.
-  if (chunk.locked_to == 0 || !chunk.version_unconfirmed || chunk.version <= 1) return;
+  if (resumes || chunk.locked_to == 0 || chunk.version <= 1 || pending_writes_.count(chunk_id) ||
+      lock_owners_.count(chunk_id)) {
+    return false;
+  }
+  auto& copies = copies_[chunk_id];
+  if (some_copy_at(copies, chunk.version) || !no_other_holder(inode, session_id)) return false;
   PendingWrite pending;
   pending.old_version = chunk.version - 1;
   pending.new_version = chunk.version + 1;
@@ -422,7 +443,7 @@ void ChunkManager::reconcile_version_after_restart(const ChunkRecord& chunk, uin
     Chunkserver* server = servers_.find(copy.csid);
     if (server && server->send && usable_at(copy, pending.old_version)) behind.emplace_back(server, &copy);
   }
-  if (behind.empty()) return;
+  if (behind.empty()) return false;
   MFS_LOG_NOTICE("chunk %016llX: version change to %u from before the start reached no chunkserver - copies at %u go to %u",
                  static_cast<unsigned long long>(chunk_id), chunk.version, pending.old_version, pending.new_version);
   commit(ChangelogEntry::make("SETVERSION", now).arg(chunk_id).arg(pending.new_version));
@@ -433,6 +454,7 @@ void ChunkManager::reconcile_version_after_restart(const ChunkRecord& chunk, uin
     server->send(csmsg::encode(csmsg::SetVersionCommand{chunk_id, pending.new_version, pending.old_version}));
   }
   pending_writes_[chunk_id] = std::move(pending);
+  return true;
 }
 
 void ChunkManager::finish_write(uint64_t chunk_id) {
@@ -460,9 +482,6 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
     lock_owners_.erase(chunk_id);
     for (auto& done : pending.done) done(pending.failed_for_space_only ? StatusCode::kNoSpace : StatusCode::kNotDone);
     return;
-  }
-  if (pending.hands_out_for_writing) {
-    commit(ChangelogEntry::make("WRITE", now).arg(pending.inode).arg(pending.index).arg(0).arg(0).result(chunk_id));
   }
   ChunkLocation location;
   location.chunk_id = chunk_id;
@@ -701,8 +720,7 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }
-  reconcile_version_after_restart(chunk, now);  // may unlock it, or change the copies' version
-  if (pending_writes_.count(chunk_id)) return;
+  adopt_copies_ahead_of_a_lost_change(chunk, now);
   if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {

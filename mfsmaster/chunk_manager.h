@@ -71,11 +71,13 @@ class ChunkManager {
   // copy) and answers through `done` once the chunkservers replied.
   // A chunk stays locked to its writer's session until WRITE_CHUNK_END or expiry.
   // A new chunk goes preferably to servers near `client_ip` (CREATIONS_RESPECT_TOPOLOGY).
+  // `resumes`: the client goes on with a chunk it had (CONTINUEOP).
   void write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t inode, uint32_t index, bool can_modify_mtime,
-                   uint32_t now, WriteDone done);
+                   bool resumes, uint32_t now, WriteDone done);
   // Cuts chunk `index` of `inode` at `length_in_chunk` on every valid copy (a truncate
-  // that ends inside an existing chunk), with a new version.
-  void truncate_chunk(uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now, WriteDone done);
+  // that ends inside an existing chunk), with a new version; asked by `session_id`.
+  void truncate_chunk(uint32_t session_id, uint32_t inode, uint32_t index, uint32_t length_in_chunk, uint32_t now,
+                      WriteDone done);
   // REPAIR (mfsfilerepair, spec 11 §5.11): each chunk of `inode` without a valid copy
   // falls back to its best wrong-version copies (repaired) or leaves the file (erased).
   struct RepairCounts {
@@ -135,9 +137,6 @@ class ChunkManager {
     bool creates_chunk = false;
     uint32_t new_version = 0;
     uint32_t old_version = 0;  // of the copies changed, for an existing chunk
-    // A write's version change: once done, the chunk is handed out for writing, which the
-    // changelog records (WRITE with no version change) before the reply.
-    bool hands_out_for_writing = false;
     std::set<uint16_t> waiting;
     std::vector<uint16_t> succeeded;
     // Spec 20 §2.9: a write with no good copy is NOSPACE only if every copy failed for space.
@@ -194,16 +193,22 @@ class ChunkManager {
                             const std::set<uint16_t>& holders);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
-  // A version change that the changelog and the chunkservers disagree on after a master
-  // was killed, for a chunk no operation here works on and no copy holds at its version:
-  // - copies one version ahead: the master sends a version change (or a truncate) while its
-  //   line waits for the changelog writer, and the kill lost the line. Nothing was written
-  //   at that version (the client's reply waits for the line), so the copies are taken at it.
-  // - locked by a version change no client can have written at (version_unconfirmed), with
-  //   copies one version behind: the master was killed between logging the change and the
-  //   chunkservers taking it. Those copies are moved one version beyond it (and the chunk
-  //   unlocked), so that a server that took it and comes back later holds an outdated copy.
-  void reconcile_version_after_restart(const ChunkRecord& chunk, uint32_t now);
+  // Copies one version ahead of the metadata, with none at its version: the master sends a
+  // version change (or a truncate) while its line waits for the changelog writer, and a
+  // kill lost the line. Nothing was written at that version (the client's reply waits for
+  // the line), so the copies are taken at it.
+  void adopt_copies_ahead_of_a_lost_change(const ChunkRecord& chunk, uint32_t now);
+  // A chunk locked by a version change from before this master started (killed between
+  // logging it and the chunkservers taking it), with no copy at it but copies one version
+  // behind, asked again by `session_id`: without `resumes` and when no other session has
+  // the file open, no client holds data written at that version (the 3.0.117 client
+  // resumes a chunk it had with CONTINUEOP; ours sends all its data again). The copies
+  // behind then go one version beyond the change, so that a server that took it and
+  // registers later holds an outdated copy, and the chunk is unlocked. True if started.
+  bool take_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t inode, uint32_t session_id,
+                                            bool resumes, uint32_t now);
+  // No session but maybe `session_id` has `inode` open.
+  bool no_other_holder(uint32_t inode, uint32_t session_id) const;
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
   // Starts the work the chunk needs; what cannot start now is retried in the next tick
   // (limits reached), when its lock ends, or when a chunkserver registers (no server fits).

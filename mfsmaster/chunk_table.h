@@ -18,11 +18,6 @@ struct ChunkRecord {
   uint32_t version = 0;
   uint32_t locked_to = 0;  // time until which a writer holds the chunk (0 = unlocked)
   bool archived = false;
-  // The version was raised by a write or truncate (WRITE, TRUNC) that has not yet handed
-  // the chunk out for writing (WRITE with no version change) nor ended (UNLOCK): no client
-  // can have written at this version. Lets a restarted master take back such a change
-  // that reached no chunkserver (ChunkManager); unknown (an imported image) counts as not.
-  bool version_unconfirmed = false;
   uint32_t file_references = 0;  // file slots holding this chunk (snapshots share chunks)
   uint8_t goal = 0;              // highest keep-max goal of the referencing files' classes
   uint8_t sclass = 0;            // the class with that goal: its labels place the copies

@@ -12,7 +12,8 @@
 namespace mfs::master {
 namespace {
 
-constexpr uint8_t kCanModifyMtime = 0x01;
+// WRITE_CHUNK flags (spec 10 §8.4).
+constexpr uint8_t kCanModifyMtime = 0x01, kContinueOperation = 0x02;
 // TRUNCATE flags (spec 10 §7.6): a length published during writes, an append.
 constexpr uint8_t kTruncateUpdate = 0x02, kTruncateReserve = 0x08;
 constexpr uint32_t kVersionReportingAmtime = pack_version(3, 0, 74);
@@ -64,7 +65,7 @@ bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t
   }
   uint32_t file_inode = (*file)->inode;
   services_.chunks.write_chunk(
-      session_id_, link_->peer_ip(), file_inode, index, can_modify_mtime, request.now,
+      session_id_, link_->peer_ip(), file_inode, index, can_modify_mtime, flags & kContinueOperation, request.now,
       [link = link_, &services = services_, msgid, file_inode, index,
        session = session_id_](Result<ChunkLocation> location) {
         if (!location) {
@@ -184,7 +185,7 @@ bool ClientProtocol::handle_truncate(uint32_t msgid, PacketReader& in, size_t si
   uint32_t chunk_index = plan->chunk_index;
   uint32_t length_in_chunk = static_cast<uint32_t>(new_length % kChunkSize);
   services_.chunks.truncate_chunk(
-      file_inode, chunk_index, length_in_chunk, request.now,
+      session_id_, file_inode, chunk_index, length_in_chunk, request.now,
       [&services = services_, link = link_, entries = std::move(plan->entries), build_reply, msgid, file_inode,
        chunk_index, new_length, session = session_id_, now = request.now](Result<ChunkLocation> location) mutable {
         if (!location) {

@@ -36,14 +36,12 @@ Status Metadata::apply_write(const ChangelogEntry& entry) {
   uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
   if (needs_new_chunk) {
     ChunkRecord& created = chunks_.add(chunk_id, 1, locked_to);
-    created.version_unconfirmed = true;
     if (old_chunk) chunk_classes_.remove(*old_chunk, file->sclass);  // copy-on-write of a shared chunk
     if (file->chunks.size() <= index) file->chunks.resize(index + 1, 0);
     file->chunks[index] = chunk_id;
     reference_chunk(created, *file);
   } else {
     if (changes_version) ++old_chunk->version;
-    old_chunk->version_unconfirmed = changes_version != 0;
     old_chunk->locked_to = locked_to;
   }
   uint64_t minimum_length = uint64_t{index} * kChunkSize;
@@ -71,13 +69,10 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
     if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
     chunk_classes_.remove(*chunk, file->sclass);
     file->chunks[index] = chunk_id;
-    ChunkRecord& created = chunks_.add(chunk_id, 1, locked_to);
-    created.version_unconfirmed = true;
-    reference_chunk(created, *file);
+    reference_chunk(chunks_.add(chunk_id, 1, locked_to), *file);
   } else {
     if (chunk_id != chunk->id) return mismatch("TRUNC: chunk id differs");
     ++chunk->version;
-    chunk->version_unconfirmed = true;  // confirmed by its end (UNLOCK), before the reply
     chunk->locked_to = locked_to;
   }
   file->eattr &= ~eattr::kSnapshot;
@@ -151,7 +146,6 @@ Status Metadata::apply_unlock(const ChangelogEntry& entry) {
   ChunkRecord* chunk = chunks_.find(chunk_id);
   if (!chunk) return mismatch("UNLOCK: no such chunk");
   chunk->locked_to = 0;
-  chunk->version_unconfirmed = false;
   return Status::ok();
 }
 
@@ -183,7 +177,6 @@ Status Metadata::apply_setversion(const ChangelogEntry& entry) {
   ChunkRecord* chunk = chunks_.find(chunk_id);
   if (!chunk) return mismatch("SETVERSION: no such chunk");
   chunk->version = version;
-  chunk->version_unconfirmed = false;
   return Status::ok();
 }
 

@@ -58,23 +58,6 @@ TEST_F(CheckpointTest, AFreedInodeIsKeptUntilItsNumberIsReusedThenTheNewNodeIs) 
   EXPECT_EQ(loaded->fs().lookup(*loaded->fs().root(), "new")->child->inode, gone);
 }
 
-TEST_F(CheckpointTest, AChunkKeepsItsVersionLockAndFlags) {
-  ChunkRecord& changing = metadata.chunks().add(5, 3, kNow + 120);
-  changing.version_unconfirmed = true;
-  metadata.chunks().add(6, 1, 0).archived = true;
-
-  std::unique_ptr<Metadata> loaded = flush_and_load();
-  const ChunkRecord* a = std::as_const(*loaded).chunks().find(5);
-  const ChunkRecord* b = std::as_const(*loaded).chunks().find(6);
-  ASSERT_TRUE(a && b);
-  EXPECT_EQ(a->version, 3u);
-  EXPECT_EQ(a->locked_to, kNow + 120);
-  EXPECT_TRUE(a->version_unconfirmed);
-  EXPECT_FALSE(a->archived);
-  EXPECT_TRUE(b->archived);
-  EXPECT_FALSE(b->version_unconfirmed);
-}
-
 TEST_F(CheckpointTest, ABigChangeSetWaitsForAPauseInTheChanges) {
   using namespace std::chrono_literals;
   ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "few", 0755, 0)));

@@ -513,12 +513,6 @@ TEST_F(ChunkserverProtocolTest, WriteChunkOnAnExistingChunkSetsANewVersionOnEver
   EXPECT_EQ(location.chunk_id, chunk_id);
   EXPECT_EQ(location.version, 2u);
   EXPECT_EQ(location.ips.size(), 2u);
-  // Handed out for writing, as the changelog says before the reply (a WRITE with no
-  // version change): a restarted master then keeps version 2 whatever registers.
-  std::string handed_out = "|WRITE(" + std::to_string(setup.file) + ",0,0,0):" + std::to_string(chunk_id);
-  EXPECT_NE(changelog().find(handed_out), std::string::npos) << changelog();
-  EXPECT_FALSE(std::as_const(metadata).chunks().find(chunk_id)->version_unconfirmed);
-  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
 TEST_F(ChunkserverProtocolTest, FailedCreateRollsBackAndAnswersNoSpace) {
@@ -800,8 +794,9 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
-// A master killed between logging a write's version change and the write's end starts at
-// the new version, locked, while the chunkservers may still hold the old one.
+// A master killed between logging a version change and the chunkservers taking it starts
+// at the new version, locked, while the chunkservers may still hold the old one. The
+// client asks again (WRITE_CHUNK, TRUNCATE).
 class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
  protected:
   // A written chunk whose copies are at version 1, and the replayed change to version 2,
@@ -816,11 +811,11 @@ class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
     return chunk_id;
   }
 
-  // The chunk loop takes the change back: the copies, at version 1, go to version 3 (never
-  // to 2, which a server that has not registered yet may hold), and the chunk is unlocked.
-  void expect_taken_back(WriteSetup& setup, uint64_t chunk_id) {
-    chunks->housekeeping(now);
-    settle();
+  // The request finds the change taken back (CHUNK_BUSY meanwhile): the copies, at version
+  // 1, go to version 3 (never to 2, which a server that has not registered yet may hold),
+  // and the chunk is unlocked.
+  void expect_taken_back_on(WriteSetup& setup, uint64_t chunk_id, const Packet& request) {
+    EXPECT_EQ(status_of(call(setup.client, request)), uint8_t(StatusCode::kChunkBusy));
     for (TestChunkserver* server : {&setup.a, &setup.b}) {
       auto command = single<csmsg::SetVersionCommand>(server->link->take());
       ASSERT_TRUE(command);
@@ -835,24 +830,51 @@ class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
     EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",3)"), std::string::npos) << changelog();
     EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
   }
+
+  // The request is answered at once, with nothing sent to the chunkservers.
+  void expect_kept_on(WriteSetup& setup, uint64_t chunk_id, const Packet& request) {
+    EXPECT_EQ(status_of(call(setup.client, request)), uint8_t(StatusCode::kChunkLost));
+    EXPECT_TRUE(setup.a.link->take().empty());
+    EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
+  }
 };
 
-TEST_F(InterruptedVersionChangeTest, ThatReachedNoCopyIsTakenBack) {
+TEST_F(InterruptedVersionChangeTest, OfAWriteIsTakenBackWhenTheClientAsksAgain) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
-  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
-
   now += 3600;  // the master came back after the write's lock had run out
-  expect_taken_back(setup, chunk_id);
+  chunks->housekeeping(now);
+  EXPECT_TRUE(setup.a.link->take().empty()) << "taken back with nobody asking";
+
+  expect_taken_back_on(setup, chunk_id, request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0));
 }
 
-TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedNoCopyIsTakenBack) {
+TEST_F(InterruptedVersionChangeTest, OfATruncateIsTakenBackWhenTheClientAsksAgain) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup, true);
   EXPECT_NE(std::as_const(metadata).chunks().find(chunk_id)->locked_to, 0u);
-  expect_taken_back(setup, chunk_id);
+  expect_taken_back_on(setup, chunk_id, request::truncate(4, setup.file, 0, 10));
   EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->length, 1000u);
+}
+
+// A client resuming the chunk (CONTINUEOP) may have written at version 2, on a server that
+// has not registered: its data must not be replaced by the copies behind.
+TEST_F(InterruptedVersionChangeTest, IsKeptForAClientThatResumesTheChunk) {
+  constexpr uint8_t kContinueOperation = 0x02;
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
+  expect_kept_on(setup, chunk_id, request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0, kContinueOperation));
+}
+
+// Another session holding the file open may be the one that wrote at version 2.
+TEST_F(InterruptedVersionChangeTest, IsKeptWhileAnotherSessionHasTheFileOpen) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
+  TestClient other = mount("/", kClientIp + 1);
+  call(other, request::open(5, setup.file, request::openflag::kWrite));
+  ASSERT_EQ(std::as_const(metadata).fs().find(setup.file)->open_count, 1u);
+  expect_kept_on(setup, chunk_id, request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0));
 }
 
 // The client retries its truncate after the restart; the lock of the first attempt, which
@@ -897,31 +919,20 @@ TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAr
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
-// Once handed out for writing, a client may have written at the new version, on a server
-// that has not registered yet: the change is not taken back.
-TEST_F(InterruptedVersionChangeTest, IsKeptOnceHandedOutForWriting) {
-  WriteSetup setup = write_setup();
-  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
-  EXPECT_TRUE(mutations->commit(
-      {ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(0).arg(0).result(chunk_id)}));
-
-  chunks->housekeeping(now + 3600);
-  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
-  EXPECT_TRUE(setup.a.link->take().empty());
-  EXPECT_EQ(changelog().find("SETVERSION"), std::string::npos) << changelog();
-}
-
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
   TestChunkserver c = connect_chunkserver(kServerC);
   ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
   ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+  c.link->take();
 
-  chunks->housekeeping(now);
-  EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
-  EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 1u);
-  EXPECT_EQ(changelog().find("SETVERSION"), std::string::npos) << changelog();
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
+  auto command = single<csmsg::SetVersionCommand>(c.link->take());
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->old_version, 2u);
+  EXPECT_EQ(command->new_version, 3u);
+  EXPECT_TRUE(setup.a.link->take().empty());
 }
 
 // ---------------------------------------------------------------------------------------
