@@ -419,8 +419,8 @@ void ChunkManager::adopt_copies_ahead_of_a_lost_change(const ChunkRecord& chunk,
 }
 
 bool ChunkManager::no_other_holder(uint32_t inode, uint32_t session_id) const {
-  const Node* file = metadata_.fs().find(inode);
-  const Session* session = metadata_.sessions().find(session_id);
+  const Node* file = std::as_const(metadata_).fs().find(inode);
+  const Session* session = std::as_const(metadata_).sessions().find(session_id);
   uint32_t own = session && session->open_inodes.count(inode) ? 1 : 0;
   return file && file->open_count == own;
 }

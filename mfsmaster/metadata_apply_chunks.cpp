@@ -62,7 +62,7 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
   ChunkRecord* chunk = chunks_.find(file->chunks[index]);
   if (!chunk) return mismatch("TRUNC: no such chunk");
   // Locked until the truncate's end logs UNLOCK, as 3.0.117 logs it: a lock left by a master
-  // killed in between shows the version change unfinished (ChunkManager rolls it back).
+  // killed in between shows the version change unfinished (see ChunkManager's take-back).
   uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
   if (chunk->file_references > 1) {
     // Copy-on-write: the file gets a new chunk, a truncated duplicate of the shared one.
