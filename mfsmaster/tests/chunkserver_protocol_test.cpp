@@ -45,6 +45,14 @@ class ChunkserverProtocolTest : public ProtocolFixture {
     TestChunkserver a;
     TestChunkserver b;
   };
+  // Chunkserver C, announcing one copy of `chunk_id` at `version` in its registration.
+  TestChunkserver chunkserver_c_with_copy(uint64_t chunk_id, uint32_t version) {
+    TestChunkserver c = connect_chunkserver(kServerC);
+    EXPECT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
+    EXPECT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, version, false}}})));
+    return c;
+  }
+
   WriteSetup write_setup() {
     WriteSetup setup{mount(), 0, registered_chunkserver(kServerA), registered_chunkserver(kServerB)};
     Packet created = call(setup.client, request::mknod(1, kRootInode, "f", 1, 0644));
@@ -600,9 +608,7 @@ TEST_F(ChunkserverProtocolTest, TruncateInsideAChunkTruncatesEveryCopy) {
 TEST_F(ChunkserverProtocolTest, AnnouncedCopiesOfTheCurrentVersionAreValid) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = write_first_chunk(setup);
-  TestChunkserver c = connect_chunkserver(kServerC);
-  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
-  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 1, false}}})));
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
   EXPECT_EQ(chunks->valid_copies(chunk_id).size(), 3u);
 
   TestChunkserver stale = connect_chunkserver(kServerC + 1);
@@ -779,9 +785,7 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
 
   setup.a.protocol->disconnected();
   setup.b.protocol->disconnected();
-  TestChunkserver c = connect_chunkserver(kServerC);
-  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
-  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 3, false}}})));
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 3);
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
   EXPECT_EQ(repair(5), (std::vector<uint32_t>{0, 0, 1}));
   EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 3u);
@@ -882,9 +886,7 @@ TEST_F(InterruptedVersionChangeTest, IsKeptWhileAnotherSessionHasTheFileOpen) {
 TEST_F(InterruptedVersionChangeTest, OfATruncateThatReachedACopyLetsTheRetryThrough) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup, true);
-  TestChunkserver c = connect_chunkserver(kServerC);
-  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
-  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 2);
   chunks->housekeeping(now);
   c.link->take();
 
@@ -907,9 +909,7 @@ TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAr
   EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000))), 0u);
   setup.a.protocol->disconnected();
   setup.b.protocol->disconnected();
-  TestChunkserver c = connect_chunkserver(kServerC);
-  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
-  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 2);
   EXPECT_TRUE(chunks->valid_copies(chunk_id).empty());
 
   chunks->housekeeping(now);
@@ -922,9 +922,7 @@ TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAr
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
-  TestChunkserver c = connect_chunkserver(kServerC);
-  ASSERT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
-  ASSERT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, 2, false}}})));
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 2);
   c.link->take();
 
   ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
