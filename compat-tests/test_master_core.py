@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from mfsharness.daemons import wait_until
 from mfsharness.tools import changelog_entries
 
 # Our master and the real one (which shows the workload itself is right) with real
@@ -194,6 +195,7 @@ def test_an_operation_interrupted_by_kill_9_of_the_master_goes_through_after_the
     cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 2, mount="real")
     path = cluster.mountpoint / "f"
     path.write_bytes(b"a" * 1000)
+    cluster.restart_master()  # copies not known to be in step: a rewrite raises the version
     logged = len(changelog_entries(cluster, entry, 0, timeout=0))
     for chunkserver in cluster.chunkservers:
         chunkserver.pause()  # the version change the master sends waits unread in their sockets
@@ -255,3 +257,38 @@ def test_appends_log_their_lengths_as_the_real_master(cluster_factory, master):
     inode = path.stat().st_ino
     assert changelog_entries(cluster, "LENGTH", 2) == [f"LENGTH({inode},5000,0)", f"LENGTH({inode},8000,0)"]
     assert path.read_bytes() == b"x" * 5000 + b"a" * 1000 + b"b" * 2000
+
+
+# Observed on 3.0.117: a rewrite keeps the chunk's version (WRITE opflag 0) while every copy
+# took that version and none went or came since. A chunkserver leaving or coming back, or a
+# master restart, makes the next write raise it (opflag 1).
+@pytest.mark.parametrize("master", ["real", "ours"])
+def test_rewrites_raise_the_chunk_version_only_after_the_copies_changed(cluster_factory, master):
+    # No replication within the test: it would change the copies between rewrites.
+    cluster = cluster_factory(master=master, chunkservers=["real"] * 2, mount="real",
+                              master_options={"REPLICATIONS_DELAY_INIT": 3600})
+    path = cluster.mountpoint / "f"
+
+    def rewrite():
+        with open(path, "r+b") as f:
+            f.write(b"y" * 1000)
+
+    path.write_bytes(b"x" * 1000)
+    rewrite()
+    leaving = cluster.chunkservers[0]
+    leaving.stop()
+    wait_until(lambda: len(cluster.registered_chunkservers()) == 1, 30, "the master to see a chunkserver leave")
+    rewrite()
+    rewrite()
+    leaving.start()
+    cluster.wait_chunkservers_registered()
+    rewrite()
+    rewrite()
+    cluster.restart_master()
+    rewrite()
+    rewrite()
+    inode = path.stat().st_ino
+    writes = changelog_entries(cluster, "WRITE", 8, timeout=30)
+    assert [w.split(",")[2] for w in writes] == ["1", "0", "1", "0", "1", "0", "1", "0"], writes
+    assert all(w.startswith(f"WRITE({inode},0,") for w in writes), writes
+    assert path.read_bytes() == b"y" * 1000

@@ -234,6 +234,17 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
     if (chunk->locked_to > now && owner != lock_owners_.end() && owner->second != session_id) {
       return done(StatusCode::kLocked);
     }
+    if (chunk->file_references == 1 && copies_in_step(*chunk)) {
+      // Without a time to set or a snapshot flag to clear, the line only locks the chunk.
+      bool only_locks = !can_modify_mtime && !(file->eattr & eattr::kSnapshot);
+      commit(ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(0).arg(can_modify_mtime ? 1 : 0).result(previous));
+      lock_owners_[previous] = session_id;
+      std::vector<uint16_t> holders;
+      for (const ChunkCopy& copy : copies_[previous]) holders.push_back(copy.csid);
+      ChunkLocation location = writer_location(previous, chunk->version, inode, holders);
+      location.only_locked = only_locks;
+      return done(std::move(location));
+    }
     if (chunk->file_references > 1) {
       uint64_t copy_id = metadata_.chunks().next_id();
       copy_shared_chunk(
@@ -383,6 +394,7 @@ void ChunkManager::operation_finished(Chunkserver& server, uint64_t chunk_id, ui
       copy->state = CopyState::kInvalid;
     }
   }
+  if (status != kStatusOk) pending.some_copy_failed = true;
   if (status != kStatusOk && status != kStatusNoSpace && status != kStatusMismatch) {
     pending.failed_for_space_only = false;
   }
@@ -416,6 +428,15 @@ void ChunkManager::adopt_copies_ahead_of_a_lost_change(const ChunkRecord& chunk,
   for (ChunkCopy& copy : copies) {
     if (usable_at(copy, ahead)) copy.state = CopyState::kValid;
   }
+}
+
+bool ChunkManager::copies_in_step(const ChunkRecord& chunk) const {
+  auto it = copies_.find(chunk.id);
+  if (!copies_in_step_.count(chunk.id) || pending_replications_.count(chunk.id) || it == copies_.end()) return false;
+  return std::all_of(it->second.begin(), it->second.end(), [&](const ChunkCopy& copy) {
+    const Chunkserver* server = servers_.find(copy.csid);
+    return copy.state == CopyState::kValid && copy.version == chunk.version && server && server->send;
+  });
 }
 
 bool ChunkManager::no_other_holder(uint32_t inode, uint32_t session_id) const {
@@ -480,18 +501,33 @@ void ChunkManager::finish_write(uint64_t chunk_id) {
       }
     }
     lock_owners_.erase(chunk_id);
+    out_of_step(chunk_id);
     for (auto& done : pending.done) done(pending.failed_for_space_only ? StatusCode::kNoSpace : StatusCode::kNotDone);
     return;
   }
+  if (pending.some_copy_failed) {
+    out_of_step(chunk_id);
+  } else {
+    // Forgetting costs no more than a version change at the next write of each chunk.
+    constexpr size_t kMaxChunksInStep = size_t{1} << 20;
+    if (copies_in_step_.size() >= kMaxChunksInStep) copies_in_step_.clear();
+    copies_in_step_.insert(chunk_id);
+  }
+  ChunkLocation location = writer_location(chunk_id, pending.new_version, pending.inode, pending.succeeded);
+  for (auto& done : pending.done) done(location);
+}
+
+ChunkLocation ChunkManager::writer_location(uint64_t chunk_id, uint32_t version, uint32_t inode,
+                                            const std::vector<uint16_t>& csids) const {
   ChunkLocation location;
   location.chunk_id = chunk_id;
-  location.version = pending.new_version;
-  const Node* file = std::as_const(metadata_).fs().find(pending.inode);
+  location.version = version;
+  const Node* file = std::as_const(metadata_).fs().find(inode);
   location.file_length = file ? file->length : 0;
-  for (uint16_t csid : pending.succeeded) {
+  for (uint16_t csid : csids) {
     if (const Chunkserver* server = servers_.find(csid)) location.servers.push_back(server);
   }
-  for (auto& done : pending.done) done(location);
+  return location;
 }
 
 ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t now) {
@@ -505,7 +541,10 @@ ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t no
       ++counts.not_changed;
       continue;
     }
-    auto repair = [&](uint32_t version) { commit(ChangelogEntry::make("REPAIR", now).arg(inode).arg(index).result(version)); };
+    auto repair = [&](uint32_t version) {
+      out_of_step(chunk_id);
+      commit(ChangelogEntry::make("REPAIR", now).arg(inode).arg(index).result(version));
+    };
     if (!chunk) {
       ++counts.erased;
       repair(0);
@@ -577,6 +616,7 @@ void ChunkManager::chunks_announced(Chunkserver& server, const std::vector<Annou
     copy->version = announced.version;
     copy->on_removal_disk = announced.on_removal_disk;
     copy->state = announced.version == chunk->version ? CopyState::kValid : CopyState::kWrongVersion;
+    out_of_step(announced.chunk_id);
     loop_.attend(announced.chunk_id);
   }
 }
@@ -604,6 +644,7 @@ void ChunkManager::chunk_damaged(Chunkserver& server, uint64_t chunk_id) {
   MFS_LOG_WARNING("chunk %016llX: copy on %s reported damaged", static_cast<unsigned long long>(chunk_id),
                   server.address().c_str());
   if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) copy->state = CopyState::kInvalid;
+  out_of_step(chunk_id);
   loop_.attend(chunk_id);
 }
 
@@ -611,6 +652,7 @@ void ChunkManager::chunk_lost(Chunkserver& server, uint64_t chunk_id) {
   MFS_LOG_WARNING("chunk %016llX: copy on %s reported lost", static_cast<unsigned long long>(chunk_id),
                   server.address().c_str());
   forget_copy(server, chunk_id);
+  out_of_step(chunk_id);
   loop_.attend(chunk_id);
 }
 
@@ -631,6 +673,7 @@ void ChunkManager::replication_finished(Chunkserver& server, uint64_t chunk_id, 
   auto pending = pending_replications_.find(chunk_id);
   if (pending != pending_replications_.end() && pending->second == server.csid) pending_replications_.erase(pending);
   if (server.replications_to > 0) --server.replications_to;
+  out_of_step(chunk_id);
   const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
   if (status == kStatusOk && chunk && version == chunk->version) {
     if (ChunkCopy* copy = find_copy(chunk_id, server.csid)) {
@@ -669,10 +712,12 @@ void ChunkManager::server_disconnected(Chunkserver& server) {
   for (auto& [chunk_id, pending] : pending_writes_) {
     if (!pending.waiting.erase(server.csid)) continue;
     pending.failed_for_space_only = false;
+    pending.some_copy_failed = true;
     if (pending.waiting.empty()) finished.push_back(chunk_id);
   }
   for (auto it = copies_.begin(); it != copies_.end();) {
     if (std::erase_if(it->second, [&](const ChunkCopy& copy) { return copy.csid == server.csid; })) {
+      out_of_step(it->first);
       loop_.attend(it->first);
     }
     it = it->second.empty() ? copies_.erase(it) : std::next(it);
@@ -698,7 +743,11 @@ void ChunkManager::housekeeping(uint32_t now) {
     const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
     if (!chunk || (chunk->locked_to <= now && !pending_writes_.count(chunk_id))) expired.push_back(chunk_id);
   }
-  for (uint64_t chunk_id : expired) lock_owners_.erase(chunk_id);
+  // Its writer may have left the copies unequal: the next write gets a new version.
+  for (uint64_t chunk_id : expired) {
+    lock_owners_.erase(chunk_id);
+    out_of_step(chunk_id);
+  }
   if (size_t ended = maintained_.expire(now)) {
     MFS_LOG_NOTICE("temporary maintenance of %zu chunkserver(s) ended: their chunks are replicated", ended);
   }
@@ -717,6 +766,7 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   bool unused = chunk.file_references == 0 && chunk.locked_to <= now;
   if (unused && copies.empty()) {
     copies_.erase(chunk_id);
+    out_of_step(chunk_id);
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
     return;
   }

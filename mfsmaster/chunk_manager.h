@@ -46,6 +46,10 @@ struct ChunkLocation {
   uint32_t version = 0;
   uint64_t file_length = 0;
   std::vector<const Chunkserver*> servers;  // valid copies, in the order clients should use
+  // A write that changed nothing but the chunk's lock: like UNLOCK, bookkeeping whose reply
+  // need not wait for the changelog (MutationLog::reply_awaits_durability). The data it
+  // leads to is at a version already durable.
+  bool only_locked = false;
 };
 
 struct AnnouncedChunk {
@@ -68,7 +72,8 @@ class ChunkManager {
   // chunk or chunkservers work on it.
   std::optional<ChunkLocation> unlocked_location(const Node& file, uint32_t index) const;
   // WRITE_CHUNK: makes the chunk writable (new chunk, or a new version on every valid
-  // copy) and answers through `done` once the chunkservers replied.
+  // copy) and answers through `done` once the chunkservers replied. A chunk whose copies
+  // are in step (copies_in_step) keeps its version, as 3.0.117 keeps it (WRITE opflag 0).
   // A chunk stays locked to its writer's session until WRITE_CHUNK_END or expiry.
   // A new chunk goes preferably to servers near `client_ip` (CREATIONS_RESPECT_TOPOLOGY).
   // `resumes`: the client goes on with a chunk it had (CONTINUEOP).
@@ -141,6 +146,7 @@ class ChunkManager {
     std::vector<uint16_t> succeeded;
     // Spec 20 §2.9: a write with no good copy is NOSPACE only if every copy failed for space.
     bool failed_for_space_only = true;
+    bool some_copy_failed = false;
     std::vector<WriteDone> done;
   };
 
@@ -193,6 +199,10 @@ class ChunkManager {
                             const std::set<uint16_t>& holders);
   ChunkCopy* find_copy(uint64_t chunk_id, uint16_t csid);
   void finish_write(uint64_t chunk_id);
+  // The reply to a writer of `inode`: the chunk at `version`, the file's length, and the
+  // servers `csids` in that order (the client's chain).
+  ChunkLocation writer_location(uint64_t chunk_id, uint32_t version, uint32_t inode,
+                                const std::vector<uint16_t>& csids) const;
   // Copies one version ahead of the metadata, with none at its version: the master sends a
   // version change (or a truncate) while its line waits for the changelog writer, and a
   // kill lost the line. Nothing was written at that version (the client's reply waits for
@@ -207,6 +217,14 @@ class ChunkManager {
   // registers later holds an outdated copy, and the chunk is unlocked. True if started.
   bool take_back_interrupted_version_change(const ChunkRecord& chunk, uint32_t inode, uint32_t session_id,
                                             bool resumes, uint32_t now);
+  // True if a write may leave the chunk at its version: every copy that can exist at that
+  // version is one of its valid copies, which the writer's chain reaches. That holds from a
+  // version change (or creation) every copy took until a copy is lost, damaged, announced,
+  // replicated or left with an unfinished lock (the copies_in_step_ set), and while every
+  // known copy is valid, reachable and not being replicated. Otherwise a copy that misses
+  // the write could later pass for current: a new version makes it outdated.
+  bool copies_in_step(const ChunkRecord& chunk) const;
+  void out_of_step(uint64_t chunk_id) { copies_in_step_.erase(chunk_id); }
   // No session but maybe `session_id` has `inode` open.
   bool no_other_holder(uint32_t inode, uint32_t session_id) const;
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
@@ -236,6 +254,9 @@ class ChunkManager {
   ChunkLoop loop_;
   // Under goal, or with copies sharing a place, and no server could take a copy.
   std::unordered_set<uint64_t> awaiting_server_;
+  // Empty at start: the master cannot know which copies kept step while it was down
+  // (3.0.117 too raises the version at each chunk's first write after a start).
+  std::unordered_set<uint64_t> copies_in_step_;
 };
 
 }  // namespace mfs::master

@@ -82,11 +82,15 @@ bool ClientProtocol::handle_write_chunk(uint32_t msgid, PacketReader& in, size_t
                                            .file_length = location->file_length};
         std::vector<uint8_t> reply = location_reply(msg::MATOCL_FUSE_WRITE_CHUNK, msgid, *location, link->peer_ip(),
                                                     services.chunks.topology());
-        services.mutations.when_durable([link, frame = std::move(reply), &notifier = services.notifier,
-                                         change]() mutable {
+        auto send_reply = [link, frame = std::move(reply), &notifier = services.notifier, change]() mutable {
           link->send(std::move(frame));
           notifier.chunk_changed(link.get(), change);
-        });
+        };
+        if (location->only_locked) {
+          send_reply();
+        } else {
+          services.mutations.when_durable(std::move(send_reply));
+        }
       });
   return true;
 }
@@ -116,6 +120,7 @@ bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, si
   reply.u32(msgid).u8(status.wire());
   // Spec 10 §8.5: the 29-byte form is followed by CHUNK_HAS_CHANGED whatever the status,
   // the legacy forms by FLENG_HAS_CHANGED when the file grew.
+  uint64_t length_after = length_of(services_.metadata, real_inode);
   std::function<void()> notify;
   if (size == 29) {
     const ChunkRecord* chunk = std::as_const(services_.metadata).chunks().find(chunk_id);
@@ -125,15 +130,22 @@ bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, si
                                        .version = chunk ? chunk->version : 0,
                                        .file_length = length};
     notify = [&notifier = services_.notifier, origin = link_.get(), change] { notifier.chunk_changed(origin, change); };
-  } else if (uint64_t length_after = length_of(services_.metadata, real_inode); length_after > length_before) {
+  } else if (length_after > length_before) {
     notify = [&notifier = services_.notifier, origin = link_.get(), real_inode, length_after] {
       notifier.length_changed(origin, real_inode, length_after);
     };
   }
-  services_.mutations.when_durable([link = link_, frame = reply.take(), notify = std::move(notify)]() mutable {
+  auto send_reply = [link = link_, frame = reply.take(), notify = std::move(notify)]() mutable {
     link->send(std::move(frame));
     if (notify) notify();
-  });
+  };
+  // A write that left the length as it was committed no more than its UNLOCK, which is
+  // bookkeeping (MutationLog::reply_awaits_durability).
+  if (status && length_after == length_before) {
+    send_reply();
+  } else {
+    services_.mutations.when_durable(std::move(send_reply));
+  }
   return true;
 }
 

@@ -34,9 +34,9 @@ Status MutationLog::commit(std::vector<ChangelogEntry> entries) {
 }
 
 bool MutationLog::reply_awaits_durability(const std::vector<ChangelogEntry>& entries) {
-  static const std::set<std::string_view> kSessionBookkeeping = {"ACQUIRE", "RELEASE", "AMTIME"};
+  static const std::set<std::string_view> kBookkeeping = {"ACQUIRE", "RELEASE", "AMTIME", "UNLOCK"};
   return entries.empty() || !std::all_of(entries.begin(), entries.end(), [](const ChangelogEntry& entry) {
-           return kSessionBookkeeping.count(entry.operation) != 0;
+           return kBookkeeping.count(entry.operation) != 0;
          });
 }
 

@@ -27,12 +27,13 @@ class MutationLog {
   // Runs `done` on the metadata thread once everything committed so far is on disk.
   void when_durable(std::function<void()> done);
 
-  // Whether a reply acknowledging these entries has to wait for their durability. Session
-  // bookkeeping (open files, access and modification times reported by mounts) does not:
-  // it is not user data, a mount re-announces its open files after reconnecting
-  // (SUSTAINED_INODES), and the changelog is written in order, so the next awaited
-  // mutation makes such entries durable as well. A reply without entries waits: it may
-  // rest on earlier changes.
+  // Whether a reply acknowledging these entries has to wait for their durability.
+  // Bookkeeping does not: open files and access and modification times reported by mounts,
+  // and the end of a write lock (UNLOCK). It is not user data: a mount re-announces its open
+  // files after reconnecting (SUSTAINED_INODES), and a lock a crash leaves behind expires
+  // (a finished write left its copies at the chunk's version, which no take-back touches).
+  // The changelog is written in order, so the next awaited mutation makes such entries
+  // durable as well. A reply without entries waits: it may rest on earlier changes.
   static bool reply_awaits_durability(const std::vector<ChangelogEntry>& entries);
   // When the last commit was made.
   std::chrono::steady_clock::time_point last_commit() const { return last_commit_; }

@@ -60,6 +60,47 @@ class ChunkserverProtocolTest : public ProtocolFixture {
     return setup;
   }
 
+  // write_first_chunk and its WRITE_CHUNK_END (10 bytes): the chunk's id.
+  uint64_t written_first_chunk(WriteSetup& setup) {
+    uint64_t chunk_id = write_first_chunk(setup);
+    EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 10))), 0u);
+    return chunk_id;
+  }
+
+  // The chunk loop deletes `server`'s bad copy of `chunk_id`, which the server confirms.
+  void delete_copy(TestChunkserver& server, uint64_t chunk_id) {
+    chunks->housekeeping(now);
+    auto deletion = single<csmsg::DeleteCommand>(server.link->take());
+    ASSERT_TRUE(deletion);
+    EXPECT_EQ(deletion->chunkid, chunk_id);
+    ASSERT_TRUE(server.handle(csmsg::encode(csmsg::DeleteReply{chunk_id, StatusCode::kOk})));
+  }
+
+  // A rewrite of `chunk_id` (request `msgid`) that raises its version on exactly `holders`,
+  // which answer OK; the version the client is told.
+  uint32_t rewritten_version(WriteSetup& setup, uint32_t msgid, uint64_t chunk_id,
+                             const std::vector<TestChunkserver*>& holders) {
+    EXPECT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, msgid, setup.file, 0)));
+    EXPECT_TRUE(replies(setup.client).empty()) << "answered before the chunkservers";
+    for (TestChunkserver* server : holders) {
+      auto command = single<csmsg::SetVersionCommand>(server->link->take());
+      if (!command) return 0;
+      EXPECT_EQ(command->chunkid, chunk_id);
+      EXPECT_EQ(command->new_version, command->old_version + 1);
+      EXPECT_TRUE(server->handle(csmsg::encode(csmsg::SetVersionReply{chunk_id, StatusCode::kOk})));
+    }
+    std::vector<Packet> answer = replies(setup.client);
+    if (answer.size() != 1) {
+      ADD_FAILURE() << answer.size() << " answers";
+      return 0;
+    }
+    EXPECT_EQ(msgid_of(answer[0]), msgid);
+    Location location = location_of(answer[0]);
+    EXPECT_EQ(location.chunk_id, chunk_id);
+    EXPECT_EQ(location.ips.size(), holders.size());
+    return location.version;
+  }
+
   // WRITE_CHUNK of index 0, answered OK by both servers; the new chunk's id.
   uint64_t write_first_chunk(WriteSetup& setup) {
     EXPECT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 2, setup.file, 0)));
@@ -499,28 +540,86 @@ TEST_F(ChunkserverProtocolTest, LookupOfAOneChunkFileCarriesTheChunksLocationWhe
   EXPECT_EQ(ips, (std::vector<uint32_t>{kServerA, kServerB}));
 }
 
-TEST_F(ChunkserverProtocolTest, WriteChunkOnAnExistingChunkSetsANewVersionOnEveryCopy) {
+// Observed on 3.0.117: a rewrite logs WRITE(inode,index,0,...) - no new version - when every
+// copy took the chunk's version and none was lost or added since; no chunkserver is asked.
+// That line and the UNLOCK of a write that kept the length only lock and unlock the chunk:
+// their replies do not wait for the changelog.
+TEST_F(ChunkserverProtocolTest, ARewriteOfCopiesInStepKeepsTheVersion) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = write_first_chunk(setup);
-  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 10))), 0u);
+  ASSERT_TRUE(setup.client.handle(request::write_chunk_end(3, chunk_id, setup.file, 0, 10)));
+  EXPECT_TRUE(setup.client.link->take().empty()) << "a new length answered before it was durable";
+  EXPECT_EQ(replies(setup.client).size(), 1u);
 
   ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
-  EXPECT_TRUE(replies(setup.client).empty());
-  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+  std::vector<Packet> answer = setup.client.link->take();
+  ASSERT_EQ(answer.size(), 1u) << "a rewrite in step waited for the changelog";
+  Location location = location_of(answer[0]);
+  ASSERT_TRUE(setup.client.handle(request::write_chunk_end(5, chunk_id, setup.file, 0, 10)));
+  answer = setup.client.link->take();
+  ASSERT_EQ(answer.size(), 1u) << "the end of a write that kept the length waited for the changelog";
+  EXPECT_EQ(status_of(answer[0]), 0u);
+  EXPECT_TRUE(setup.a.link->take().empty());
+  EXPECT_TRUE(setup.b.link->take().empty());
+  EXPECT_EQ(location.chunk_id, chunk_id);
+  EXPECT_EQ(location.version, 1u);
+  EXPECT_EQ(location.ips.size(), 2u);
+  std::string log = changelog();
+  std::string rewrite = "|WRITE(" + std::to_string(setup.file) + ",0,0,0):" + std::to_string(chunk_id) + "\n";
+  size_t at = log.find(rewrite);
+  ASSERT_NE(at, std::string::npos) << log;
+  EXPECT_EQ(log.find('|', at + rewrite.size()), log.rfind("|UNLOCK(")) << "the rewrite logs WRITE and UNLOCK\n" << log;
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+TEST_F(ChunkserverProtocolTest, AWriteAfterACopyWasAddedSetsANewVersionOnEveryCopy) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_first_chunk(setup);
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
+  c.link->take();
+  EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.a, &setup.b, &c}), 2u);
+}
+
+TEST_F(ChunkserverProtocolTest, AWriteAfterAHolderLeftSetsANewVersion) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_first_chunk(setup);
+  setup.a.protocol->disconnected();
+  EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.b}), 2u);
+}
+
+TEST_F(ChunkserverProtocolTest, AWriteAfterADamagedReportSetsANewVersion) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_first_chunk(setup);
+  ASSERT_TRUE(setup.b.handle(csmsg::encode(csmsg::ChunkDamagedReport{{chunk_id}})));
+  delete_copy(setup.b, chunk_id);
+  EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.a}), 2u);
+}
+
+// Its writer may have left the copies unequal.
+TEST_F(ChunkserverProtocolTest, AWriteAfterALockExpiredUnendedSetsANewVersion) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = write_first_chunk(setup);
+  now += 121;
+  chunks->housekeeping(now);
+  EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.a, &setup.b}), 2u);
+}
+
+TEST_F(ChunkserverProtocolTest, AWriteAfterAFailedVersionChangeSetsANewVersion) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = written_first_chunk(setup);
+  TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
+  c.link->take();
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
+  for (TestChunkserver* server : {&setup.a, &setup.b, &c}) {
     auto command = single<csmsg::SetVersionCommand>(server->link->take());
     ASSERT_TRUE(command);
-    EXPECT_EQ(command->chunkid, chunk_id);
-    EXPECT_EQ(command->new_version, 2u);
-    EXPECT_EQ(command->old_version, 1u);
-    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::SetVersionReply{chunk_id, StatusCode::kOk})));
+    StatusCode status = server == &c ? StatusCode::kIO : StatusCode::kOk;
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::SetVersionReply{chunk_id, status})));
   }
-  std::vector<Packet> answer = replies(setup.client);
-  ASSERT_EQ(answer.size(), 1u);
-  EXPECT_EQ(msgid_of(answer[0]), 4u);
-  Location location = location_of(answer[0]);
-  EXPECT_EQ(location.chunk_id, chunk_id);
-  EXPECT_EQ(location.version, 2u);
-  EXPECT_EQ(location.ips.size(), 2u);
+  ASSERT_EQ(replies(setup.client).size(), 1u);
+  EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(5, chunk_id, setup.file, 0, 10))), 0u);
+  delete_copy(c, chunk_id);
+  EXPECT_EQ(rewritten_version(setup, 6, chunk_id, {&setup.a, &setup.b}), 3u);
 }
 
 TEST_F(ChunkserverProtocolTest, FailedCreateRollsBackAndAnswersNoSpace) {

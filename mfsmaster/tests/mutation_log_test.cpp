@@ -59,10 +59,12 @@ TEST_F(MutationLogTest, OnlyUserDataMakesRepliesWaitForDurability) {
   auto acquire = ChangelogEntry::make("ACQUIRE", kNow).arg(1).arg(2);
   auto release = ChangelogEntry::make("RELEASE", kNow).arg(1).arg(2);
   auto amtime = ChangelogEntry::make("AMTIME", kNow).arg(2).arg(kNow).arg(kNow).arg(kNow);
+  auto unlock = ChangelogEntry::make("UNLOCK", kNow).arg(1);
   auto truncate = ChangelogEntry::make("LENGTH", kNow).arg(2).arg(0).arg(1);
   EXPECT_TRUE(MutationLog::reply_awaits_durability({}));
   EXPECT_FALSE(MutationLog::reply_awaits_durability({acquire}));
-  EXPECT_FALSE(MutationLog::reply_awaits_durability({acquire, release, amtime}));
+  EXPECT_FALSE(MutationLog::reply_awaits_durability({acquire, release, amtime, unlock}));
+  EXPECT_TRUE(MutationLog::reply_awaits_durability({truncate, unlock}));
   EXPECT_TRUE(MutationLog::reply_awaits_durability({acquire, truncate}));
   EXPECT_TRUE(MutationLog::reply_awaits_durability({create("a", 2), acquire}));
 }
