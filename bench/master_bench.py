@@ -49,6 +49,8 @@ METRICS = [
     Metric("read_4k", "small files", "read 4 KiB files", "files/s", True),
     Metric("write_64k", "small files", "write 64 KiB files", "files/s", True),
     Metric("read_64k", "small files", "read 64 KiB files", "files/s", True),
+    Metric("rewrite_4k", "small files", "overwrite 4 KiB files", "files/s", True),
+    Metric("append_4k", "small files", "append 4 KiB to files", "files/s", True),
     Metric("seq_write", "sequential", "write + fsync", "MiB/s", True),
     Metric("seq_read", "sequential", "read, fresh mount", "MiB/s", True),
 ]
@@ -221,9 +223,38 @@ def small_files(cluster: Cluster, count: int, size: int, tag: str) -> dict[str, 
             f"read_{tag}": count / timed_phase(cluster, read_files, names, payload)}
 
 
+def overwrite_files(paths: Sequence[str], payload: bytes) -> None:
+    for p in paths:
+        fd = os.open(p, os.O_WRONLY)
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+
+
+def append_files(paths: Sequence[str], payload: bytes) -> None:
+    for p in paths:
+        fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+
+
 def workload_small(cluster: Cluster, sizes: Sizes) -> dict[str, float]:
-    return {**small_files(cluster, sizes.small, 4096, "4k"),
-            **small_files(cluster, sizes.small, 65536, "64k")}
+    """Also writes the 4 KiB files again: over their data, then after it (existing chunks)."""
+    results = {**small_files(cluster, sizes.small, 4096, "4k"),
+               **small_files(cluster, sizes.small, 65536, "64k")}
+    names = [f"small4k/f{i:06d}" for i in range(sizes.small)]
+    payload = os.urandom(4096)
+    results["rewrite_4k"] = sizes.small / timed_phase(cluster, overwrite_files, names, payload)
+    results["append_4k"] = sizes.small / timed_phase(cluster, append_files, names, payload)
+    with fresh_mount(cluster) as mount:
+        for name in names[:10]:
+            with open(os.path.join(mount.mountpoint, name), "rb") as f:
+                if f.read() != payload * 2:
+                    raise BenchError(f"{name}: content differs from what was rewritten and appended")
+    return results
 
 
 def workload_sequential(cluster: Cluster, sizes: Sizes) -> dict[str, float]:
