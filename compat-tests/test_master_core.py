@@ -196,6 +196,7 @@ def test_an_operation_interrupted_by_kill_9_of_the_master_goes_through_after_the
     path = cluster.mountpoint / "f"
     path.write_bytes(b"a" * 1000)
     cluster.restart_master()  # copies not known to be in step: a rewrite raises the version
+    cluster.wait_copies(path, 2)  # the chunkservers' chunk lists are in
     logged = len(changelog_entries(cluster, entry, 0, timeout=0))
     for chunkserver in cluster.chunkservers:
         chunkserver.pause()  # the version change the master sends waits unread in their sockets

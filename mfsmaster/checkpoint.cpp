@@ -125,7 +125,9 @@ Status Checkpoint::load(Metadata& into) {
     } else if (auto chunk_id = records::id_of(key, records::kChunkPrefix)) {
       ChunkRecord stored;
       if (Status status = records::decode_chunk(value, stored); !status) return status;
-      into.chunks().add(*chunk_id, stored.version, stored.locked_to).archived = stored.archived;
+      ChunkRecord& chunk = into.chunks().add(*chunk_id, stored.version, stored.locked_to);
+      chunk.archived = stored.archived;
+      chunk.locked_by_version_change = stored.locked_by_version_change;
     } else if (auto locked_inode = records::id_of(key, records::kLockPrefix)) {
       if (Status status = records::decode_locks(value, static_cast<uint32_t>(*locked_inode), into.locks()); !status) {
         return status;

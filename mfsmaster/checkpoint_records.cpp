@@ -11,6 +11,8 @@ constexpr uint8_t kFormat = 1;
 // Node records: format 2 adds the POSIX ACLs; format 1 records have none.
 constexpr uint8_t kNodeFormatWithAcls = 2;
 constexpr uint8_t kFreedFormat = 3;
+// Chunk records: format 2 adds whether the lock is a version change's.
+constexpr uint8_t kChunkFormatWithLockKind = 2;
 
 // Values are built with the packet codec; the 8-byte frame header is dropped.
 std::string body_of(PacketWriter& writer) {
@@ -153,16 +155,20 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
 
 std::string encode_chunk(const ChunkRecord& chunk) {
   PacketWriter out(0);
-  out.u8(kFormat).u32(chunk.version).u32(chunk.locked_to).u8(chunk.archived ? 1 : 0);
+  out.u8(kChunkFormatWithLockKind).u32(chunk.version).u32(chunk.locked_to).u8(chunk.archived ? 1 : 0);
+  out.u8(chunk.locked_by_version_change ? 1 : 0);
   return body_of(out);
 }
 
 Status decode_chunk(std::string_view value, ChunkRecord& chunk) {
   PacketReader in = reader_of(value);
-  if (in.u8() != kFormat) return corrupt("chunk format");
+  uint8_t format = in.u8();
+  if (format != kFormat && format != kChunkFormatWithLockKind) return corrupt("chunk format");
   chunk.version = in.u32();
   chunk.locked_to = in.u32();
   chunk.archived = in.u8() != 0;
+  // Masters before the kind was recorded raised the version at every write.
+  chunk.locked_by_version_change = format == kFormat ? chunk.locked_to != 0 : in.u8() != 0;
   return in.finished() ? Status::ok() : corrupt("chunk length");
 }
 

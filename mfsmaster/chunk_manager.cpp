@@ -450,7 +450,7 @@ bool ChunkManager::take_back_interrupted_version_change(const ChunkRecord& chunk
                                                         bool resumes, uint32_t now) {
   uint64_t chunk_id = chunk.id;
   // Its lock may have run out while the master was down: only the operation's end unlocks.
-  if (resumes || chunk.locked_to == 0 || chunk.version <= 1 || pending_writes_.count(chunk_id) ||
+  if (resumes || !chunk.locked_by_version_change || chunk.version <= 1 || pending_writes_.count(chunk_id) ||
       lock_owners_.count(chunk_id)) {
     return false;
   }

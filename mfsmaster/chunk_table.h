@@ -17,6 +17,10 @@ struct ChunkRecord {
   uint64_t id = 0;
   uint32_t version = 0;
   uint32_t locked_to = 0;  // time until which a writer holds the chunk (0 = unlocked)
+  // The lock is a version change's (WRITE that raised the version, or TRUNC) until its
+  // UNLOCK; a rewrite that kept the version (WRITE opflag 0) locks without one. Only the
+  // first shows a change that a kill may have cut short (ChunkManager's take-back).
+  bool locked_by_version_change = false;
   bool archived = false;
   uint32_t file_references = 0;  // file slots holding this chunk (snapshots share chunks)
   uint8_t goal = 0;              // highest keep-max goal of the referencing files' classes

@@ -107,6 +107,8 @@ bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, si
   RequestContext request = context(0, {0});
   uint32_t real_inode = inode == kRootInode ? request.session->root_inode : inode;
   uint64_t length_before = length_of(services_.metadata, real_inode);
+  const ChunkRecord* locked = std::as_const(services_.metadata).chunks().find(chunk_id);
+  bool ends_a_version_change = locked && locked->locked_by_version_change;
   Status status = Status::ok();
   if (request.disabled(disable::kWrite)) {
     status = StatusCode::kEPERM;
@@ -140,8 +142,9 @@ bool ClientProtocol::handle_write_chunk_end(uint32_t msgid, PacketReader& in, si
     if (notify) notify();
   };
   // A write that left the length as it was committed no more than its UNLOCK, which is
-  // bookkeeping (MutationLog::reply_awaits_durability).
-  if (status && length_after == length_before) {
+  // bookkeeping (MutationLog::reply_awaits_durability) - unless it ends a version change:
+  // lost, it would leave the change looking unfinished, for the take-back to undo.
+  if (status && length_after == length_before && !ends_a_version_change) {
     send_reply();
   } else {
     services_.mutations.when_durable(std::move(send_reply));

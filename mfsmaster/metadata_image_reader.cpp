@@ -771,6 +771,8 @@ class ImageLoader {
       }
       if (archived > 1) return fail("CHNK: bad archive flag");
       if (table.find(id)) return fail("CHNK: chunk " + std::to_string(id) + " repeated");
+      // The image does not say whether a lock is a version change's: taken as not, so that
+      // nothing is taken back (as on 3.0.117).
       table.add(id, chunk_version, locked_to).archived = archived != 0;
     }
     table.set_next_id(std::max(next_id, table.next_id()));

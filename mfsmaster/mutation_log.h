@@ -30,10 +30,11 @@ class MutationLog {
   // Whether a reply acknowledging these entries has to wait for their durability.
   // Bookkeeping does not: open files and access and modification times reported by mounts,
   // and the end of a write lock (UNLOCK). It is not user data: a mount re-announces its open
-  // files after reconnecting (SUSTAINED_INODES), and a lock a crash leaves behind expires
-  // (a finished write left its copies at the chunk's version, which no take-back touches).
-  // The changelog is written in order, so the next awaited mutation makes such entries
-  // durable as well. A reply without entries waits: it may rest on earlier changes.
+  // files after reconnecting (SUSTAINED_INODES), and a lock a crash leaves behind expires.
+  // (The end of a version change's lock is still waited for, by WRITE_CHUNK_END: see
+  // ChunkRecord::locked_by_version_change.) The changelog is written in order, so the next
+  // awaited mutation makes such entries durable as well. A reply without entries waits: it
+  // may rest on earlier changes.
   static bool reply_awaits_durability(const std::vector<ChangelogEntry>& entries);
   // When the last commit was made.
   std::chrono::steady_clock::time_point last_commit() const { return last_commit_; }

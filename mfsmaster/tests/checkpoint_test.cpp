@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "mfsmaster/checkpoint_records.h"
 #include "mfsmaster/tests/metadata_test_util.h"
 
 namespace mfs::master {
@@ -56,6 +57,35 @@ TEST_F(CheckpointTest, AFreedInodeIsKeptUntilItsNumberIsReusedThenTheNewNodeIs) 
   EXPECT_EQ(loaded->fs().freed_at(gone), std::nullopt);
   ASSERT_NE(loaded->fs().find(gone), nullptr);
   EXPECT_EQ(loaded->fs().lookup(*loaded->fs().root(), "new")->child->inode, gone);
+}
+
+// Whether a chunk's lock is a version change's decides what a start may take back.
+TEST_F(CheckpointTest, AChunkLockKeepsItsKind) {
+  ASSERT_TRUE(run(ops.mknod(as_user(0), 1, "f", 1, 0644, 0, 0)));
+  uint32_t file = inode_of(1, "f");
+  ASSERT_TRUE(apply(ChangelogEntry::make("WRITE", kNow).arg(file).arg(0).arg(1).arg(0).result(1)));
+  ASSERT_TRUE(apply(ChangelogEntry::make("LENGTH", kNow).arg(file).arg(10).arg(0)));
+  ASSERT_TRUE(apply(ChangelogEntry::make("UNLOCK", kNow).arg(1)));
+  ASSERT_TRUE(apply(ChangelogEntry::make("WRITE", kNow).arg(file).arg(0).arg(1).arg(0).result(1)));
+  EXPECT_TRUE(flush_and_load()->chunks().find(1)->locked_by_version_change);
+  ASSERT_TRUE(apply(ChangelogEntry::make("UNLOCK", kNow).arg(1)));
+  ASSERT_TRUE(apply(ChangelogEntry::make("WRITE", kNow).arg(file).arg(0).arg(0).arg(0).result(1)));
+  std::unique_ptr<Metadata> loaded = flush_and_load();
+  EXPECT_NE(loaded->chunks().find(1)->locked_to, 0u);
+  EXPECT_FALSE(loaded->chunks().find(1)->locked_by_version_change);
+}
+
+// Records written before the kind was kept: every lock was a version change's then.
+TEST(CheckpointRecords, AChunkRecordWithoutTheLockKindIsAVersionChangeIfLocked) {
+  const std::string unlocked("\x01\x00\x00\x00\x02\x00\x00\x00\x00\x00", 10);
+  const std::string locked("\x01\x00\x00\x00\x02\x00\x00\x10\x00\x00", 10);
+  ChunkRecord chunk;
+  ASSERT_TRUE(checkpoint_records::decode_chunk(unlocked, chunk));
+  EXPECT_EQ(chunk.version, 2u);
+  EXPECT_FALSE(chunk.locked_by_version_change);
+  ASSERT_TRUE(checkpoint_records::decode_chunk(locked, chunk));
+  EXPECT_EQ(chunk.locked_to, 0x1000u);
+  EXPECT_TRUE(chunk.locked_by_version_change);
 }
 
 TEST_F(CheckpointTest, ABigChangeSetWaitsForAPauseInTheChanges) {

@@ -572,12 +572,17 @@ TEST_F(ChunkserverProtocolTest, ARewriteOfCopiesInStepKeepsTheVersion) {
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
+// The end of a version change's write waits for its UNLOCK, even when the length stays: lost,
+// it would make the change look unfinished after a restart.
 TEST_F(ChunkserverProtocolTest, AWriteAfterACopyWasAddedSetsANewVersionOnEveryCopy) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = written_first_chunk(setup);
   TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
   c.link->take();
   EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.a, &setup.b, &c}), 2u);
+  ASSERT_TRUE(setup.client.handle(request::write_chunk_end(5, chunk_id, setup.file, 0, 10)));
+  EXPECT_TRUE(setup.client.link->take().empty()) << "the end of a version change answered before it was durable";
+  EXPECT_EQ(replies(setup.client).size(), 1u);
 }
 
 TEST_F(ChunkserverProtocolTest, AWriteAfterAHolderLeftSetsANewVersion) {
@@ -941,6 +946,16 @@ class InterruptedVersionChangeTest : public ChunkserverProtocolTest {
     EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->version, 2u);
   }
 };
+
+// A lock from a rewrite that kept the version shows no unfinished change: the version's
+// copies (acknowledged data) may only be slow to register.
+TEST_F(InterruptedVersionChangeTest, IsNotSeenInTheLockOfARewriteThatKeptTheVersion) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
+  EXPECT_TRUE(mutations->commit({ChangelogEntry::make("UNLOCK", now).arg(chunk_id),
+                                 ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(0).arg(0).result(chunk_id)}));
+  expect_kept_on(setup, chunk_id, request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0));
+}
 
 TEST_F(InterruptedVersionChangeTest, OfAWriteIsTakenBackWhenTheClientAsksAgain) {
   WriteSetup setup = write_setup();
