@@ -187,6 +187,33 @@ INTERRUPTED = {
 }
 
 
+def kill_9_the_master_during(cluster, entry, operation):
+    """Runs ``operation`` with the chunkservers paused, so that the commands the master sends
+    wait unread; kills the master (-9) once it logged the ``entry`` line, kills and restarts
+    the chunkservers with the commands unread, starts the master again and waits for the
+    operation to end. True if it ended without an error."""
+    logged = len(changelog_entries(cluster, entry, 0, timeout=0))
+    for chunkserver in cluster.chunkservers:
+        chunkserver.pause()
+    outcome = []
+
+    def operate():
+        operation()
+        outcome.append("done")
+
+    operator = threading.Thread(target=operate)
+    operator.start()
+    assert len(changelog_entries(cluster, entry, logged + 1, timeout=30)) == logged + 1, f"no {entry} line"
+    cluster.master.stop(kill=True)  # first: the servers' going would make it take the change back
+    for chunkserver in cluster.chunkservers:
+        chunkserver.kill9()
+    for chunkserver in cluster.chunkservers:
+        chunkserver.start()
+    cluster.start_master()
+    operator.join(timeout=90)
+    return outcome == ["done"]
+
+
 @pytest.mark.parametrize("chunkservers", ["real", "ours"])
 @pytest.mark.parametrize("operation", INTERRUPTED)
 def test_an_operation_interrupted_by_kill_9_of_the_master_goes_through_after_the_restart(cluster_factory,
@@ -197,28 +224,21 @@ def test_an_operation_interrupted_by_kill_9_of_the_master_goes_through_after_the
     path.write_bytes(b"a" * 1000)
     cluster.restart_master()  # copies not known to be in step: a rewrite raises the version
     cluster.wait_copies(path, 2)  # the chunkservers' chunk lists are in
-    logged = len(changelog_entries(cluster, entry, 0, timeout=0))
-    for chunkserver in cluster.chunkservers:
-        chunkserver.pause()  # the version change the master sends waits unread in their sockets
-    outcome = []
-
-    def operate():
-        run(path)
-        outcome.append("done")
-
-    operator = threading.Thread(target=operate)
-    operator.start()
-    assert len(changelog_entries(cluster, entry, logged + 1, timeout=30)) == logged + 1, f"no {entry} line"
-    cluster.master.stop(kill=True)  # first: the servers' going would make it take the change back
-    for chunkserver in cluster.chunkservers:
-        chunkserver.kill9()  # with the version change unread
-    for chunkserver in cluster.chunkservers:
-        chunkserver.start()
-    cluster.start_master()
-    operator.join(timeout=90)
-    assert outcome == ["done"]
+    assert kill_9_the_master_during(cluster, entry, lambda: run(path))
     assert path.read_bytes() == expected
     assert "version change to 2 from before the start reached no chunkserver" in cluster.master.log_text()
+
+
+# Killed after logging the WRITE of a new chunk and before any chunkserver created it, our
+# master comes back with a chunk no server has; the client's new request creates it again.
+@pytest.mark.parametrize("chunkservers", ["real", "ours"])
+def test_a_chunk_creation_interrupted_by_kill_9_of_the_master_is_done_again(cluster_factory, chunkservers):
+    cluster = cluster_factory(master="ours", chunkservers=[chunkservers] * 2, mount="real")
+    path = cluster.mountpoint / "f"
+    path.write_bytes(b"")
+    assert kill_9_the_master_during(cluster, "WRITE", lambda: path.write_bytes(b"b" * 500))
+    assert path.read_bytes() == b"b" * 500
+    assert "its creation from before the start reached no chunkserver" in cluster.master.log_text()
 
 
 # Chunkservers may hold a chunk whose WRITE line a kill of our master lost: the master sends

@@ -230,6 +230,13 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
     const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(previous);
     if (!chunk) return done(StatusCode::kNoChunk);
     if (take_back_interrupted_version_change(*chunk, inode, session_id, resumes, now)) return done(StatusCode::kChunkBusy);
+    if (creation_interrupted(*chunk, *file, index, session_id, resumes)) {
+      MFS_LOG_NOTICE("chunk %016llX: its creation from before the start reached no chunkserver - created again at version 2",
+                     static_cast<unsigned long long>(previous));
+      pending.previous_chunk = 0;  // a failure empties the slot again
+      return create_chunk(std::move(pending), previous, 2, ChangelogEntry::make("SETVERSION", now).arg(previous).arg(2),
+                          *file, client_ip, session_id, std::move(done));
+    }
     auto owner = lock_owners_.find(previous);
     if (chunk->locked_to > now && owner != lock_owners_.end() && owner->second != session_id) {
       return done(StatusCode::kLocked);
@@ -267,8 +274,17 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
     if (pending_writes_.count(previous)) lock_owners_[previous] = session_id;
     return;
   }
+  uint64_t chunk_id = metadata_.chunks().next_id();
+  create_chunk(
+      std::move(pending), chunk_id, 1,
+      ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(chunk_id),
+      *file, client_ip, session_id, std::move(done));
+}
+
+void ChunkManager::create_chunk(PendingWrite pending, uint64_t chunk_id, uint32_t version, ChangelogEntry entry,
+                                const Node& file, uint32_t client_ip, uint32_t session_id, WriteDone done) {
   // A new chunk gets the create copies of the file's class, on servers with their labels.
-  const StorageClass* storage_class = std::as_const(metadata_).storage_classes().find(file->sclass);
+  const StorageClass* storage_class = std::as_const(metadata_).storage_classes().find(file.sclass);
   Preference near_client = [this, client_ip](std::vector<Chunkserver*>& servers) {
     put_near_first(servers, client_ip, topology_policy_.creations_distance, topology_);
     places().put_free_places_first(servers, {});
@@ -279,19 +295,25 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
   // Spec 10 §8.4: with busy servers the client retries (EAGAIN) until they can take it.
   if (targets.empty() && any_busy_server()) return done(StatusCode::kEAGAIN);
   if (targets.empty()) return done(servers_.connected_count() ? StatusCode::kNoSpace : StatusCode::kNoChunkServers);
-  uint64_t chunk_id = metadata_.chunks().next_id();
-  commit(
-      ChangelogEntry::make("WRITE", now).arg(inode).arg(index).arg(1).arg(can_modify_mtime ? 1 : 0).result(chunk_id));
-  pending.new_version = 1;
+  commit(std::move(entry));
+  pending.new_version = version;
   pending.creates_chunk = true;
   for (Chunkserver* server : targets) {
-    copies_[chunk_id].push_back({server->csid, CopyState::kBusy, 1, false});
+    copies_[chunk_id].push_back({server->csid, CopyState::kBusy, version, false});
     pending.waiting.insert(server->csid);
-    server->send(csmsg::encode(csmsg::CreateCommand{chunk_id, 1}));
+    server->send(csmsg::encode(csmsg::CreateCommand{chunk_id, version}));
   }
   lock_owners_[chunk_id] = session_id;
   pending.done.push_back(std::move(done));
   pending_writes_[chunk_id] = std::move(pending);
+}
+
+bool ChunkManager::creation_interrupted(const ChunkRecord& chunk, const Node& file, uint32_t index,
+                                        uint32_t session_id, bool resumes) const {
+  auto copies = copies_.find(chunk.id);
+  return !resumes && chunk.locked_by_version_change && chunk.version == 1 && chunk.file_references == 1 &&
+         file.length <= uint64_t{index} * kChunkSize && (copies == copies_.end() || copies->second.empty()) &&
+         !lock_owners_.count(chunk.id) && no_other_holder(file.inode, session_id);
 }
 
 void ChunkManager::truncate_chunk(uint32_t session_id, uint32_t inode, uint32_t index, uint32_t length_in_chunk,

@@ -225,6 +225,18 @@ class ChunkManager {
   // the write could later pass for current: a new version makes it outdated.
   bool copies_in_step(const ChunkRecord& chunk) const;
   void out_of_step(uint64_t chunk_id) { copies_in_step_.erase(chunk_id); }
+  // Commits `entry` (which makes the slot's chunk `chunk_id` at `version`) and has servers
+  // chosen for `file`'s class create it; `done` once they answered.
+  void create_chunk(PendingWrite pending, uint64_t chunk_id, uint32_t version, ChangelogEntry entry, const Node& file,
+                    uint32_t client_ip, uint32_t session_id, WriteDone done);
+  // A new chunk whose creation a kill cut short: locked by its WRITE line from before this
+  // start, with no copy anywhere known, at or past the file's end (so the slot was empty:
+  // not a copy-on-write, whose shared predecessor the metadata no longer names, and no
+  // write into it was acknowledged, which would have logged a length past its start),
+  // asked again as for the take-back above. It is created again at version 2, so that a
+  // server that created it at 1 and registers later holds an outdated copy.
+  bool creation_interrupted(const ChunkRecord& chunk, const Node& file, uint32_t index, uint32_t session_id,
+                            bool resumes) const;
   // No session but maybe `session_id` has `inode` open.
   bool no_other_holder(uint32_t inode, uint32_t session_id) const;
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);

@@ -60,7 +60,7 @@ class ChunkserverProtocolTest : public ProtocolFixture {
     return setup;
   }
 
-  // write_first_chunk and its WRITE_CHUNK_END (10 bytes): the chunk's id.
+  // The first chunk of the setup's file, written and unlocked (WRITE_CHUNK_END of 10 bytes).
   uint64_t written_first_chunk(WriteSetup& setup) {
     uint64_t chunk_id = write_first_chunk(setup);
     EXPECT_EQ(status_of(call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 10))), 0u);
@@ -1033,6 +1033,42 @@ TEST_F(InterruptedVersionChangeTest, CopiesOneVersionAheadOfALostChangelogLineAr
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
+// A kill between the WRITE line of a new chunk and its creation on any chunkserver: the
+// client's new request creates it again, at version 2.
+TEST_F(ChunkserverProtocolTest, AnInterruptedCreationAtTheFilesEndIsDoneAgain) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = std::as_const(metadata).chunks().next_id();
+  EXPECT_TRUE(mutations->commit({ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+
+  ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
+  for (TestChunkserver* server : {&setup.a, &setup.b}) {
+    auto create = single<csmsg::CreateCommand>(server->link->take());
+    ASSERT_TRUE(create);
+    EXPECT_EQ(create->chunkid, chunk_id);
+    EXPECT_EQ(create->version, 2u);
+    ASSERT_TRUE(server->handle(csmsg::encode(csmsg::CreateReply{chunk_id, StatusCode::kOk})));
+  }
+  std::vector<Packet> answer = replies(setup.client);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(location_of(answer[0]).version, 2u);
+  EXPECT_EQ(location_of(answer[0]).ips.size(), 2u);
+  EXPECT_NE(changelog().find("|SETVERSION(" + std::to_string(chunk_id) + ",2)"), std::string::npos) << changelog();
+  EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
+}
+
+// Within the file's length the chunk may have been a copy-on-write of a shared chunk, whose
+// data an empty chunk would lose.
+TEST_F(ChunkserverProtocolTest, AnInterruptedCreationWithinTheFileIsLeftAlone) {
+  WriteSetup setup = write_setup();
+  uint64_t chunk_id = std::as_const(metadata).chunks().next_id();
+  EXPECT_TRUE(mutations->commit({ChangelogEntry::make("LENGTH", now).arg(setup.file).arg(1000).arg(0),
+                                 ChangelogEntry::make("WRITE", now).arg(setup.file).arg(0).arg(1).arg(0).result(chunk_id)}));
+  EXPECT_EQ(status_of(call(setup.client, request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0))),
+            uint8_t(StatusCode::kChunkLost));
+  EXPECT_TRUE(setup.a.link->take().empty());
+  EXPECT_TRUE(setup.b.link->take().empty());
+}
+
 TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
@@ -1059,13 +1095,6 @@ class ChunkPacingTest : public ChunkserverProtocolTest {
     chunks->configure(config);
   }
 
-  // The first chunk of the setup's file, written and unlocked (WRITE_CHUNK_END).
-  uint64_t written_chunk(WriteSetup& setup) {
-    uint64_t chunk_id = write_first_chunk(setup);
-    call(setup.client, request::write_chunk_end(3, chunk_id, setup.file, 0, 1000));
-    return chunk_id;
-  }
-
   // Replications sent to `server`, if it got nothing else.
   static size_t replications(TestChunkserver& server) {
     size_t count = 0;
@@ -1080,7 +1109,7 @@ class ChunkPacingTest : public ChunkserverProtocolTest {
 TEST_F(ChunkPacingTest, ALostCopyIsReplicatedInTheNextTick) {
   configure(0);
   WriteSetup setup = write_setup();
-  uint64_t chunk_id = written_chunk(setup);
+  uint64_t chunk_id = written_first_chunk(setup);
   TestChunkserver c = registered_chunkserver(kServerC);
   chunks->housekeeping(now);
   EXPECT_EQ(replications(setup.a) + replications(c), 0u) << "a chunk at its goal replicated";
@@ -1092,7 +1121,7 @@ TEST_F(ChunkPacingTest, ALostCopyIsReplicatedInTheNextTick) {
 TEST_F(ChunkPacingTest, AChunkWithoutAServerForItsCopyWaitsForANewChunkserver) {
   configure(0);
   WriteSetup setup = write_setup();
-  written_chunk(setup);
+  written_first_chunk(setup);
   setup.a.protocol->disconnected();  // connection lost: no maintenance
   chunks->housekeeping(now);
   EXPECT_EQ(replications(setup.b), 0u);
@@ -1104,7 +1133,7 @@ TEST_F(ChunkPacingTest, AChunkWithoutAServerForItsCopyWaitsForANewChunkserver) {
 TEST_F(ChunkPacingTest, ACopyInTemporaryMaintenanceIsNotReplaced) {
   configure(0);
   WriteSetup setup = write_setup();
-  written_chunk(setup);
+  written_first_chunk(setup);
   TestChunkserver c = registered_chunkserver(kServerC);
   ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::RegisterDisconnect{})));
   setup.a.protocol->disconnected();
@@ -1115,7 +1144,7 @@ TEST_F(ChunkPacingTest, ACopyInTemporaryMaintenanceIsNotReplaced) {
 TEST_F(ChunkPacingTest, UnderGoalWithoutAnEventWaitsForTheLoop) {
   configure(30);
   WriteSetup setup = write_setup();
-  uint64_t chunk_id = written_chunk(setup);
+  uint64_t chunk_id = written_first_chunk(setup);
   TestChunkserver c = registered_chunkserver(kServerC);
   // Under its goal while replications are not allowed yet: the event is spent.
   ASSERT_TRUE(setup.a.handle(csmsg::encode(csmsg::ChunkLostReport{{chunk_id}})));
