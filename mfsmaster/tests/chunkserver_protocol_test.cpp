@@ -45,11 +45,13 @@ class ChunkserverProtocolTest : public ProtocolFixture {
     TestChunkserver a;
     TestChunkserver b;
   };
-  // Chunkserver C, announcing one copy of `chunk_id` at `version` in its registration.
+  // Chunkserver C, announcing one copy of `chunk_id` at `version` in its registration (its
+  // acknowledgement dropped).
   TestChunkserver chunkserver_c_with_copy(uint64_t chunk_id, uint32_t version) {
     TestChunkserver c = connect_chunkserver(kServerC);
     EXPECT_TRUE(c.handle(csmsg::encode(chunkserver_begin(kServerC, 9422))));
     EXPECT_TRUE(c.handle(csmsg::encode(csmsg::RegisterChunksV6{{{chunk_id, version, false}}})));
+    c.link->take();
     return c;
   }
 
@@ -578,7 +580,6 @@ TEST_F(ChunkserverProtocolTest, AWriteAfterACopyWasAddedSetsANewVersionOnEveryCo
   WriteSetup setup = write_setup();
   uint64_t chunk_id = written_first_chunk(setup);
   TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
-  c.link->take();
   EXPECT_EQ(rewritten_version(setup, 4, chunk_id, {&setup.a, &setup.b, &c}), 2u);
   ASSERT_TRUE(setup.client.handle(request::write_chunk_end(5, chunk_id, setup.file, 0, 10)));
   EXPECT_TRUE(setup.client.link->take().empty()) << "the end of a version change answered before it was durable";
@@ -613,7 +614,6 @@ TEST_F(ChunkserverProtocolTest, AWriteAfterAFailedVersionChangeSetsANewVersion) 
   WriteSetup setup = write_setup();
   uint64_t chunk_id = written_first_chunk(setup);
   TestChunkserver c = chunkserver_c_with_copy(chunk_id, 1);
-  c.link->take();
   ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
   for (TestChunkserver* server : {&setup.a, &setup.b, &c}) {
     auto command = single<csmsg::SetVersionCommand>(server->link->take());
@@ -1073,7 +1073,6 @@ TEST_F(InterruptedVersionChangeTest, IsKeptWhenACopyHasIt) {
   WriteSetup setup = write_setup();
   uint64_t chunk_id = chunk_changed_to_version_2_before_the_start(setup);
   TestChunkserver c = chunkserver_c_with_copy(chunk_id, 2);
-  c.link->take();
 
   ASSERT_TRUE(setup.client.handle(request::chunk(msg::CLTOMA_FUSE_WRITE_CHUNK, 4, setup.file, 0)));
   auto command = single<csmsg::SetVersionCommand>(c.link->take());
