@@ -201,7 +201,7 @@ bool is_file_like(uint8_t type) { return type == 1 || type == 8 || type == 9; }
 // Validation of the sections kept opaque. Each reads exactly one section body from `in`.
 class OpaqueValidator {
  public:
-  OpaqueValidator(Input& in, const FsTree* fs) : in_(in), fs_(fs) {}
+  explicit OpaqueValidator(Input& in) : in_(in) {}
 
   bool validate(std::string_view tag, uint8_t version) {
     if (tag == "FLCK") return flocks();
@@ -268,7 +268,6 @@ class OpaqueValidator {
   }
 
   Input& in_;
-  const FsTree* fs_;
 };
 
 class ImageLoader {
@@ -359,7 +358,7 @@ class ImageLoader {
       ImageSection kept;
       kept.version = version;
       in_.capture(&kept.body);
-      OpaqueValidator validator(in_, &fs_);
+      OpaqueValidator validator(in_);
       bool ok = validator.validate(tag, version);
       in_.capture(nullptr);
       if (!ok) return false;
@@ -895,7 +894,7 @@ Status validate_image_section(const std::string& tag, uint8_t version, std::stri
     return Status(StatusCode::kEINVAL, tag + ": unsupported version " + version_text(version));
   }
   Input in(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
-  OpaqueValidator validator(in, nullptr);
+  OpaqueValidator validator(in);
   if (!validator.validate(tag, version)) return Status(StatusCode::kEINVAL, in.error());
   if (in.position() != body.size()) return Status(StatusCode::kEINVAL, tag + ": trailing bytes in section");
   return Status::ok();
