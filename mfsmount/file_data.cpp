@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <future>
-#include <random>
 
 #include "mfscommon/chunkserver_data_messages.h"
 #include "mfscommon/log.h"
@@ -276,11 +275,10 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
       }
       continue;
     }
-    // Copies with preferred labels first, in random order among equals; a failing one
-    // makes us try the next (spec 20 §3.6).
+    // Copies in the master's order, those with preferred labels first; a failing one makes
+    // us try the next (spec 20 §3.6).
     std::vector<ChunkCopy> copies = location->copies;
-    thread_local std::minstd_rand random(std::random_device{}());
-    settings_.preferred_labels.order(copies, random);
+    settings_.preferred_labels.order(copies);
     for (const ChunkCopy& copy : copies) {
       Status read = read_from_copy(pool_, copy, location->chunkid, location->version, offset, out);
       if (read) return read;

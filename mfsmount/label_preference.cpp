@@ -122,8 +122,7 @@ size_t LabelPreference::priority(uint32_t labels) const {
   return expressions_.size();
 }
 
-void LabelPreference::order(std::vector<ChunkCopy>& copies, std::minstd_rand& random) const {
-  std::shuffle(copies.begin(), copies.end(), random);
+void LabelPreference::order(std::vector<ChunkCopy>& copies) const {
   if (expressions_.empty()) return;
   std::stable_sort(copies.begin(), copies.end(),
                    [&](const ChunkCopy& a, const ChunkCopy& b) { return priority(a.labels) < priority(b.labels); });

@@ -7,12 +7,10 @@
 // and that client also takes '|' and '||' for '+', '&', '&&' and '*' between two labels
 // for "both", and '*' alone for any chunkserver (docs/protocol-notes.md). Letters are
 // labels whatever their case; blanks are ignored. Copies that match no expression come
-// after all others; copies of one priority come in random order, so that reads spread over
-// them as 3.0.117's do (observed: it reads one file from both of two equal copies).
+// after all others; among copies of one priority the master's order is kept.
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <string_view>
 #include <vector>
 
@@ -31,8 +29,8 @@ class LabelPreference {
   // The index of the first expression that a chunkserver with label mask `labels` (bit i:
   // label 'A'+i) matches; the number of expressions when it matches none.
   size_t priority(uint32_t labels) const;
-  // Copies that match an earlier expression first; those of one priority shuffled.
-  void order(std::vector<ChunkCopy>& copies, std::minstd_rand& random) const;
+  // Copies that match an earlier expression first; otherwise the master's order is kept.
+  void order(std::vector<ChunkCopy>& copies) const;
   bool empty() const { return expressions_.empty(); }
 
  private:
