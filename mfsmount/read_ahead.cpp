@@ -13,9 +13,11 @@ namespace {
 constexpr uint64_t kSequentialSlack = 1u << 20;
 // Streams remembered without kept bytes (offsets only), to bound memory with many files.
 constexpr size_t kMaxStreams = 4096;
-// A fetch ahead starts when less than this many windows are kept ahead of the reader: with
-// one window, the reader caught up with the fetch before it came back.
-constexpr uint64_t kWindowsAhead = 2;
+// A fetch ahead starts when less than this many fetches' worth is kept ahead of the
+// reader: with one, the reader caught up with the fetch before it came back.
+constexpr uint64_t kFetchesAhead = 2;
+// Fetches ahead grow to this many windows.
+constexpr uint64_t kMaxWindowsPerFetch = 4;
 
 }  // namespace
 
@@ -23,6 +25,7 @@ void ReadAhead::note_read(Stream& stream, uint64_t offset, uint32_t size) {
   uint64_t low = stream.next > kSequentialSlack ? stream.next - kSequentialSlack : 0;
   bool sequential = offset >= low && offset <= stream.next + kSequentialSlack;
   stream.sequential = sequential ? stream.sequential + size : size;
+  if (!sequential) stream.ahead_size = 0;
   stream.next = std::max(sequential ? stream.next : 0, offset + size);
 }
 
@@ -86,8 +89,8 @@ std::optional<std::vector<uint8_t>> ReadAhead::take(uint32_t inode, uint64_t off
   }
 }
 
-std::optional<ReadAhead::Fetch> ReadAhead::start_fetch(Stream& stream, uint64_t offset) {
-  stream.fetching = Fetch{offset, settings_.window, ++last_fetch_id_};
+std::optional<ReadAhead::Fetch> ReadAhead::start_fetch(Stream& stream, uint64_t offset, uint32_t size) {
+  stream.fetching = Fetch{offset, size, ++last_fetch_id_};
   return stream.fetching;
 }
 
@@ -98,7 +101,7 @@ std::optional<ReadAhead::Fetch> ReadAhead::fetch_on_miss(uint32_t inode, uint64_
   if (found == streams_.end() || found->second.fetching || found->second.sequential < settings_.trigger) {
     return std::nullopt;
   }
-  return start_fetch(found->second, offset);
+  return start_fetch(found->second, offset, settings_.window);
 }
 
 std::optional<ReadAhead::Fetch> ReadAhead::fetch_ahead(uint32_t inode) {
@@ -109,13 +112,18 @@ std::optional<ReadAhead::Fetch> ReadAhead::fetch_ahead(uint32_t inode) {
   Stream& stream = found->second;
   if (stream.fetching || stream.kept.empty() || stream.sequential < settings_.trigger) return std::nullopt;
   uint64_t end = stream.kept_end();
-  if (end >= stream.file_end || end >= stream.next + kWindowsAhead * settings_.window) return std::nullopt;
+  uint32_t size = std::max(stream.ahead_size, settings_.window);
+  if (end >= stream.file_end || end >= stream.next + kFetchesAhead * size) return std::nullopt;
   // The pieces the reader has not finished and the new one must fit in the budget, or the
   // new one would be thrown away.
   uint64_t unfinished = 0;
   for (const Piece& piece : stream.kept) unfinished += piece.end() > stream.next ? piece.data.size() : 0;
-  if (unfinished + settings_.window > settings_.budget) return std::nullopt;
-  return start_fetch(stream, end);
+  if (unfinished + size > settings_.budget) return std::nullopt;
+  // Growth stops where two fetches ahead would not fit in the budget.
+  uint64_t largest = std::max<uint64_t>(settings_.window, std::min<uint64_t>(kMaxWindowsPerFetch * settings_.window,
+                                                                              settings_.budget / kFetchesAhead));
+  stream.ahead_size = static_cast<uint32_t>(std::min<uint64_t>(2ull * size, largest));
+  return start_fetch(stream, end, size);
 }
 
 ReadAhead::Stream* ReadAhead::fetching_stream(uint32_t inode, const Fetch& fetch) {

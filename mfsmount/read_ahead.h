@@ -1,12 +1,15 @@
 // Read-ahead (mfsreadaheadsize / mfsreadaheadleng / mfsreadaheadtrigger, spec 40 C.9):
 // once an inode has been read sequentially for `trigger` bytes, a read that misses fetches
 // `window` bytes from the chunkservers in one go and keeps what the caller did not ask for;
-// from then on, the next `window` bytes are fetched in the background whenever less than a
-// window is left ahead of the reader, so the application's reading and the chunkservers'
-// sending overlap. Sequential reads are served from the kept bytes; reads that arrive while
-// a fetch of their range is under way (the kernel sends a stream's pieces from several
-// threads) wait for it instead of fetching the same bytes again. All kept bytes together
-// stay within `budget` (the inode whose bytes were kept longest ago makes room first).
+// from then on, the next bytes are fetched in the background whenever less than two fetches'
+// worth is left ahead of the reader, so the application's reading and the chunkservers'
+// sending overlap. Each fetch ahead is twice the last one, up to 4 windows, so that the
+// chunkservers read their files in fewer, longer pieces (docs/adr/0004); a read out of
+// sequence starts again at one window. Sequential reads are served from the kept bytes;
+// reads that arrive while a fetch of their range is under way (the kernel sends a stream's
+// pieces from several threads) wait for it instead of fetching the same bytes again. All
+// kept bytes together stay within `budget` (the inode whose bytes were kept longest ago
+// makes room first).
 // Bookkeeping only: FileData does the I/O, and drops an inode's bytes whenever its chunk
 // locations are dropped (writes, truncates, master notifications, opens).
 #pragma once
@@ -46,8 +49,8 @@ class ReadAhead {
   // For a read of `size` at `offset` that missed: a fetch of a whole window there when the
   // stream has earned it and no fetch is under way (nullopt: read just what was asked).
   std::optional<Fetch> fetch_on_miss(uint32_t inode, uint64_t offset, uint32_t size);
-  // The next window to fetch in the background, when less than a window is kept ahead of
-  // the reader and no fetch is under way.
+  // The next bytes to fetch in the background, when less than two fetches' worth is kept
+  // ahead of the reader and no fetch is under way.
   std::optional<Fetch> fetch_ahead(uint32_t inode);
   // Every fetch started must end in keep() or fetch_failed(). keep() keeps `data` beyond its
   // first `used` bytes, unless the inode was forgotten while it was read.
@@ -70,9 +73,10 @@ class ReadAhead {
     std::deque<Piece> kept;          // contiguous, in offset order
     uint64_t file_end = UINT64_MAX;  // where a fetch came back short
     std::optional<Fetch> fetching;   // the fetch under way
+    uint32_t ahead_size = 0;         // of the next fetch ahead; 0: one window
     uint64_t kept_end() const { return kept.empty() ? 0 : kept.back().end(); }
   };
-  std::optional<Fetch> start_fetch(Stream& stream, uint64_t offset);
+  std::optional<Fetch> start_fetch(Stream& stream, uint64_t offset, uint32_t size);
   Stream* fetching_stream(uint32_t inode, const Fetch& fetch);
   void end_fetch(Stream& stream);
   void note_read(Stream& stream, uint64_t offset, uint32_t size);

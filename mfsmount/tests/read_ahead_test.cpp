@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace mfs::mount {
 namespace {
@@ -54,10 +56,11 @@ TEST(ReadAhead, SequentialReadsAreFetchedAheadAfterTheTrigger) {
     ASSERT_EQ(read(ahead, 1, offset, 10, misses, fetches_ahead), bytes(offset, 10)) << offset;
   }
   // The third read of 10 reaches the trigger (30 bytes) and fetches a window, to 120; every
-  // later read finds its bytes fetched ahead. The fetches ahead go on until two windows
-  // past the last read's end (this file has no end): 11 of them, to 1220.
+  // later read finds its bytes fetched ahead. The fetches ahead grow from 100 to 400 bytes
+  // and each starts once it fits in the budget (1000) beside the bytes the reader has not
+  // finished: 5 of them, to 1620.
   EXPECT_EQ(misses, 3);
-  EXPECT_EQ(fetches_ahead, 11);
+  EXPECT_EQ(fetches_ahead, 5);
 }
 
 // Inode 1 read at 0 with a miss that fetched [0, 100) and kept [10, 100); returns the fetch
@@ -70,23 +73,56 @@ std::optional<ReadAhead::Fetch> first_window_then_fetch_ahead(ReadAhead& ahead) 
   return ahead.fetch_ahead(1);
 }
 
-TEST(ReadAhead, FetchesAheadKeepUpToTwoWindowsAheadOfTheReader) {
-  ReadAhead ahead(ReadAheadSettings{1000, 100, 0});
-  std::optional<ReadAhead::Fetch> next = first_window_then_fetch_ahead(ahead);
+// The fetches ahead that follow until none is due, each kept at once (offset, size).
+std::vector<std::pair<uint64_t, uint32_t>> fetch_ahead_until_enough(ReadAhead& ahead,
+                                                                    std::optional<ReadAhead::Fetch> next) {
+  std::vector<std::pair<uint64_t, uint32_t>> fetched;
+  while (next) {
+    EXPECT_FALSE(ahead.fetch_ahead(1));  // one fetch at a time
+    fetched.emplace_back(next->offset, next->size);
+    ahead.keep(1, *next, bytes(next->offset, next->size), 0);
+    next = ahead.fetch_ahead(1);
+  }
+  return fetched;
+}
+
+using Fetches = std::vector<std::pair<uint64_t, uint32_t>>;
+
+TEST(ReadAhead, FetchesAheadGrowToFourWindowsAndStayTwoFetchesAheadOfTheReader) {
+  ReadAhead ahead(ReadAheadSettings{10000, 100, 0});
+  // Until 1200: 1190 bytes ahead of the reader at 10, more than two fetches of 400.
+  EXPECT_EQ(fetch_ahead_until_enough(ahead, first_window_then_fetch_ahead(ahead)),
+            (Fetches{{100, 100}, {200, 200}, {400, 400}, {800, 400}}));
+  EXPECT_EQ(ahead.kept_bytes(), 1190u);
+  // A read across the kept pieces is served whole; the reader, now at 405, is less than two
+  // fetches behind their end.
+  EXPECT_EQ(ahead.take(1, 95, 310), bytes(95, 310));
+  std::optional<ReadAhead::Fetch> next = ahead.fetch_ahead(1);
   ASSERT_TRUE(next);
-  EXPECT_FALSE(ahead.fetch_ahead(1));  // one fetch at a time
-  EXPECT_EQ(next->offset, 100u);
-  EXPECT_EQ(next->size, 100u);
-  ahead.keep(1, *next, bytes(100, 100), 0);
-  next = ahead.fetch_ahead(1);  // 190 bytes ahead of the reader at 10
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->offset, 200u);
-  ahead.keep(1, *next, bytes(200, 100), 0);
-  EXPECT_FALSE(ahead.fetch_ahead(1));  // 290 ahead
-  EXPECT_EQ(ahead.kept_bytes(), 290u);
-  // A read across the kept pieces is served whole.
-  EXPECT_EQ(ahead.take(1, 95, 110), bytes(95, 110));
-  EXPECT_TRUE(ahead.fetch_ahead(1));
+  EXPECT_EQ(next->offset, 1200u);
+  EXPECT_EQ(next->size, 400u);
+}
+
+TEST(ReadAhead, FetchesAheadGrowOnlyWhileTwoFitInTheBudget) {
+  ReadAhead ahead(ReadAheadSettings{300, 100, 0});
+  EXPECT_EQ(fetch_ahead_until_enough(ahead, first_window_then_fetch_ahead(ahead)), (Fetches{{100, 100}}));
+  // The second fetch of 150 did not fit beside the first's 190 unread bytes; once read, the
+  // finished pieces make room.
+  EXPECT_EQ(ahead.take(1, 10, 190), bytes(10, 190));  // the reader at 200
+  EXPECT_EQ(fetch_ahead_until_enough(ahead, ahead.fetch_ahead(1)), (Fetches{{200, 150}, {350, 150}}));
+  EXPECT_LE(ahead.kept_bytes(), 300u);
+}
+
+TEST(ReadAhead, AReadOutOfSequenceStartsTheFetchesAheadAgainAtOneWindow) {
+  ReadAhead ahead(ReadAheadSettings{10000, 100, 0});
+  fetch_ahead_until_enough(ahead, first_window_then_fetch_ahead(ahead));
+  constexpr uint64_t kFarAway = 5u << 20;  // beyond what counts as in sequence
+  EXPECT_FALSE(ahead.take(1, kFarAway, 10));
+  std::optional<ReadAhead::Fetch> on_miss = ahead.fetch_on_miss(1, kFarAway, 10);
+  ASSERT_TRUE(on_miss);
+  ahead.keep(1, *on_miss, bytes(kFarAway, 100), 10);
+  EXPECT_EQ(fetch_ahead_until_enough(ahead, ahead.fetch_ahead(1)),
+            (Fetches{{kFarAway + 100, 100}, {kFarAway + 200, 200}, {kFarAway + 400, 400}, {kFarAway + 800, 400}}));
 }
 
 TEST(ReadAhead, ReadsReachingIntoAFetchAheadWaitForIt) {
@@ -118,13 +154,14 @@ TEST(ReadAhead, BytesFarBehindTheReaderAreDropped) {
   int misses = 0;
   int fetches_ahead = 0;
   size_t most_kept = 0;
-  for (uint64_t offset = 0; offset < 16 * kMiB; offset += 128 * 1024) {
+  for (uint64_t offset = 0; offset < 48 * kMiB; offset += 128 * 1024) {
     read(ahead, 1, offset, 128 * 1024, misses, fetches_ahead);
     most_kept = std::max(most_kept, ahead.kept_bytes());
   }
   EXPECT_EQ(misses, 1);
-  // A window the reader is in, up to one within the slack behind it, two ahead.
-  EXPECT_LE(most_kept, 4u * kMiB);
+  // The fetch (up to 4 MiB) the reader is in, up to one within the slack behind it, two
+  // ahead; without the drops the kept bytes would fill the budget.
+  EXPECT_LE(most_kept, 16u * kMiB);
 }
 
 TEST(ReadAhead, AFetchOfAnEarlierStreamIsNotKept) {
