@@ -28,7 +28,7 @@ from bench_common import (Cluster, binary, free_chunk_disks, log, median, raise_
 VARIANTS = {  # name: (mount, options)
     "ours, no read-ahead": ("ours", ["mfsreadaheadsize=0"]),
     "ours, read-ahead": ("ours", []),
-    "ours, read-ahead 4 MiB at once": ("ours", ["mfsreadaheadleng=4194304"]),
+    "ours, read-ahead 4 MiB windows": ("ours", ["mfsreadaheadleng=4194304"]),
     "real 3.0.117": ("real", []),
 }
 
