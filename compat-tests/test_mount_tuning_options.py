@@ -223,7 +223,7 @@ def test_preferred_labels_as_the_real_client(cluster_factory):
     for impl in IMPLS:
         probe = cluster.add_mount(impl, start=False)
         base = list(probe.mount_options)
-        for expression in ("A", "b", "B;A", "C;B", "a&b+B", "c|a", "*"):
+        for expression in ("A", "b", "B;A", "C;B", "a&b+B", "c|a", "2a", "3b;a", "*"):
             probe.mount_options = base + ["mfscachemode=DIRECT", f"mfspreflabels={expression}"]
             probe.start()
             assert (probe.mountpoint / "g").read_bytes() == data
@@ -231,14 +231,15 @@ def test_preferred_labels_as_the_real_client(cluster_factory):
             # '*' puts no copy first: the real client then spreads reads over both.
             observed[(impl, expression)] = len(servers) if expression == "*" else servers
             probe.stop()
-        for expression in ("A+", "A;B;C;D;E;F;G;H;I;J", "(A", "A-B", "*B", "A&*"):
+        for expression in ("A+", "A;B;C;D;E;F;G;H;I;J", "(A", "A-B", "*B", "A&*", "2;a", "10a"):
             probe.mount_options = base + [f"mfspreflabels={expression}"]
             probe.write_config()
             refused = cluster.ns.run([arg for arg in probe.command() if arg != "-f"], check=False, timeout=30)
             observed[(impl, f"refused {expression}")] = refused.returncode
     cs_a, cs_b = (f"{cs.ip}:{cs.port}" for cs in cluster.chunkservers)
     assert observed[("real", "A")] == [cs_a] and observed[("real", "C;B")] == [cs_b]
-    assert observed[("real", "refused A+")] == 1
+    assert observed[("real", "refused A+")] == 1 and observed[("real", "refused 2;a")] == 1
+    assert observed[("real", "2a")] == [cs_a]  # a copy count changes nothing for reads
     for (impl, what), value in observed.items():
         if impl == "ours" and what != "*":
             assert value == observed[("real", what)], what

@@ -23,7 +23,14 @@ class LabelPreference::Parser {
 
   Result<std::vector<Node>> expressions() {
     std::vector<Node> parsed;
+    // A lone copy count is "any chunkserver", but only as the whole value.
+    if (text_.size() == 1 && is_count(text_[0])) return std::vector<Node>{Node{Node::Kind::kEverything, 0, {}}};
     while (true) {
+      // A copy count (one digit, 1-9) may start an expression; like the 3.0.117 client,
+      // which reads with `2a` as with `a`, we take it and ignore it.
+      if (!at_end() && is_count(text_[position_]) && position_ + 1 < text_.size() && text_[position_ + 1] != ';') {
+        ++position_;
+      }
       // '*' is "any chunkserver" only as a whole expression.
       bool everything = text_.compare(position_, 1, "*") == 0 &&
                         (position_ + 1 == text_.size() || text_[position_ + 1] == ';');
@@ -44,6 +51,7 @@ class LabelPreference::Parser {
 
  private:
   static Status error(const std::string& why) { return Status(StatusCode::kEINVAL, why); }
+  static bool is_count(char c) { return c >= '1' && c <= '9'; }
   bool at_end() const { return position_ >= text_.size(); }
   // Moves past `token` if the text goes on with it.
   bool take(std::string_view token) {

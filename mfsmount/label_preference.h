@@ -5,7 +5,8 @@
 //   M -> M L | L                          side by side: both
 //   L -> 'a'..'z' | 'A'..'Z' | '(' S ')' | '[' S ']'
 // and that client also takes '|' and '||' for '+', '&', '&&' and '*' between two labels
-// for "both", and '*' alone for any chunkserver (docs/protocol-notes.md). Letters are
+// for "both", '*' alone for any chunkserver, and a copy count (1-9) before an expression,
+// which changes nothing for reads; a lone count is any chunkserver (docs/protocol-notes.md). Letters are
 // labels whatever their case; blanks are ignored. Copies that match no expression come
 // after all others; among copies of one priority the master's order is kept.
 #pragma once

@@ -47,6 +47,34 @@ TEST(LabelPreferenceTest, OperatorsThe3_0_117ClientAlsoTakes) {
   EXPECT_TRUE(LabelPreference::parse("a&(b+c)*d"));
 }
 
+TEST(LabelPreferenceTest, CopyCountsAreTakenAndIgnoredAsThe3_0_117ClientDoes) {
+  // Observed: the real client reads with `2a` only from A, with `3b;a` only from B, and
+  // with `1` or `2` from both.
+  auto counted = LabelPreference::parse("3B;A");
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(counted->priority(label('B')), 0u);
+  EXPECT_EQ(counted->priority(label('A')), 1u);
+  EXPECT_EQ(counted->priority(label('C')), 2u);
+  for (const char* same_as_a_or_b : {"2a+b", "9(a+b)", "2[a+b]"}) {
+    auto preference = LabelPreference::parse(same_as_a_or_b);
+    ASSERT_TRUE(preference) << same_as_a_or_b;
+    EXPECT_EQ(preference->priority(label('B')), 0u) << same_as_a_or_b;
+  }
+  auto second = LabelPreference::parse("a;2b");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->priority(label('B')), 1u);
+  for (const char* any : {"1", "2", "2*"}) {
+    auto preference = LabelPreference::parse(any);
+    ASSERT_TRUE(preference) << any;
+    EXPECT_EQ(preference->priority(0), 0u) << any;
+  }
+  // Refused by the real client too: a count alone beside other expressions, a count of 0
+  // or of two digits, a count inside an expression.
+  for (const char* bad : {"1;a", "2;a", "a;1", "0", "0a", "10a", "12a", "(2a)", "a+2b", "a2"}) {
+    EXPECT_FALSE(LabelPreference::parse(bad)) << bad;
+  }
+}
+
 TEST(LabelPreferenceTest, BadExpressionsAreRefused) {
   // All refused by the 3.0.117 client too ("parse error").
   for (const char* bad : {"", "A+", "A;", ";", "(A", "A)", "A-B", "A++B", "!A", "~A", "-A", "A1", "0", "A*", "*B",
