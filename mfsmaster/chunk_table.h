@@ -25,6 +25,12 @@ struct ChunkRecord {
   uint32_t file_references = 0;  // file slots holding this chunk (snapshots share chunks)
   uint8_t goal = 0;              // highest keep-max goal of the referencing files' classes
   uint8_t sclass = 0;            // the class with that goal: its labels place the copies
+
+  void lock(uint32_t until, bool by_version_change) {
+    locked_to = until;
+    locked_by_version_change = by_version_change;
+  }
+  void unlock() { lock(0, false); }
 };
 
 class ChunkTable {

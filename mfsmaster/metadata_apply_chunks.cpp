@@ -35,16 +35,15 @@ Status Metadata::apply_write(const ChangelogEntry& entry) {
 
   uint32_t locked_to = entry.timestamp + kWriteLockSeconds;
   if (needs_new_chunk) {
-    ChunkRecord& created = chunks_.add(chunk_id, 1, locked_to);
-    created.locked_by_version_change = true;
+    ChunkRecord& created = chunks_.add(chunk_id, 1, 0);
+    created.lock(locked_to, true);
     if (old_chunk) chunk_classes_.remove(*old_chunk, file->sclass);  // copy-on-write of a shared chunk
     if (file->chunks.size() <= index) file->chunks.resize(index + 1, 0);
     file->chunks[index] = chunk_id;
     reference_chunk(created, *file);
   } else {
     if (changes_version) ++old_chunk->version;
-    old_chunk->locked_to = locked_to;
-    old_chunk->locked_by_version_change = changes_version != 0;
+    old_chunk->lock(locked_to, changes_version != 0);
   }
   uint64_t minimum_length = uint64_t{index} * kChunkSize;
   if (file->length < minimum_length) fs_.set_length(*file, minimum_length);
@@ -71,14 +70,13 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
     if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
     chunk_classes_.remove(*chunk, file->sclass);
     file->chunks[index] = chunk_id;
-    ChunkRecord& duplicate = chunks_.add(chunk_id, 1, locked_to);
-    duplicate.locked_by_version_change = true;
+    ChunkRecord& duplicate = chunks_.add(chunk_id, 1, 0);
+    duplicate.lock(locked_to, true);
     reference_chunk(duplicate, *file);
   } else {
     if (chunk_id != chunk->id) return mismatch("TRUNC: chunk id differs");
     ++chunk->version;
-    chunk->locked_to = locked_to;
-    chunk->locked_by_version_change = true;
+    chunk->lock(locked_to, true);
   }
   file->eattr &= ~eattr::kSnapshot;
   return Status::ok();
@@ -150,8 +148,7 @@ Status Metadata::apply_unlock(const ChangelogEntry& entry) {
   if (!args.ok()) return args.status();
   ChunkRecord* chunk = chunks_.find(chunk_id);
   if (!chunk) return mismatch("UNLOCK: no such chunk");
-  chunk->locked_to = 0;
-  chunk->locked_by_version_change = false;
+  chunk->unlock();
   return Status::ok();
 }
 
@@ -168,8 +165,7 @@ Status Metadata::apply_rollback(const ChangelogEntry& entry) {
   ChunkRecord* restored = previous ? chunks_.find(previous) : nullptr;
   if (!chunk || (previous && !restored)) return mismatch("ROLLBACK: unknown chunk");
   chunk_classes_.remove(*chunk, file->sclass);
-  chunk->locked_to = 0;
-  chunk->locked_by_version_change = false;
+  chunk->unlock();
   file->chunks[index] = previous;
   if (restored) reference_chunk(*restored, *file);
   while (!file->chunks.empty() && file->chunks.back() == 0) file->chunks.pop_back();

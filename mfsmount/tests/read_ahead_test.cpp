@@ -73,10 +73,11 @@ std::optional<ReadAhead::Fetch> first_window_then_fetch_ahead(ReadAhead& ahead) 
   return ahead.fetch_ahead(1);
 }
 
-// The fetches ahead that follow until none is due, each kept at once (offset, size).
-std::vector<std::pair<uint64_t, uint32_t>> fetch_ahead_until_enough(ReadAhead& ahead,
-                                                                    std::optional<ReadAhead::Fetch> next) {
-  std::vector<std::pair<uint64_t, uint32_t>> fetched;
+using Fetches = std::vector<std::pair<uint64_t, uint32_t>>;  // (offset, size) of each
+
+// The fetches ahead that follow until none is due, each kept at once.
+Fetches fetch_ahead_until_enough(ReadAhead& ahead, std::optional<ReadAhead::Fetch> next) {
+  Fetches fetched;
   while (next) {
     EXPECT_FALSE(ahead.fetch_ahead(1));  // one fetch at a time
     fetched.emplace_back(next->offset, next->size);
@@ -85,8 +86,6 @@ std::vector<std::pair<uint64_t, uint32_t>> fetch_ahead_until_enough(ReadAhead& a
   }
   return fetched;
 }
-
-using Fetches = std::vector<std::pair<uint64_t, uint32_t>>;
 
 TEST(ReadAhead, FetchesAheadGrowToFourWindowsAndStayTwoFetchesAheadOfTheReader) {
   ReadAhead ahead(ReadAheadSettings{10000, 100, 0});
