@@ -149,14 +149,14 @@ Status FileData::write_extents(uint32_t inode, InodeBuffer& buffer, const WriteE
     if (!status) {
       MFS_LOG_ERROR("file %u: data of chunk %u not written: %s", inode, pieces[begin].chunk_index,
                     status.to_string().c_str());
-      forget_locations(inode);
+      forget(inode);
       std::lock_guard lock(mutex_);
       buffer.lost = status;
       return status;
     }
     begin = end;
   }
-  forget_locations(inode);
+  forget(inode);
   if (on_written_) on_written_(inode);
   return Status::ok();
 }
@@ -233,10 +233,24 @@ void FileData::forget_locations(uint32_t inode, std::chrono::milliseconds keep_y
   }
 }
 
+void FileData::forget_cached_data(uint32_t inode) {
+  if (settings_.disk_cache) settings_.disk_cache->forget(inode);
+}
+
+void FileData::forget(uint32_t inode) {
+  forget_locations(inode);
+  forget_cached_data(inode);
+}
+
 void FileData::forget_all_locations() {
   read_ahead_.forget_all();
   std::lock_guard lock(mutex_);
   locations_.clear();
+}
+
+void FileData::forget_all() {
+  forget_all_locations();
+  if (settings_.disk_cache) settings_.disk_cache->forget_all();
 }
 
 Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_index) {
@@ -253,7 +267,9 @@ Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_i
   return location;
 }
 
-Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out) {
+Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out,
+                                  bool use_disk_cache) {
+  DiskCache* cache = use_disk_cache ? settings_.disk_cache : nullptr;
   Status last_error(StatusCode::kIO, "no attempt");
   IoRetries retries(settings_.io_retries);
   for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
@@ -268,6 +284,8 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
       std::memset(out.data(), 0, out.size());
       return Status::ok();
     }
+    DiskCache::Key key{inode, location->chunkid, location->version};
+    if (cache && cache->read(key, offset, out)) return Status::ok();
     if (location->copies.empty()) {
       last_error = Status(StatusCode::kChunkLost, "no copy of the chunk is available now");
       if (retries.worth_logging(attempt)) {
@@ -275,12 +293,19 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
       }
       continue;
     }
+    std::optional<DiskCache::Fill> fill;
+    if (cache) fill = cache->begin_fill(key);
+    uint64_t chunk_start = uint64_t{chunk_index} * csdata::kChunkSize;
+    uint64_t chunk_data_end = location->file_length > chunk_start
+                                  ? std::min<uint64_t>(location->file_length - chunk_start, csdata::kChunkSize)
+                                  : 0;
     // Copies in the master's order, those with preferred labels first; a failing one makes
     // us try the next (spec 20 §3.6).
     std::vector<ChunkCopy> copies = location->copies;
     settings_.preferred_labels.order(copies);
     for (const ChunkCopy& copy : copies) {
-      Status read = read_from_copy(pool_, copy, location->chunkid, location->version, offset, out);
+      Status read = fill ? read_through_disk_cache(*fill, copy, chunk_data_end, offset, out)
+                         : read_from_copy(pool_, copy, location->chunkid, location->version, offset, out);
       if (read) return read;
       if (retries.worth_logging(attempt)) {
         MFS_LOG_WARNING("file %u, chunk %u: %s", inode, chunk_index, read.to_string().c_str());
@@ -291,27 +316,44 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
   return retries.gave_up(last_error);
 }
 
-Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size) {
+Status FileData::read_through_disk_cache(const DiskCache::Fill& fill, const ChunkCopy& copy, uint64_t chunk_data_end,
+                                         uint32_t offset, std::span<uint8_t> out) {
+  uint32_t first = offset / csdata::kBlockSize * csdata::kBlockSize;
+  uint64_t end = uint64_t{offset} + out.size();
+  uint64_t last = std::min<uint64_t>((end + csdata::kBlockSize - 1) / csdata::kBlockSize * csdata::kBlockSize,
+                                     chunk_data_end);
+  if (last < end) {  // past the length the master gave: nothing to keep
+    return read_from_copy(pool_, copy, fill.key.chunkid, fill.key.version, offset, out);
+  }
+  std::vector<uint8_t> blocks(last - first);
+  Status read = read_from_copy(pool_, copy, fill.key.chunkid, fill.key.version, first, blocks);
+  if (!read) return read;
+  settings_.disk_cache->store(fill, first, blocks);
+  std::memcpy(out.data(), blocks.data() + (offset - first), out.size());
+  return Status::ok();
+}
+
+Result<std::vector<uint8_t>> FileData::read(uint32_t inode, uint64_t offset, uint32_t size, bool use_disk_cache) {
   // A failed flush is the writer's to see (write, fsync, close); the read returns what is stored.
   (void)flush(inode);
   if (std::optional<std::vector<uint8_t>> ready = read_ahead_.take(inode, offset, size)) {
-    fetch_ahead_in_background(inode);
+    fetch_ahead_in_background(inode, use_disk_cache);
     return std::move(*ready);
   }
   std::optional<ReadAhead::Fetch> fetch = read_ahead_.fetch_on_miss(inode, offset, size);
-  if (!fetch) return read_from_chunkservers(inode, offset, size);
-  Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch->size);
+  if (!fetch) return read_from_chunkservers(inode, offset, size, use_disk_cache);
+  Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, offset, fetch->size, use_disk_cache);
   if (!data) {
     read_ahead_.fetch_failed(inode, *fetch);
     return data;
   }
   std::vector<uint8_t> wanted(data->begin(), data->begin() + std::min<size_t>(size, data->size()));
   read_ahead_.keep(inode, *fetch, std::move(*data), size);
-  fetch_ahead_in_background(inode);
+  fetch_ahead_in_background(inode, use_disk_cache);
   return wanted;
 }
 
-void FileData::fetch_ahead_in_background(uint32_t inode) {
+void FileData::fetch_ahead_in_background(uint32_t inode, bool use_disk_cache) {
   std::optional<ReadAhead::Fetch> fetch = read_ahead_.fetch_ahead(inode);
   if (!fetch) return;
   std::lock_guard lock(mutex_);
@@ -319,8 +361,8 @@ void FileData::fetch_ahead_in_background(uint32_t inode) {
     return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   });
   // A failed fetch ahead is only a miss: the reader then reads, and retries, on its own.
-  fetches_ahead_.push_back(std::async(std::launch::async, [this, inode, fetch = *fetch] {
-    Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, fetch.offset, fetch.size);
+  fetches_ahead_.push_back(std::async(std::launch::async, [this, inode, fetch = *fetch, use_disk_cache] {
+    Result<std::vector<uint8_t>> data = read_from_chunkservers(inode, fetch.offset, fetch.size, use_disk_cache);
     if (data) {
       read_ahead_.keep(inode, fetch, std::move(*data), 0);
     } else {
@@ -329,7 +371,8 @@ void FileData::fetch_ahead_in_background(uint32_t inode) {
   }));
 }
 
-Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size) {
+Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size,
+                                                              bool use_disk_cache) {
   std::vector<uint8_t> out(size);
   size_t done = 0;
   while (done < size) {
@@ -340,7 +383,9 @@ Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, ui
     if (!location) return location.status();  // the master parks LOCKED/BUSY chunks itself
     if (position >= location->file_length) break;
     size_t length = std::min<uint64_t>({size - done, csdata::kChunkSize - in_chunk, location->file_length - position});
-    if (Status s = read_chunk_range(inode, chunk_index, in_chunk, std::span<uint8_t>(out.data() + done, length)); !s) {
+    if (Status s = read_chunk_range(inode, chunk_index, in_chunk, std::span<uint8_t>(out.data() + done, length),
+                                    use_disk_cache);
+        !s) {
       return s;
     }
     done += length;

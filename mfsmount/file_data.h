@@ -21,6 +21,7 @@
 
 #include "mfscommon/status.h"
 #include "mfsmount/chunkserver_io.h"
+#include "mfsmount/disk_cache.h"
 #include "mfsmount/io_retries.h"
 #include "mfsmount/label_preference.h"
 #include "mfsmount/master_connection.h"
@@ -36,6 +37,7 @@ struct FileDataSettings {
   bool error_on_lost_chunk = false;
   bool error_on_no_space = false;
   ReadAheadSettings read_ahead;
+  DiskCache* disk_cache = nullptr;  // mfsdiskcachepath; none when null
 };
 
 class FileData {
@@ -48,8 +50,9 @@ class FileData {
   FileData& operator=(const FileData&) = delete;
 
   // Up to `size` bytes at `offset` (fewer at the end of the file). Flushes the inode first;
-  // a sequential stream is read ahead, in the background (read_ahead.h).
-  Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size);
+  // a sequential stream is read ahead, in the background (read_ahead.h). The disk cache, if
+  // any, serves and keeps the data unless `use_disk_cache` is false (a direct-mode open).
+  Result<std::vector<uint8_t>> read(uint32_t inode, uint64_t offset, uint32_t size, bool use_disk_cache);
   // Buffers the data; a full buffer starts its write in the background.
   Status write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data);
   // Sends the inode's buffered data to the chunkservers and its length to the master, and
@@ -70,9 +73,17 @@ class FileData {
   // A location the master sent along with something else (LOOKUP's chunk 0).
   void remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location);
   // Cached chunk locations, and data read ahead, are dropped for one inode (locations
-  // younger than `keep_younger` stay) or all (master notifications).
+  // younger than `keep_younger` stay).
   void forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger = std::chrono::milliseconds(0));
+  // All cached locations and data read ahead (a chunkserver went away: INVALIDATE_CHUNK_CACHE).
   void forget_all_locations();
+  // The inode's data in the disk cache is dropped (an open that does not keep the page cache).
+  void forget_cached_data(uint32_t inode);
+  // Locations, data read ahead and data in the disk cache are dropped for one inode (it
+  // changed: a write, a truncate, a master notification) or all (a new session, which
+  // may have missed notifications).
+  void forget(uint32_t inode);
+  void forget_all();
 
  private:
   struct InodeBuffer {
@@ -94,10 +105,16 @@ class FileData {
   // Writes `extents` of the inode; a failure is kept as `buffer.lost`.
   Status write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents);
   // Starts the inode's next fetch ahead, if its stream wants one now.
-  void fetch_ahead_in_background(uint32_t inode);
-  Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size);
+  void fetch_ahead_in_background(uint32_t inode, bool use_disk_cache);
+  Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size,
+                                                      bool use_disk_cache);
   Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
-  Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out);
+  Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out,
+                          bool use_disk_cache);
+  // Reads the whole blocks around `out` from the copy, keeps them in the disk cache, and
+  // copies the part asked for.
+  Status read_through_disk_cache(const DiskCache::Fill& fill, const ChunkCopy& copy, uint64_t chunk_data_end,
+                                 uint32_t offset, std::span<uint8_t> out);
   Status write_chunk(uint32_t inode, uint32_t chunk_index, std::span<const BlockPiece> pieces, uint64_t file_end);
   // Whether a master status for a chunk request is worth retrying (spec 10 §8.5).
   bool retryable(StatusCode code) const;

@@ -174,20 +174,20 @@ void Filesystem::on_tick() {
 void Filesystem::on_notification(const Packet& packet) {
   if (packet.type == msg::MATOCL_FUSE_CHUNK_HAS_CHANGED || packet.type == msg::MATOCL_FUSE_FLENG_HAS_CHANGED) {
     uint32_t inode = get_u32_be(packet.payload.data() + 4);
-    data_.forget_locations(inode);
+    data_.forget(inode);
     invalidator_.invalidate(inode);
     return;
   }
-  // INVALIDATE_CHUNK_CACHE, or a reconnection (type 0).
-  data_.forget_all_locations();
-  if (packet.type == 0) {
-    std::vector<uint32_t> held;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& [inode, count] : open_count_) held.push_back(inode);
-    }
-    master_.send_unanswered(sustained_inodes(held));  // a new session holds nothing yet
+  // INVALIDATE_CHUNK_CACHE: copies went away, the data did not change.
+  if (packet.type != 0) return data_.forget_all_locations();
+  // A reconnection (type 0).
+  data_.forget_all();
+  std::vector<uint32_t> held;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [inode, count] : open_count_) held.push_back(inode);
   }
+  master_.send_unanswered(sustained_inodes(held));  // a new session holds nothing yet
 }
 
 // The operations, as static functions of a friend so that they reach the private parts.
@@ -492,7 +492,7 @@ struct Operations {
       if (Status s = fs.data_.flush(ino); !s) return reply_status(req, s);
       uint8_t flags = kTruncateTimeFix | (fi != nullptr ? kTruncateOpened : 0);
       result = fs.data_.truncate(truncate_request(ino, flags, who, static_cast<uint64_t>(attr->st_size)));
-      fs.data_.forget_locations(ino);
+      fs.data_.forget(ino);
     }
     attr_reply(req, ino, result);
   }
@@ -618,6 +618,8 @@ struct Operations {
     // file); the one LOOKUP brought just now is kept, unless the open truncated the file.
     fs.data_.forget_locations(ino, truncate ? std::chrono::milliseconds(0) : kFreshLocation);
     set_cache_flags(fs, oflags, fi);
+    // The disk cache keeps an inode's data only as long as the page cache would.
+    if (!fi->keep_cache || truncate) fs.data_.forget_cached_data(ino);
     fs.opened(ino);
     if (fuse_reply_open(req, fi) != 0) fs.closed(ino);  // interrupted: no release will come
   }
@@ -631,6 +633,7 @@ struct Operations {
     Result<CreateReply> created = decode_create_reply(*reply);
     if (reply_if_error(req, created)) return;
     set_cache_flags(fs, created->oflags, fi);
+    fs.data_.forget_cached_data(created->inode);  // blocks of an earlier file with this inode number
     fuse_entry_param param{};
     param.ino = created->inode;
     param.generation = 1;
@@ -641,14 +644,14 @@ struct Operations {
     if (fuse_reply_create(req, &param, fi) != 0) fs.closed(created->inode);
   }
 
-  static void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
+  static void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
     if (ino == kMasterInfoInode) {
       std::vector<uint8_t> record = fs_of(req).master_info();
       return reply_slice(req, std::string_view(reinterpret_cast<const char*>(record.data()), record.size()), offset,
                          size);
     }
     Result<std::vector<uint8_t>> data = fs_of(req).data_.read(ino, static_cast<uint64_t>(offset),
-                                                              static_cast<uint32_t>(size));
+                                                              static_cast<uint32_t>(size), !fi->direct_io);
     if (reply_if_error(req, data)) return;
     Filesystem& fs = fs_of(req);
     fuse_reply_buf(req, reinterpret_cast<const char*>(data->data()), data->size());

@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "mfscommon/daemon_control.h"
 #include "mfscommon/log.h"
+#include "mfsmount/disk_cache.h"
 #include "mfsmount/filesystem.h"
 #include "mfsmount/meta_filesystem.h"
 #include "mfsmount/process_settings.h"
@@ -116,6 +118,15 @@ int run(const MountOptions& options, int argc, char** argv) {
   data_settings.read_ahead.budget = static_cast<size_t>(options.read_ahead_mib) << 20;
   data_settings.read_ahead.window = options.read_ahead_bytes;
   data_settings.read_ahead.trigger = options.read_ahead_trigger.value_or(uint64_t{10} * options.read_ahead_bytes);
+  std::unique_ptr<DiskCache> disk_cache;
+  if (!options.disk_cache_folder.empty() && !options.meta) {
+    Result<std::unique_ptr<DiskCache>> opened =
+        DiskCache::open(options.disk_cache_folder, uint64_t{options.disk_cache_mib} << 20);
+    if (!opened) return fail("disk cache: " + opened.status().to_string());
+    disk_cache = std::move(*opened);
+    data_settings.disk_cache = disk_cache.get();
+    MFS_LOG_NOTICE("disk cache in %s, up to %u MiB", options.disk_cache_folder.c_str(), options.disk_cache_mib);
+  }
   Filesystem* filesystem_ptr = nullptr;
   FileData data(master, pool, data_settings, [&](uint32_t inode) { filesystem_ptr->on_written(inode); });
   MasterProxy proxy(master);

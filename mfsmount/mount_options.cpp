@@ -154,6 +154,11 @@ class Parser {
     if (name == "mfsport") return set_number(options_.master_port, name, value, 65535);
     if (name == "mfsmkdircopysgid") return set_number(options_.mkdir_copy_sgid, name, value, 1);
     if (name == "mfswritecachesize") return set_number(options_.write_cache_mib, name, value, 1u << 20);
+    if (name == "mfsdiskcachepath") return set_text(options_.disk_cache_folder, name, value);
+    if (name == "mfsdiskcachesize") {
+      if (Status s = set_number(options_.disk_cache_mib, name, value, 1u << 30); !s) return s;
+      return options_.disk_cache_mib > 0 ? Status::ok() : bad("option mfsdiskcachesize must be at least 1 (MiB)");
+    }
     if (name == "mfsreadaheadsize") return set_number(options_.read_ahead_mib, name, value, 1u << 20);
     if (name == "mfsreadaheadleng") return set_number(options_.read_ahead_bytes, name, value, 64u << 20);
     if (name == "mfsreadaheadtrigger") {
@@ -388,6 +393,7 @@ std::string mount_usage() {
          "  mfsnice=N mfsrlimitnofile=N mfslimitarenas=N mfsmemlock mfsallowoomkiller\n"
          "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"
          "  mfserroronlostchunk mfserroronnospace mfsdelayedinit\n"
+         "MooseNG options: mfsdiskcachepath=FOLDER (a local disk cache of read data) mfsdiskcachesize=MiB (1024)\n"
          "FUSE options: allow_other allow_root auto_unmount default_permissions ro rw nosuid nodev noexec\n"
          "  fsname=NAME subtype=NAME max_read=N max_threads=N max_idle_threads=N clone_fd\n";
 }

@@ -46,6 +46,8 @@ struct MountOptions {
   double symlink_cache_timeout = 300.0;
   double xattr_cache_timeout = 30.0;  // mfsxattrcacheto: getxattr answers (xattr_cache.h)
   uint32_t write_cache_mib = 256;
+  std::string disk_cache_folder;      // mfsdiskcachepath (NG): empty, no disk cache
+  uint32_t disk_cache_mib = 1024;     // mfsdiskcachesize (NG)
   uint32_t read_ahead_mib = 256;                 // mfsreadaheadsize: all read-ahead data together
   uint32_t read_ahead_bytes = 1u << 20;          // mfsreadaheadleng: one fetch ahead
   std::optional<uint64_t> read_ahead_trigger;    // mfsreadaheadtrigger; default 10 x read_ahead_bytes

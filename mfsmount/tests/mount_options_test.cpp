@@ -249,5 +249,18 @@ TEST(MountOptions, ReadAhead) {
   EXPECT_FALSE(parse({"/mnt", "-o", "mfsreadaheadleng=x"}));
 }
 
+TEST(MountOptions, DiskCache) {
+  auto defaults = parse({"/mnt"});
+  EXPECT_TRUE(defaults->disk_cache_folder.empty());
+  EXPECT_EQ(defaults->disk_cache_mib, 1024u);
+  auto options = parse({"/mnt", "-o", "mfsdiskcachepath=/var/cache/mfs,mfsdiskcachesize=200"});
+  ASSERT_TRUE(options) << options.status().to_string();
+  EXPECT_EQ(options->disk_cache_folder, "/var/cache/mfs");
+  EXPECT_EQ(options->disk_cache_mib, 200u);
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsdiskcachepath="}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsdiskcachesize=0"}));
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsdiskcachesize=1G"}));
+}
+
 }  // namespace
 }  // namespace mfs::mount
