@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -268,13 +269,16 @@ def test_write_goes_on_when_a_chunkserver_of_the_chain_dies(cluster_factory, mas
     victim.start()
 
 
-def write_then_close(path, blocks: int):
+def write_then_close(path, blocks: int, pause_before: int | None = None):
     """Writes `blocks` MiB, stopping at the first failure, and closes: (the failing write and
-    its errno name, or None; the close's errno name, or None)."""
+    its errno name, or None; the close's errno name, or None). With `pause_before`, waits 2 s
+    before that write."""
     block = os.urandom(1 << 20)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
     failed_write = closed = None
     for i in range(blocks):
+        if i == pause_before:
+            time.sleep(2)
         try:
             os.write(fd, block)
         except OSError as e:
@@ -312,9 +316,10 @@ def test_truncate_waits_for_the_chunkservers_of_its_chunk(cluster_factory, maste
 
 @pytest.mark.parametrize("master", MASTERS)
 def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
-    """Our mount writes a full 16 MiB buffer while the next one fills. When the master refuses
-    that write (a hard length quota), a later write fails, and so does the close, as the real
-    mount's close does: data was lost."""
+    """Our mount writes full 16 MiB buffers in the background while the next one fills. When
+    the master refuses such a write (a hard length quota of 20 MiB: the write that reaches
+    32 MiB), the close fails, as the real mount's close does: data was lost. Once the
+    failure is known (the pause before the 41st MiB), a later write fails too."""
     cluster = cluster_factory(master=master, chunkservers=["real"] * 3, mount="ours",
                               exports="*\t/\trw,alldirs,maproot=0,admin\n")
     real = cluster.mount("real")
@@ -322,12 +327,12 @@ def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
     for name, root in (("ours", cluster.mountpoint), ("real", real)):
         (root / name).mkdir()
         cluster.run_in_ns(["mfssetquota", "-L", "20M", root / name])
-        outcome[name] = write_then_close(root / name / "f", 64)
+        outcome[name] = write_then_close(root / name / "f", 64, pause_before=40)
         assert os.stat(root / name / "f").st_size < 64 << 20, name
     print(outcome)  # shown when the test fails
     assert outcome["real"][1] == "EDQUOT"
-    assert outcome["ours"][1] == "EDQUOT"
-    assert outcome["ours"][0] is not None and outcome["ours"][0][1] == "EDQUOT"
+    (failed_at, write_error), close_error = outcome["ours"]
+    assert 32 < failed_at <= 40 and write_error == close_error == "EDQUOT"
 
 
 @pytest.mark.parametrize("master", MASTERS)

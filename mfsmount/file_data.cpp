@@ -15,6 +15,8 @@ namespace {
 // One inode's buffer is written out at this size even when the global budget allows more:
 // a bounded amount of data at risk and per flush.
 constexpr size_t kMaxInodeBuffer = 16u << 20;
+// Flights of one inode under way at once (threads, and WRITE_CHUNKs of up to 8 chunks).
+constexpr size_t kMaxFlightsPerInode = 8;
 
 }  // namespace
 
@@ -39,7 +41,7 @@ void FileData::finish_background_io() {
   // Not under mutex_: the writes and fetches in flight take it.
   for (const std::shared_ptr<InodeBuffer>& buffer : buffers) {
     std::lock_guard flushing(buffer->flushing);
-    if (buffer->in_flight.valid()) buffer->in_flight.wait();
+    (void)wait_for_flights(*buffer);
   }
   for (std::future<void>& fetch : fetches) fetch.wait();
 }
@@ -77,8 +79,10 @@ std::shared_ptr<FileData::InodeBuffer> FileData::buffer_of(uint32_t inode, bool 
 std::optional<uint64_t> FileData::buffered_end(uint32_t inode) {
   std::lock_guard lock(mutex_);
   std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
-  if (!buffer || (buffer->extents.empty() && buffer->in_flight_end == 0)) return std::nullopt;
-  return std::max(buffer->extents.end(), buffer->in_flight_end);
+  if (!buffer || (buffer->extents.empty() && buffer->flights.empty())) return std::nullopt;
+  uint64_t end = buffer->extents.end();
+  for (const Flight& flight : buffer->flights) end = std::max(end, flight.end);
+  return end;
 }
 
 Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t> data) {
@@ -92,71 +96,122 @@ Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t>
     buffered_bytes_ += buffer->extents.bytes() - before;
     full = buffered_bytes_ >= settings_.write_buffer_bytes || buffer->extents.bytes() >= kMaxInodeBuffer;
   }
-  return full ? write_out(inode, true) : Status::ok();
+  return full ? write_out(inode, false) : Status::ok();
 }
 
-Result<WriteExtents::Map> FileData::take_extents(InodeBuffer& buffer) {
-  if (buffer.in_flight.valid()) buffer.in_flight.get();  // its failure is in `lost`
-  std::lock_guard lock(mutex_);
-  buffer.in_flight_end = 0;
-  buffered_bytes_ -= buffer.extents.bytes();
-  WriteExtents::Map extents = buffer.extents.take();
-  if (!buffer.lost) return buffer.lost;
-  return extents;
-}
+Status FileData::flush(uint32_t inode) { return write_out(inode, true); }
 
-Status FileData::flush(uint32_t inode) { return write_out(inode, false); }
-
-Status FileData::write_out(uint32_t inode, bool in_background) {
+Status FileData::write_out(uint32_t inode, bool wait) {
   std::shared_ptr<InodeBuffer> buffer;
   {
     std::lock_guard lock(mutex_);
     buffer = buffer_of(inode, false);
   }
   if (!buffer) return Status::ok();
-  std::lock_guard flushing(buffer->flushing);
-  Result<WriteExtents::Map> extents = take_extents(*buffer);
-  if (!extents) return extents.status();
-  if (!in_background) return write_extents(inode, *buffer, *extents);
-  if (extents->empty()) return Status::ok();
+  Status started;
   {
-    std::lock_guard lock(mutex_);
-    buffer->in_flight_end = extents->rbegin()->first + extents->rbegin()->second.size();
+    std::lock_guard flushing(buffer->flushing);
+    if (!wait) wait_for_room_to_start(*buffer);
+    started = start_flights(inode, buffer, wait);
+    if (wait) {
+      Status landed = wait_for_flights(*buffer);
+      return started ? landed : started;
+    }
   }
-  // The buffer outlives the write: it is dropped only after a flush waited for it.
-  buffer->in_flight = std::async(std::launch::async, [this, inode, &target = *buffer, extents = std::move(*extents)] {
-    return write_extents(inode, target, extents);
+  // Flights always land, so the writer waits for nothing but data on its way out.
+  std::unique_lock lock(mutex_);
+  flight_landed_.wait(lock, [this] { return in_flight_bytes_ <= settings_.write_buffer_bytes; });
+  return started;
+}
+
+void FileData::drop_landed_flights(InodeBuffer& buffer) {
+  std::erase_if(buffer.flights, [](const Flight& flight) {  // their failures are in `lost`
+    return flight.done.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   });
+}
+
+void FileData::wait_for_room_to_start(InodeBuffer& buffer) {
+  while (true) {
+    std::shared_future<Status> oldest;
+    {
+      std::lock_guard lock(mutex_);
+      drop_landed_flights(buffer);
+      if (buffer.flights.size() < kMaxFlightsPerInode) return;
+      oldest = buffer.flights.front().done;
+    }
+    oldest.wait();
+  }
+}
+
+Status FileData::start_flights(uint32_t inode, const std::shared_ptr<InodeBuffer>& owner, bool by_caller) {
+  InodeBuffer& buffer = *owner;
+  std::unique_lock lock(mutex_);
+  drop_landed_flights(buffer);
+  buffered_bytes_ -= buffer.extents.bytes();
+  auto extents = std::make_shared<const WriteExtents::Map>(buffer.extents.take());
+  if (!buffer.lost) return buffer.lost;
+  auto pieces = std::make_shared<const std::vector<ChunkPiece>>(split_into_blocks(*extents));
+  // Pieces come in offset order: one flight per run of one chunk.
+  size_t begin = 0;
+  while (begin < pieces->size()) {
+    uint32_t chunk_index = (*pieces)[begin].chunk_index;
+    size_t end = begin;
+    size_t bytes = 0;
+    while (end < pieces->size() && (*pieces)[end].chunk_index == chunk_index) bytes += (*pieces)[end++].data.size();
+    const ChunkPiece& last = (*pieces)[end - 1];
+    std::shared_future<Status> before;  // the chunk's last flight: WRITE_CHUNK takes one writer at a time
+    for (const Flight& flight : buffer.flights) {
+      if (flight.chunk_index == chunk_index) before = flight.done;
+    }
+    in_flight_bytes_ += bytes;
+    std::shared_future<Status> done =
+        std::async(by_caller ? std::launch::deferred : std::launch::async,
+                   [this, inode, owner, extents, pieces, begin, end, bytes, before] {
+          if (before.valid()) before.wait();
+          Status written = write_pieces(inode, *owner, std::span(*pieces).subspan(begin, end - begin));
+          {
+            std::lock_guard landed(mutex_);
+            in_flight_bytes_ -= bytes;
+          }
+          flight_landed_.notify_all();
+          return written;
+        }).share();
+    buffer.flights.push_back(
+        {chunk_index, uint64_t{chunk_index} * csdata::kChunkSize + last.chunk_offset + last.data.size(), done});
+    begin = end;
+  }
   return Status::ok();
 }
 
-Status FileData::write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents) {
-  if (extents.empty()) return Status::ok();
-  std::vector<ChunkPiece> pieces = split_into_blocks(extents);
-  // Pieces come in offset order: one WRITE_CHUNK transaction per run of one chunk.
-  size_t begin = 0;
-  while (begin < pieces.size()) {
-    size_t end = begin;
-    std::vector<BlockPiece> chunk_pieces;
-    uint64_t chunk_end = 0;
-    while (end < pieces.size() && pieces[end].chunk_index == pieces[begin].chunk_index) {
-      chunk_pieces.push_back({pieces[end].chunk_offset, pieces[end].data});
-      chunk_end = static_cast<uint64_t>(pieces[end].chunk_index) * csdata::kChunkSize + pieces[end].chunk_offset +
-                  pieces[end].data.size();
-      ++end;
-    }
-    Status status = write_chunk(inode, pieces[begin].chunk_index, chunk_pieces, chunk_end);
-    if (!status) {
-      MFS_LOG_ERROR("file %u: data of chunk %u not written: %s", inode, pieces[begin].chunk_index,
-                    status.to_string().c_str());
-      forget(inode);
-      std::lock_guard lock(mutex_);
-      buffer.lost = status;
-      return status;
-    }
-    begin = end;
+Status FileData::wait_for_flights(InodeBuffer& buffer) {
+  std::vector<std::shared_future<Status>> flights;
+  {
+    std::lock_guard lock(mutex_);
+    for (const Flight& flight : buffer.flights) flights.push_back(flight.done);
   }
+  for (const std::shared_future<Status>& flight : flights) flight.wait();
+  std::lock_guard lock(mutex_);
+  buffer.flights.clear();  // no flight started meanwhile: the caller holds `flushing`
+  return buffer.lost;
+}
+
+Status FileData::write_pieces(uint32_t inode, InodeBuffer& buffer, std::span<const ChunkPiece> pieces) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!buffer.lost) return buffer.lost;  // an earlier flight failed: the file is already in error
+  }
+  uint32_t chunk_index = pieces.front().chunk_index;
+  std::vector<BlockPiece> chunk_pieces;
+  for (const ChunkPiece& piece : pieces) chunk_pieces.push_back({piece.chunk_offset, piece.data});
+  uint64_t file_end = uint64_t{chunk_index} * csdata::kChunkSize + pieces.back().chunk_offset + pieces.back().data.size();
+  Status status = write_chunk(inode, chunk_index, chunk_pieces, file_end);
   forget(inode);
+  if (!status) {
+    MFS_LOG_ERROR("file %u: data of chunk %u not written: %s", inode, chunk_index, status.to_string().c_str());
+    std::lock_guard lock(mutex_);
+    if (buffer.lost) buffer.lost = status;
+    return status;
+  }
   if (on_written_) on_written_(inode);
   return Status::ok();
 }
@@ -165,7 +220,7 @@ Status FileData::release(uint32_t inode) {
   Status status = flush(inode);
   std::lock_guard lock(mutex_);
   std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
-  if (buffer && buffer->extents.empty()) buffers_.erase(inode);
+  if (buffer && buffer->extents.empty() && buffer->flights.empty()) buffers_.erase(inode);
   return status;
 }
 

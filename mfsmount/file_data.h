@@ -2,12 +2,16 @@
 // write-back buffering per inode, written through chunk chains on flush (ADR 0004).
 //
 // A full buffer is written in the background while the writer fills the next one, as the
-// 3.0.117 client keeps writing while earlier data goes out; at most one such write per
-// inode is in flight. Once data of an inode could not be written, every later write,
-// flush and release of it fails with that error, and what it buffers is dropped, until
-// its last release: a later fsync must not report success for a file with lost data.
+// 3.0.117 client keeps writing while earlier data goes out. Each chunk's part of it is one
+// write ("flight"): flights of different chunks run side by side, as 3.0.117 writes several
+// chunks of a file at once; those of one chunk run in order. The writer waits only while
+// more than the write cache's size is in flight. Once data of an inode could not be
+// written, every later write, flush and release of it fails with that error, and what it
+// buffers is dropped, until its last release: a later fsync must not report success for a
+// file with lost data.
 #pragma once
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -86,24 +90,37 @@ class FileData {
   void forget_all();
 
  private:
+  // The background write of one chunk's part of a buffer.
+  struct Flight {
+    uint32_t chunk_index = 0;
+    uint64_t end = 0;  // one past its last byte
+    std::shared_future<Status> done;
+  };
   struct InodeBuffer {
-    std::mutex flushing;  // one flush of an inode at a time; guards `in_flight`
-    std::future<Status> in_flight;  // the background write of a full buffer
+    std::mutex flushing;  // one flush or start of flights of an inode at a time
     // Guarded by mutex_:
     WriteExtents extents;
-    uint64_t in_flight_end = 0;  // one past the last byte in flight, 0 when none
-    Status lost;                 // why data of the inode was not written
+    std::vector<Flight> flights;  // in start order; finished ones go at the next start or flush
+    Status lost;                  // why data of the inode was not written
   };
 
-  // Once the write in flight is done, writes the inode's buffer: now, or in the background
-  // (the call then returns at once); writes nothing, and fails, once data of the inode was
-  // lost.
-  Status write_out(uint32_t inode, bool in_background);
-  // Under `flushing`: waits for the write in flight, then takes what the inode has
-  // buffered; nothing, and the error, once data of the inode was lost.
-  Result<WriteExtents::Map> take_extents(InodeBuffer& buffer);
-  // Writes `extents` of the inode; a failure is kept as `buffer.lost`.
-  Status write_extents(uint32_t inode, InodeBuffer& buffer, const WriteExtents::Map& extents);
+  // Starts the flights of the inode's buffer, and waits for all its flights (`wait`) or only
+  // while more than the write cache's size is in flight. Writes nothing, and fails, once
+  // data of the inode was lost.
+  Status write_out(uint32_t inode, bool wait);
+  // Under mutex_: forgets the flights that landed.
+  static void drop_landed_flights(InodeBuffer& buffer);
+  // Under `flushing`: waits until the inode has fewer than kMaxFlightsPerInode flights.
+  void wait_for_room_to_start(InodeBuffer& buffer);
+  // Under `flushing`: takes what the inode has buffered and starts a flight per chunk, each
+  // after the flight before it of the same chunk; nothing, and the error, once data of the
+  // inode was lost. Flights started `by_caller` run on the thread that waits for them (a
+  // flush: no thread to start for a small file's one flight).
+  Status start_flights(uint32_t inode, const std::shared_ptr<InodeBuffer>& buffer, bool by_caller);
+  // Under `flushing`: waits for the inode's flights; the error if data of the inode was lost.
+  Status wait_for_flights(InodeBuffer& buffer);
+  // Writes one chunk's pieces of the inode; a failure is kept as `buffer.lost`.
+  Status write_pieces(uint32_t inode, InodeBuffer& buffer, std::span<const ChunkPiece> pieces);
   // Starts the inode's next fetch ahead, if its stream wants one now.
   void fetch_ahead_in_background(uint32_t inode, bool use_disk_cache);
   Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size,
@@ -130,7 +147,9 @@ class FileData {
 
   std::mutex mutex_;  // the maps and the extents of every buffer
   std::map<uint32_t, std::shared_ptr<InodeBuffer>> buffers_;
-  size_t buffered_bytes_ = 0;
+  size_t buffered_bytes_ = 0;   // in buffers, not yet in flight
+  size_t in_flight_bytes_ = 0;
+  std::condition_variable flight_landed_;
   struct CachedLocation {
     ChunkLocation location;
     std::chrono::steady_clock::time_point since;
