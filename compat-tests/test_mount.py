@@ -6,6 +6,7 @@ crossing between our mount and a real one."""
 import errno
 import hashlib
 import os
+import random
 import stat
 import subprocess
 import threading
@@ -155,6 +156,34 @@ def test_partial_overwrites_and_appends(cluster_factory, master, chunkservers):
         expected += tail
     assert (ours / "f").read_bytes() == bytes(expected)
     assert md5_file(real / "f") == hashlib.md5(expected).hexdigest()
+
+
+@pytest.mark.parametrize("master, chunkservers", SERVERS)
+def test_long_write_with_rewrites_behind_it(cluster_factory, master, chunkservers):
+    """A file of several chunks written in 1 MiB pieces, with pieces already written (some
+    on their way to the chunkservers, some stored) written again as it goes: our mount
+    writes the chunks side by side, and those of one chunk in order, so the last bytes
+    written win everywhere."""
+    cluster = cluster_factory(master=master, chunkservers=[chunkservers] * 3, mount="ours")
+    ours = cluster.mountpoint
+    real = cluster.mount("real")
+    size = 2 * CHUNK + (20 << 20) + 12345
+    expected = bytearray(os.urandom(size))
+    rewrites = random.Random(5)
+    with open(ours / "f", "wb") as f:
+        for offset in range(0, size, 1 << 20):
+            f.seek(offset)
+            f.write(expected[offset:offset + (1 << 20)])
+            if offset % (8 << 20) == 0 and offset > 0:
+                at = rewrites.randrange(max(0, offset - (40 << 20)), offset)
+                piece = os.urandom(100000)
+                expected[at:at + len(piece)] = piece[:size - at]
+                f.seek(at)
+                f.write(piece[:size - at])
+    digest = hashlib.md5(expected).hexdigest()
+    assert os.stat(ours / "f").st_size == size
+    assert md5_file(real / "f") == digest
+    assert md5_file(ours / "f") == digest
 
 
 # 3.0.117's client loses the append here: closing the first descriptor sets the file's
