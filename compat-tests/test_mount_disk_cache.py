@@ -5,7 +5,8 @@ against the real 3.0.117 master and ours, with a real chunkserver:
 - the cache keeps the page cache's consistency rules: a change made through another mount
   is seen exactly when the real client and our mount without the cache see it, while the
   file is open and after a close and a new open;
-- a folder serves one mount only, and the folder's size stays within mfsdiskcachesize.
+- a folder serves one mount only, and the folder's size stays within mfsdiskcachesize;
+- reads in direct mode (`mfscachemode=DIRECT`) neither use nor fill it.
 """
 from __future__ import annotations
 
@@ -125,3 +126,13 @@ def test_a_disk_cache_folder_serves_one_mount_within_its_size(cluster_factory, t
     assert "used by another mfsmount" in refused.stderr
     reader.stop()
     assert cache_files(folder) == []  # the unmount empties it
+
+
+def test_direct_mode_reads_bypass_the_disk_cache(cluster_factory, tmp_path):
+    cluster = cluster_factory(master="ours", chunkservers=["real"], mount="real")
+    data = os.urandom(MIB)
+    (cluster.mountpoint / "f").write_bytes(data)
+    folder = tmp_path / "cache"
+    reader = cluster.add_mount("ours", options=[f"mfsdiskcachepath={folder}", "mfscachemode=DIRECT"])
+    assert (reader.mountpoint / "f").read_bytes() == data
+    assert cache_files(folder) == []

@@ -53,7 +53,9 @@ Result<std::unique_ptr<DiskCache>> DiskCache::open(const std::string& folder, ui
   if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
     close(lock_fd);
-    if (error == EWOULDBLOCK) return Status(StatusCode::kLocked, "disk cache folder " + folder + " is used by another mfsmount");
+    if (error == EWOULDBLOCK) {
+      return Status(StatusCode::kLocked, "disk cache folder " + folder + " is used by another mfsmount");
+    }
     return Status(StatusCode::kIO, "can't lock " + lock_path + ": " + std::strerror(error));
   }
   if (Status s = removed_leftovers(folder); !s) {

@@ -203,7 +203,8 @@ Status FileData::write_pieces(uint32_t inode, InodeBuffer& buffer, std::span<con
   uint32_t chunk_index = pieces.front().chunk_index;
   std::vector<BlockPiece> chunk_pieces;
   for (const ChunkPiece& piece : pieces) chunk_pieces.push_back({piece.chunk_offset, piece.data});
-  uint64_t file_end = uint64_t{chunk_index} * csdata::kChunkSize + pieces.back().chunk_offset + pieces.back().data.size();
+  uint64_t file_end =
+      uint64_t{chunk_index} * csdata::kChunkSize + pieces.back().chunk_offset + pieces.back().data.size();
   Status status = write_chunk(inode, chunk_index, chunk_pieces, file_end);
   forget(inode);
   if (!status) {

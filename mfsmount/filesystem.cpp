@@ -28,6 +28,8 @@ constexpr uint32_t kMaxWrite = 1u << 20;
 constexpr size_t kMaxXattrValue = 65536;
 constexpr fsfilcnt_t kReportedInodes = 1000000000;
 constexpr std::chrono::milliseconds kFreshLocation{1000};
+// `fh` of a file handle opened in direct mode, whose reads neither use nor fill the disk cache.
+constexpr uint64_t kDirectHandle = 1;
 constexpr double kMasterInfoCacheTimeout = 3600.0;
 
 Attr master_info_attr() {
@@ -576,6 +578,8 @@ struct Operations {
       case CacheMode::kDirect: fi->direct_io = 1; break;
     }
     if (oflags & kOpenDirectMode) fi->direct_io = 1;
+    // The kernel's later requests on the handle carry `fh` back, not `direct_io`.
+    fi->fh = fi->direct_io ? kDirectHandle : 0;
   }
 
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -650,8 +654,9 @@ struct Operations {
       return reply_slice(req, std::string_view(reinterpret_cast<const char*>(record.data()), record.size()), offset,
                          size);
     }
-    Result<std::vector<uint8_t>> data = fs_of(req).data_.read(ino, static_cast<uint64_t>(offset),
-                                                              static_cast<uint32_t>(size), !fi->direct_io);
+    bool use_disk_cache = fi->fh != kDirectHandle;
+    Result<std::vector<uint8_t>> data =
+        fs_of(req).data_.read(ino, static_cast<uint64_t>(offset), static_cast<uint32_t>(size), use_disk_cache);
     if (reply_if_error(req, data)) return;
     Filesystem& fs = fs_of(req);
     fuse_reply_buf(req, reinterpret_cast<const char*>(data->data()), data->size());
