@@ -25,7 +25,7 @@ bool is_block_file(const std::string& name) {
   return name.find_first_not_of("0123456789") == digits;
 }
 
-Status removed_leftovers(const std::string& folder) {
+Status remove_leftovers(const std::string& folder) {
   DIR* dir = opendir(folder.c_str());
   if (dir == nullptr) return Status(StatusCode::kIO, "can't list " + folder + ": " + std::strerror(errno));
   Status result = Status::ok();
@@ -58,7 +58,7 @@ Result<std::unique_ptr<DiskCache>> DiskCache::open(const std::string& folder, ui
     }
     return Status(StatusCode::kIO, "can't lock " + lock_path + ": " + std::strerror(error));
   }
-  if (Status s = removed_leftovers(folder); !s) {
+  if (Status s = remove_leftovers(folder); !s) {
     close(lock_fd);
     return s;
   }
