@@ -180,3 +180,35 @@ def test_meta_mount_is_refused_without_a_meta_export(cluster_factory):
         m = cluster.add_mount(impl, meta=True, start=False, name=f"meta-{impl}")
         m.start(wait=False)
         assert m.wait_exit(timeout=30) == 1
+
+
+def flat_scenario(r: Round):
+    """mfsflattrash: the trash files directly in META/trash, no bucket folders."""
+    meta, root = r.meta, r.root
+    r.run("flat folders", 'cd "$1" && stat -c "%n %i %a %h" trash trash/undel && ls -a trash | grep -vF "|" &&'
+          ' stat -c %n trash/000 trash/FFF trash/000/undel; ls -fa trash/undel', meta)
+    root.mkdir()
+    for name in ["a", "b", "c"]:
+        (root / name).write_bytes(name.encode() * 1000)
+        os.unlink(root / name)
+    r.run("flat listing", 'cd "$1/trash" && ls | grep -F "|$2|" | sort -t "|" -k 2 && ls -la | grep -F "|$2|" | cut -c1-33',
+          meta, r.name)
+    a = r.meta / "trash" / next(n for n in os.listdir(r.meta / "trash") if n.endswith(f"|{r.name}|a"))
+    r.run("flat file", 'stat -c "%s %a" "$1" && cat "$1" && n=$(basename "$1" | cut -c1-9) &&'
+          ' stat -c %s "$(dirname "$1")/${n}other" && mfsfilepaths "$1"', a)
+    r.run("flat purge", 'rm "$1" && ls "$(dirname "$1")" | grep -F "|$2|" | sort -t "|" -k 2', a, r.name)
+    r.run("flat undelete", 'cd "$1/trash" && mv *"|$2|b" undel/ && cat "$3/b" | wc -c &&'
+          ' mv *"|$2|c" other && cat "$3/c" | wc -c && ls | grep -cF "|$2|"', meta, r.name, root)
+    r.run("flat not possible", 'cd "$1/trash"; touch new; mkdir dir; rm undel/x; exit 0', meta)
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_flat_trash_behaves_as_the_real_one(cluster_factory, master):
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="real")
+    rounds = [Round(cluster, cluster.mount(impl, meta=True, options=["mfsflattrash"]), name)
+              for impl, name in [("real", "r1"), ("ours", "r2")]]
+    for r in rounds:
+        flat_scenario(r)
+    real, ours = rounds[0].seen, rounds[1].seen
+    differences = [(what, a, b) for (what, a), (_, b) in zip(real, ours) if a != b]
+    assert differences == [], "\n".join(f"{what}:\n  real: {a!r}\n  ours: {b!r}" for what, a, b in differences)

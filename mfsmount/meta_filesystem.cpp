@@ -110,6 +110,11 @@ struct MetaOperations {
     reply_entry(req, *st);
   }
 
+  // Trash files live in the buckets, or with mfsflattrash directly in /trash.
+  static bool holds_trash_files(fuse_req_t req, NodeKind folder) {
+    return folder == NodeKind::kBucket || (folder == NodeKind::kTrash && meta_of(req).options_.flat_trash);
+  }
+
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name_text) {
     std::string_view name(name_text);
     if (name.size() > kMaxName) return (void)fuse_reply_err(req, ENAMETOOLONG);
@@ -120,14 +125,15 @@ struct MetaOperations {
         if (name == kMasterInfoName) return reply_entry(req, master_info_stat());
         break;
       case NodeKind::kTrash:
+      case NodeKind::kBucket: {
         if (name == "undel") return reply_entry(req, folder_stat(meta::kUndelInode, NodeKind::kUndel));
+        NodeKind folder = meta::kind_of(static_cast<uint32_t>(parent));
+        if (holds_trash_files(req, folder)) return reply_file_entry(req, name);
         if (std::optional<uint32_t> bucket = meta::bucket_from_name(name)) {
           return reply_entry(req, folder_stat(meta::bucket_inode(*bucket), NodeKind::kBucket));
         }
         break;
-      case NodeKind::kBucket:
-        if (name == "undel") return reply_entry(req, folder_stat(meta::kUndelInode, NodeKind::kUndel));
-        return reply_file_entry(req, name);
+      }
       case NodeKind::kSustained:
         return reply_file_entry(req, name);
       case NodeKind::kUndel:
@@ -174,6 +180,10 @@ struct MetaOperations {
         break;
       case NodeKind::kTrash:
         add_folder(*listing, "undel", meta::kUndelInode);
+        if (meta_of(req).options_.flat_trash) {
+          files_request = trash_list_request(std::nullopt);
+          break;
+        }
         for (uint32_t bucket = 0; bucket < meta::kBuckets; ++bucket) {
           add_folder(*listing, meta::bucket_name(bucket), meta::bucket_inode(bucket));
         }
@@ -295,7 +305,7 @@ struct MetaOperations {
     NodeKind kind = meta::kind_of(static_cast<uint32_t>(parent));
     if (kind == NodeKind::kSustained) return (void)fuse_reply_err(req, EACCES);
     std::optional<uint32_t> inode = meta::inode_from_name(name);
-    if (kind != NodeKind::kBucket || !inode) return (void)fuse_reply_err(req, ENOENT);
+    if (!holds_trash_files(req, kind) || !inode) return (void)fuse_reply_err(req, ENOENT);
     status_reply(req, ask(req, purge_request(*inode), msg::MATOCL_FUSE_PURGE));
   }
 
@@ -303,7 +313,7 @@ struct MetaOperations {
   // stored path; the new name is not used.
   static void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t, const char*, unsigned int) {
     std::optional<uint32_t> inode = meta::inode_from_name(name);
-    if (meta::kind_of(static_cast<uint32_t>(parent)) != NodeKind::kBucket || !inode) {
+    if (!holds_trash_files(req, meta::kind_of(static_cast<uint32_t>(parent))) || !inode) {
       return (void)fuse_reply_err(req, ENOENT);
     }
     status_reply(req, ask(req, undelete_request(*inode), msg::MATOCL_FUSE_UNDEL));

@@ -3,6 +3,7 @@
 //   /trash       0700, nlink 4099    undel, 000 … FFF (one folder per bucket = inode % 4096)
 //   /trash/XXX   0700, nlink 3       undel, and the bucket's files as "%08X|path with | for /"
 //   /trash/undel 0200, nlink 4098    always empty: a file renamed into it is undeleted
+// With mfsflattrash /trash holds undel and all trash files, and no bucket folders.
 //   /sustained   0500, nlink 2       deleted files still open somewhere
 // Folders have fixed inode numbers at the top of the inode space; files keep their own.
 // Pure functions, no I/O: meta_filesystem.cpp does the FUSE and master side.

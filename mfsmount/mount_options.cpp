@@ -68,11 +68,12 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsfsyncmintime", "mfsdebug", "mfsflattrash", "mfsdonotrememberpassword"};
+    "mfsfsyncmintime", "mfsdebug", "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"clone_fd", &MountOptions::clone_fd},
     {"mfsmeta", &MountOptions::meta},
+    {"mfsflattrash", &MountOptions::flat_trash},
     {"mfsdelayedinit", &MountOptions::delayed_init},
     {"mfserroronlostchunk", &MountOptions::error_on_lost_chunk},
     {"mfserroronnospace", &MountOptions::error_on_no_space},

@@ -141,6 +141,10 @@ TEST(MountOptions, MetaMount) {
   EXPECT_TRUE(option->meta);
   EXPECT_FALSE(parse({"/mnt"})->meta);
   EXPECT_FALSE(parse({"/mnt", "-o", "mfsmeta=1"}));
+  EXPECT_FALSE(option->flat_trash);
+  auto flat = parse({"/mnt", "-o", "mfsmeta,mfsflattrash"});
+  ASSERT_TRUE(flat);
+  EXPECT_TRUE(flat->flat_trash);
 }
 
 TEST(MountOptions, ConfigFileThenCommandLine) {
@@ -187,9 +191,9 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 }
 
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
-  auto options = parse({"/mnt", "-o", "mfsfsyncmintime=5,mfsflattrash"});
+  auto options = parse({"/mnt", "-o", "mfsfsyncmintime=5,mfsdebug"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsfsyncmintime", "mfsflattrash"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsfsyncmintime", "mfsdebug"}));
 }
 
 TEST(MountOptions, TuningOptions) {
