@@ -91,6 +91,7 @@ Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t>
     std::lock_guard lock(mutex_);
     std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, true);
     if (!buffer->lost) return buffer->lost;
+    buffer->released = false;
     size_t before = buffer->extents.bytes();
     buffer->extents.add(offset, data);
     buffered_bytes_ += buffer->extents.bytes() - before;
@@ -100,6 +101,8 @@ Status FileData::write(uint32_t inode, uint64_t offset, std::span<const uint8_t>
 }
 
 Status FileData::flush(uint32_t inode) { return write_out(inode, true); }
+
+Status FileData::write_behind(uint32_t inode) { return write_out(inode, false); }
 
 Status FileData::write_out(uint32_t inode, bool wait) {
   std::shared_ptr<InodeBuffer> buffer;
@@ -217,12 +220,29 @@ Status FileData::write_pieces(uint32_t inode, InodeBuffer& buffer, std::span<con
   return Status::ok();
 }
 
-Status FileData::release(uint32_t inode) {
-  Status status = flush(inode);
+Status FileData::release(uint32_t inode, bool wait) {
+  Status status = wait ? flush(inode) : write_behind(inode);
   std::lock_guard lock(mutex_);
   std::shared_ptr<InodeBuffer> buffer = buffer_of(inode, false);
-  if (buffer && buffer->extents.empty() && buffer->flights.empty()) buffers_.erase(inode);
+  if (!buffer) return status;
+  drop_landed_flights(*buffer);
+  if (buffer->extents.empty() && buffer->flights.empty()) {
+    buffers_.erase(inode);
+  } else {
+    buffer->released = true;  // drop_released_buffers forgets it once its flights landed
+  }
   return status;
+}
+
+void FileData::drop_released_buffers() {
+  // Not from a flight: a flight that dropped its own future would wait for itself.
+  std::lock_guard lock(mutex_);
+  std::erase_if(buffers_, [](const auto& entry) {
+    InodeBuffer& buffer = *entry.second;
+    if (!buffer.released || !buffer.extents.empty()) return false;
+    drop_landed_flights(buffer);
+    return buffer.flights.empty();
+  });
 }
 
 Result<Attr> FileData::truncate(const Frame& request) {

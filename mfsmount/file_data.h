@@ -62,8 +62,15 @@ class FileData {
   // Sends the inode's buffered data to the chunkservers and its length to the master, and
   // waits for the write in flight.
   Status flush(uint32_t inode);
-  // Flushes, and forgets the inode's buffer (its last file handle was released).
-  Status release(uint32_t inode);
+  // Starts writing the inode's buffered data and returns without waiting for it (a close
+  // under mfsfsyncmintime); a failure that comes later is logged. The error if data of the
+  // inode was already lost.
+  Status write_behind(uint32_t inode);
+  // A file handle of the inode was released: flushes (`wait`) or writes behind, and forgets
+  // the inode's buffer once nothing of it is left to write.
+  Status release(uint32_t inode, bool wait);
+  // Forgets the buffers of released inodes whose writes behind have all landed (housekeeping).
+  void drop_released_buffers();
   // TRUNCATE (the caller has flushed): the master cuts the last chunk on its chunkservers,
   // so an answer that they are away (a master just restarted, before they register again),
   // or that the chunk is being written, is retried as a write's WRITE_CHUNK would be.
@@ -102,6 +109,7 @@ class FileData {
     WriteExtents extents;
     std::vector<Flight> flights;  // in start order; finished ones go at the next start or flush
     Status lost;                  // why data of the inode was not written
+    bool released = false;        // released with writes behind still on their way
   };
 
   // Starts the flights of the inode's buffer, and waits for all its flights (`wait`) or only

@@ -16,6 +16,7 @@
 #include "mfscommon/log.h"
 #include "mfscommon/protocol_ids.h"
 #include "mfsmount/acl_xattrs.h"
+#include "mfsmount/file_handle.h"
 #include "mfsmount/fuse_replies.h"
 
 namespace mfs::mount {
@@ -28,8 +29,6 @@ constexpr uint32_t kMaxWrite = 1u << 20;
 constexpr size_t kMaxXattrValue = 65536;
 constexpr fsfilcnt_t kReportedInodes = 1000000000;
 constexpr std::chrono::milliseconds kFreshLocation{1000};
-// `fh` of a file handle opened in direct mode, whose reads neither use nor fill the disk cache.
-constexpr uint64_t kDirectHandle = 1;
 constexpr double kMasterInfoCacheTimeout = 3600.0;
 
 Attr master_info_attr() {
@@ -155,7 +154,28 @@ void Filesystem::note_times(InodeTimes record) {
   if (first_in_round) master_.send_unanswered(amtime_inodes(std::span(&record, 1)));
 }
 
+bool Filesystem::closes_behind(const fuse_file_info* fi) const {
+  if (options_.fsync_min_time <= 0) return false;
+  auto age = FileHandle::Clock::now() - FileHandle::from_number(fi->fh).opened;
+  return age < std::chrono::duration<double>(options_.fsync_min_time);
+}
+
+// As 3.0.117's close of a young handle: the data goes on to the chunkservers behind it, and
+// its length goes to the master now (TRUNCATE OPENED|UPDATE, observed), so that an open on
+// another machine after this close sees the whole length.
+Status Filesystem::write_behind(uint32_t inode, const Credentials& who) {
+  std::optional<uint64_t> end = data_.buffered_end(inode);
+  if (!end) return Status::ok();
+  if (Status started = data_.write_behind(inode); !started) return started;
+  auto reply = master_.call(truncate_request(inode, kTruncateOpened | kTruncateUpdate, who, *end),
+                            msg::MATOCL_FUSE_TRUNCATE);
+  if (!reply) return reply.status();
+  Result<Attr> published = decode_truncate_reply(*reply);
+  return published ? Status::ok() : published.status();
+}
+
 void Filesystem::on_tick() {
+  data_.drop_released_buffers();
   std::vector<InodeTimes> times;
   std::vector<uint32_t> held;
   bool send_held = false;
@@ -578,8 +598,7 @@ struct Operations {
       case CacheMode::kDirect: fi->direct_io = 1; break;
     }
     if (oflags & kOpenDirectMode) fi->direct_io = 1;
-    // The kernel's later requests on the handle carry `fh` back, not `direct_io`.
-    fi->fh = fi->direct_io ? kDirectHandle : 0;
+    fi->fh = FileHandle{fi->direct_io != 0, FileHandle::Clock::now()}.number();
   }
 
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -654,7 +673,7 @@ struct Operations {
       return reply_slice(req, std::string_view(reinterpret_cast<const char*>(record.data()), record.size()), offset,
                          size);
     }
-    bool use_disk_cache = fi->fh != kDirectHandle;
+    bool use_disk_cache = !FileHandle::from_number(fi->fh).direct;
     Result<std::vector<uint8_t>> data =
         fs_of(req).data_.read(ino, static_cast<uint64_t>(offset), static_cast<uint32_t>(size), use_disk_cache);
     if (reply_if_error(req, data)) return;
@@ -672,7 +691,8 @@ struct Operations {
 
   static void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     Filesystem& fs = fs_of(req);
-    Status status = fs.data_.flush(ino);
+    Status status = fs.closes_behind(fi) ? fs.write_behind(static_cast<uint32_t>(ino), credentials_of(req))
+                                         : fs.data_.flush(ino);
     // POSIX locks of this owner end with the close (flush), as on a local file system.
     if (fs.take_lock_owner(fs.posix_owners_, ino, fi->lock_owner)) {
       PosixLock everything{0, kLockUnlock, 0, kLockToEnd};
@@ -688,7 +708,7 @@ struct Operations {
   static void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, 0);
     Filesystem& fs = fs_of(req);
-    Status status = fs.data_.release(ino);
+    Status status = fs.data_.release(ino, !fs.closes_behind(fi));
     if (fi->flock_release && fs.take_lock_owner(fs.flock_owners_, ino, fi->lock_owner)) {
       ask(req, flock_request(ino, 0, fi->lock_owner, kFlockRelease), msg::MATOCL_FUSE_FLOCK);
     }

@@ -57,6 +57,10 @@ class Filesystem {
   bool take_lock_owner(LockOwners& owners, uint32_t inode, uint64_t owner);
   void opened(uint32_t inode);
   void closed(uint32_t inode);
+  // mfsfsyncmintime: the close of a handle opened less than that long ago does not wait for
+  // its data.
+  bool closes_behind(const fuse_file_info* fi) const;
+  Status write_behind(uint32_t inode, const Credentials& who);
   void note_times(InodeTimes record);
 
   const MountOptions& options_;

@@ -169,7 +169,7 @@ struct SetattrFields {
   uint8_t sugid_clear_mode = 4;  // EXT
 };
 Frame setattr_request(uint32_t inode, bool opened, const Credentials& who, const SetattrFields& fields);
-inline constexpr uint8_t kTruncateOpened = 0x01, kTruncateTimeFix = 0x04;
+inline constexpr uint8_t kTruncateOpened = 0x01, kTruncateUpdate = 0x02, kTruncateTimeFix = 0x04;
 Frame truncate_request(uint32_t inode, uint8_t flags, const Credentials& who, uint64_t length);
 Frame readlink_request(uint32_t inode);
 Frame symlink_request(uint32_t parent, std::string_view name, std::string_view target, const Credentials& who);

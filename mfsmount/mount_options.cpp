@@ -68,7 +68,7 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsfsyncmintime", "mfsdebug", "mfsdonotrememberpassword"};
+    "mfsdebug", "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"clone_fd", &MountOptions::clone_fd},
@@ -179,6 +179,7 @@ class Parser {
     }
     if (name == "mfsxattrcacheto") return set_seconds(options_.xattr_cache_timeout, name, value);
     if (name == "mfsattrcacheto") return set_seconds(options_.attr_cache_timeout, name, value);
+    if (name == "mfsfsyncmintime") return set_seconds(options_.fsync_min_time, name, value);
     if (name == "mfsentrycacheto") return set_seconds(options_.entry_cache_timeout, name, value);
     if (name == "mfsdirentrycacheto") return set_seconds(options_.direntry_cache_timeout, name, value);
     if (name == "mfsnegentrycacheto") return set_seconds(options_.negentry_cache_timeout, name, value);
@@ -389,7 +390,8 @@ std::string mount_usage() {
          "MooseFS options: mfsmaster=HOST mfsport=PORT mfsbind=IP mfssubfolder=PATH mfscfgfile=FILE mfsmeta\n"
          "  mfspassword=PASS mfspassfile=FILE mfsmd5pass=MD5 mfscachemode=AUTO|YES|NO|DIRECT mfscachefiles\n"
          "  mfsattrcacheto=SEC mfsentrycacheto=SEC mfsdirentrycacheto=SEC mfsnegentrycacheto=SEC mfsgroupscacheto=SEC\n"
-         "  mfsxattrcacheto=SEC mfswritecachesize=MiB mfsioretries=N mfstimeout=SEC mfslogretry=N\n"
+         "  mfsxattrcacheto=SEC mfswritecachesize=MiB mfsfsyncmintime=SEC mfsioretries=N mfstimeout=SEC\n"
+         "  mfslogretry=N\n"
          "  mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS mfspreflabels=LABELEXPR\n"
          "  mfsnice=N mfsrlimitnofile=N mfslimitarenas=N mfsmemlock mfsallowoomkiller\n"
          "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"

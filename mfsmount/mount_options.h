@@ -46,6 +46,9 @@ struct MountOptions {
   double symlink_cache_timeout = 300.0;
   double xattr_cache_timeout = 30.0;  // mfsxattrcacheto: getxattr answers (xattr_cache.h)
   uint32_t write_cache_mib = 256;
+  // mfsfsyncmintime: a close of a handle opened less than this long ago does not wait for its
+  // data (it publishes the length and lets the write finish behind it); 0: every close waits.
+  double fsync_min_time = 0.0;
   std::string disk_cache_folder;      // mfsdiskcachepath (NG): empty, no disk cache
   uint32_t disk_cache_mib = 1024;     // mfsdiskcachesize (NG)
   uint32_t read_ahead_mib = 256;                 // mfsreadaheadsize: all read-ahead data together

@@ -191,15 +191,18 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 }
 
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
-  auto options = parse({"/mnt", "-o", "mfsfsyncmintime=5,mfsdebug"});
+  auto options = parse({"/mnt", "-o", "mfsdonotrememberpassword,mfsdebug"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsfsyncmintime", "mfsdebug"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsdonotrememberpassword", "mfsdebug"}));
 }
 
 TEST(MountOptions, TuningOptions) {
   auto defaults = parse({"/mnt"});
   ASSERT_TRUE(defaults);
   EXPECT_EQ(defaults->xattr_cache_timeout, 30.0);
+  EXPECT_EQ(defaults->fsync_min_time, 0.0);
+  EXPECT_EQ(parse({"/mnt", "-o", "mfsfsyncmintime=2.5"})->fsync_min_time, 2.5);
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsfsyncmintime=soon"}));
   EXPECT_EQ(defaults->io_timeout, 0u);
   EXPECT_EQ(defaults->log_retry, 5u);
   EXPECT_FALSE(defaults->memlock || defaults->allow_oom_killer);
