@@ -137,6 +137,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--master", choices=IMPLS, default="real", help="which master serves both mounts")
     p.add_argument("--chunkservers", choices=IMPLS, default="real",
                    help="which chunkservers (three) serve both mounts")
+    p.add_argument("--mount-options", default="",
+                   help="comma-separated -o options of both mounts, e.g. mfsfsyncmintime=10")
     p.add_argument("--json", type=pathlib.Path)
     p.add_argument("--workdir", type=pathlib.Path)
     args = p.parse_args(argv)
@@ -164,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A fresh cluster per round; its own (real) mount makes the folders, the timed
         # mounts are extra.
         cluster = Cluster(workdir / f"round{r + 1}", master=args.master, chunkservers=(args.chunkservers,) * 3,
-                          mount="real")
+                          mount="real", mount_options=[o for o in args.mount_options.split(",") if o])
         try:
             cluster.start()
             rounds.append(one_round(cluster, r, args))
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             free_chunk_disks(cluster)
     print(f"{args.master} master, 3 {args.chunkservers} chunkservers; {args.files} small files of {args.size} "
           f"bytes, {args.meta_files} metadata files, {args.seq_mib} MiB sequential, {args.rand_reads} random "
-          f"reads in {args.rand_mib} MiB")
+          f"reads in {args.rand_mib} MiB" + (f"; mount options {args.mount_options}" if args.mount_options else ""))
     print(f"{'metric':14} {'unit':8} {'round values real':>28} {'round values ours':>28} {'median real':>12} "
           f"{'median ours':>12} {'ours/real':>9}")
     summary = {}

@@ -281,3 +281,22 @@ def test_io_timeout_and_log_retry_as_the_real_client(cluster_factory):
     assert observed[("real", "mfslogretry=2")] == 2
     for (impl, what), value in observed.items():
         assert value == observed[("real", what)], what
+
+
+def test_debug_logs_each_request_as_the_real_client(cluster_factory):
+    """mfsdebug: each kernel request is logged with its inode and name, e.g. `lookup (1,x)`
+    for a stat of /x; without the option nothing of the sort."""
+    cluster = cluster_factory(master="real", chunkservers=["real"])
+    for impl in IMPLS:
+        for debug in (True, False):
+            mount = cluster.add_mount(impl, options=["mfsdebug"] if debug else [], name=f"{impl}-{debug}")
+            name = f"{impl}-{debug}"
+            logged_before = len(mount.log_text())
+            with pytest.raises(FileNotFoundError):
+                os.stat(mount.mountpoint / name)
+            (mount.mountpoint / name).mkdir()
+            logged = mount.log_text()[logged_before:]
+            print(impl, debug, logged)  # shown when the test fails
+            assert (f"lookup (1,{name})" in logged) == debug, (impl, debug)
+            assert bool(re.search(rf"mkdir \(1,{name}\b", logged)) == debug, (impl, debug)
+            mount.stop()

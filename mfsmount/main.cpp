@@ -15,6 +15,7 @@
 #include "mfsmount/disk_cache.h"
 #include "mfsmount/filesystem.h"
 #include "mfsmount/meta_filesystem.h"
+#include "mfsmount/operation_trace.h"
 #include "mfsmount/process_settings.h"
 #include "mfsmount/process_title.h"
 
@@ -166,6 +167,7 @@ int run(const MountOptions& options, int argc, char** argv) {
   for (std::string& arg : fuse_argv) fuse_arg_pointers.push_back(arg.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(fuse_arg_pointers.size()), fuse_arg_pointers.data());
   fuse_lowlevel_ops ops = options.meta ? MetaFilesystem::operations() : Filesystem::operations();
+  if (options.trace_requests) ops = traced_operations(ops);
   void* userdata = options.meta ? static_cast<void*>(&meta_filesystem) : static_cast<void*>(&filesystem);
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), userdata);
   if (session == nullptr) return fail("bad FUSE options: " + join(fuse_options));

@@ -68,12 +68,13 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
 // MooseFS options this version understands but does not act on yet (logged at start).
 const std::set<std::string> kNotYetUsed = {
-    "mfsdebug", "mfsdonotrememberpassword"};
+    "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"clone_fd", &MountOptions::clone_fd},
     {"mfsmeta", &MountOptions::meta},
     {"mfsflattrash", &MountOptions::flat_trash},
+    {"mfsdebug", &MountOptions::trace_requests},
     {"mfsdelayedinit", &MountOptions::delayed_init},
     {"mfserroronlostchunk", &MountOptions::error_on_lost_chunk},
     {"mfserroronnospace", &MountOptions::error_on_no_space},
@@ -395,7 +396,7 @@ std::string mount_usage() {
          "  mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS mfspreflabels=LABELEXPR\n"
          "  mfsnice=N mfsrlimitnofile=N mfslimitarenas=N mfsmemlock mfsallowoomkiller\n"
          "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"
-         "  mfserroronlostchunk mfserroronnospace mfsdelayedinit\n"
+         "  mfserroronlostchunk mfserroronnospace mfsdelayedinit mfsflattrash mfsdebug\n"
          "MooseNG options: mfsdiskcachepath=FOLDER (a local disk cache of read data) mfsdiskcachesize=MiB (1024)\n"
          "FUSE options: allow_other allow_root auto_unmount default_permissions ro rw nosuid nodev noexec\n"
          "  fsname=NAME subtype=NAME max_read=N max_threads=N max_idle_threads=N clone_fd\n";

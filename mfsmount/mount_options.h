@@ -64,6 +64,7 @@ struct MountOptions {
   bool delayed_init = false;
   bool meta = false;  // mfsmeta / -m: the trash and sustained files (meta_filesystem.h)
   bool flat_trash = false;  // mfsflattrash: the meta mount's trash files directly in /trash
+  bool trace_requests = false;  // mfsdebug: every kernel request logged (operation_trace.h)
   bool no_xattrs = false;       // mfsnoxattrs: extended attributes are not supported
   bool no_posix_locks = false;  // mfsnoposixlocks: fcntl locks stay local to this machine's kernel
   bool no_bsd_locks = false;    // mfsnobsdlocks: flock locks likewise

@@ -193,7 +193,9 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
 TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
   auto options = parse({"/mnt", "-o", "mfsdonotrememberpassword,mfsdebug"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsdonotrememberpassword", "mfsdebug"}));
+  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsdonotrememberpassword"}));
+  EXPECT_TRUE(options->trace_requests);
+  EXPECT_FALSE(parse({"/mnt"})->trace_requests);
 }
 
 TEST(MountOptions, TuningOptions) {

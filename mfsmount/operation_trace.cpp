@@ -1,0 +1,91 @@
+#include "mfsmount/operation_trace.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "mfscommon/log.h"
+
+namespace mfs::mount {
+
+namespace {
+
+fuse_lowlevel_ops g_handlers;  // what the traced operations call
+
+// A request argument as the log shows it: numbers and names; structures are left out.
+template <typename T>
+void describe(std::string& out, T value) {
+  if constexpr (std::is_same_v<T, const char*>) {
+    out += out.empty() ? "" : ",";
+    out += value != nullptr ? value : "(null)";
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    out += out.empty() ? "" : ",";
+    out += std::to_string(value);
+  }
+}
+
+// An operation's name as a template argument.
+template <size_t N>
+struct Name {
+  constexpr Name(const char (&text)[N]) { std::copy_n(text, N, chars); }
+  char chars[N];
+};
+
+template <auto Member, Name name>
+struct Traced;
+
+template <typename... Args, void (*fuse_lowlevel_ops::*Member)(fuse_req_t, Args...), Name name>
+struct Traced<Member, name> {
+  static void call(fuse_req_t req, Args... args) {
+    std::string described;
+    (describe(described, args), ...);
+    MFS_LOG_DEBUG("%s (%s)", name.chars, described.c_str());
+    (g_handlers.*Member)(req, args...);
+  }
+};
+
+template <auto Member, Name name>
+void trace(fuse_lowlevel_ops& ops) {
+  if (ops.*Member != nullptr) ops.*Member = &Traced<Member, name>::call;
+}
+
+}  // namespace
+
+fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops) {
+  g_handlers = ops;
+  fuse_lowlevel_ops traced = ops;
+  trace<&fuse_lowlevel_ops::lookup, "lookup">(traced);
+  trace<&fuse_lowlevel_ops::getattr, "getattr">(traced);
+  trace<&fuse_lowlevel_ops::setattr, "setattr">(traced);
+  trace<&fuse_lowlevel_ops::readlink, "readlink">(traced);
+  trace<&fuse_lowlevel_ops::mknod, "mknod">(traced);
+  trace<&fuse_lowlevel_ops::mkdir, "mkdir">(traced);
+  trace<&fuse_lowlevel_ops::unlink, "unlink">(traced);
+  trace<&fuse_lowlevel_ops::rmdir, "rmdir">(traced);
+  trace<&fuse_lowlevel_ops::symlink, "symlink">(traced);
+  trace<&fuse_lowlevel_ops::rename, "rename">(traced);
+  trace<&fuse_lowlevel_ops::link, "link">(traced);
+  trace<&fuse_lowlevel_ops::open, "open">(traced);
+  trace<&fuse_lowlevel_ops::create, "create">(traced);
+  trace<&fuse_lowlevel_ops::read, "read">(traced);
+  trace<&fuse_lowlevel_ops::write, "write">(traced);
+  trace<&fuse_lowlevel_ops::flush, "flush">(traced);
+  trace<&fuse_lowlevel_ops::fsync, "fsync">(traced);
+  trace<&fuse_lowlevel_ops::release, "release">(traced);
+  trace<&fuse_lowlevel_ops::opendir, "opendir">(traced);
+  trace<&fuse_lowlevel_ops::readdir, "readdir">(traced);
+  trace<&fuse_lowlevel_ops::releasedir, "releasedir">(traced);
+  trace<&fuse_lowlevel_ops::statfs, "statfs">(traced);
+  trace<&fuse_lowlevel_ops::access, "access">(traced);
+  trace<&fuse_lowlevel_ops::getxattr, "getxattr">(traced);
+  trace<&fuse_lowlevel_ops::listxattr, "listxattr">(traced);
+  trace<&fuse_lowlevel_ops::setxattr, "setxattr">(traced);
+  trace<&fuse_lowlevel_ops::removexattr, "removexattr">(traced);
+  trace<&fuse_lowlevel_ops::getlk, "getlk">(traced);
+  trace<&fuse_lowlevel_ops::setlk, "setlk">(traced);
+  trace<&fuse_lowlevel_ops::flock, "flock">(traced);
+  return traced;
+}
+
+}  // namespace mfs::mount

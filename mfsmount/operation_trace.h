@@ -1,0 +1,13 @@
+// mfsdebug: each kernel request is logged with its numbers and names before it is handled,
+// in the shape of 3.0.117's mfsdebug lines ("lookup (1,a)", "read (2,4096,0)").
+#pragma once
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+namespace mfs::mount {
+
+// The same operations, each logging its request first. Keeps a copy of `ops`: one table
+// per process.
+fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops);
+
+}  // namespace mfs::mount
