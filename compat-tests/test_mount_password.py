@@ -1,6 +1,12 @@
 """Issue 5: `mfsmount -p` asks for the password (getpass: the terminal, or stdin without
 one) before it registers; ours and the real 3.0.117 mount, on an export with a password,
-through a pipe and through a pseudo terminal (script(1)), with the right and a wrong one."""
+through a pipe and through a pseudo terminal (script(1)), with the right and a wrong one; and
+mfsdonotrememberpassword, when the session is lost."""
+import errno
+import os
+import signal
+import time
+
 import pytest
 
 from mfsharness import binary, is_mounted, unmount_background
@@ -38,3 +44,60 @@ def test_password_prompt(cluster_factory, tmp_path, tty):
             unmount_background(mnt)
         results[impl] = (wrong[0], "MFS Password:" in wrong[1], right[0], "MFS Password:" in right[1])
     assert results["ours"] == results["real"] == (1, True, 0, True), results
+
+
+def session_ids(cluster) -> dict[str, str]:
+    """Mount point -> session id, from mfscli's list of sessions."""
+    listing = cluster.run_in_ns(["mfscli", "-H", cluster.master.ip, "-SMS", "-s", "|"]).stdout
+    ids = {}
+    for line in listing.splitlines():
+        fields = line.split("|")
+        if line.startswith("active mounts, parameters:") and len(fields) > 3:
+            ids[fields[3]] = fields[1]
+    return ids
+
+
+def remove_sessions(cluster, ids, timeout=120):
+    """Removes the sessions (mfscli -CRS) once the master sees them without a connection."""
+    left = set(ids)
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        for session in sorted(left):
+            out = cluster.run_in_ns(["mfscli", "-H", cluster.master.ip, f"-CRS/{session}"], check=False).stdout
+            if "has been removed" in out:
+                left.discard(session)
+        time.sleep(1)
+    assert not left, f"sessions {sorted(left)} were not removed"
+
+
+def test_a_lost_session_without_the_remembered_password(cluster_factory):
+    """mfsdonotrememberpassword: once the master has removed the session (mfscli -CRS while
+    the mount was stopped), a mount that kept its password registers a new session and works
+    on; one with the option is refused, and every request then fails at once with EIO. (The
+    real master only: ours does not answer mfscli's session list and commands yet.)"""
+    cluster = cluster_factory(master="real", chunkservers=[], exports=EXPORTS)
+    mounts = {(impl, forget): cluster.add_mount(impl, options=["mfspassword=secret"] +
+                                                (["mfsdonotrememberpassword"] if forget else []),
+                                                name=f"{impl}-{forget}")
+              for impl in ["real", "ours"] for forget in (False, True)}
+    ids = session_ids(cluster)
+    for mount in mounts.values():
+        os.kill(mount.pid, signal.SIGSTOP)
+    try:
+        remove_sessions(cluster, [ids[str(mount.mountpoint)] for mount in mounts.values()])
+    finally:
+        for mount in mounts.values():
+            os.kill(mount.pid, signal.SIGCONT)
+    time.sleep(3)  # they find the connection closed and register again, or are refused
+    seen = {}
+    for (impl, forget), mount in mounts.items():
+        start = time.monotonic()
+        try:
+            os.listdir(mount.mountpoint)
+            outcome = "ok"
+        except OSError as e:
+            outcome = errno.errorcode[e.errno]
+        seen[(impl, forget)] = (outcome, time.monotonic() - start < 1)
+    print(seen)  # shown when the test fails
+    assert seen[("real", False)] == ("ok", True) and seen[("real", True)] == ("EIO", True)
+    assert seen[("ours", False)] == seen[("real", False)] and seen[("ours", True)] == seen[("real", True)]

@@ -1,5 +1,6 @@
 // mfsmount: the MooseNG FUSE3 client. Wires the option parser, the master connection,
 // file data and the FUSE operations (ADR 0004); the work is in those modules.
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,7 +79,7 @@ void report_to_parent(int pipe_fd, char status) {
   }
 }
 
-int run(const MountOptions& options, int argc, char** argv) {
+int run(MountOptions& options, int argc, char** argv) {
   int parent_pipe = options.foreground ? -1 : go_to_background();
   auto fail = [&](const std::string& message) {
     MFS_LOG_ERROR("%s", message.c_str());
@@ -88,9 +89,6 @@ int run(const MountOptions& options, int argc, char** argv) {
   // Also in the background: until the mount reports to its parent, stderr is the caller's,
   // where 3.0.117 shows its start-up lines too (then it is /dev/null, see report_to_parent).
   log::init("mfsmount", true);
-  for (const std::string& name : options.not_yet_used) {
-    MFS_LOG_NOTICE("option %s is accepted but has no effect yet in this mfsmount", name.c_str());
-  }
   uint64_t open_files_limit = apply_process_settings(options);  // before any thread starts
 
   MasterSettings settings;
@@ -106,6 +104,13 @@ int run(const MountOptions& options, int argc, char** argv) {
   settings.meta = options.meta;
   if (options.password) settings.password_md5 = md5_of(*options.password);
   if (options.md5pass) settings.password_md5 = options.md5pass;
+  settings.forget_password = options.forget_password;
+  if (options.forget_password) {  // the connection keeps the only copy, until it registers
+    if (options.password) OPENSSL_cleanse(options.password->data(), options.password->size());
+    if (options.md5pass) OPENSSL_cleanse(options.md5pass->data(), options.md5pass->size());
+    options.password.reset();
+    options.md5pass.reset();
+  }
   settings.io_retries = IoRetrySettings{options.io_retries, options.io_timeout, options.log_retry};
 
   MasterConnection master(settings);

@@ -1,5 +1,7 @@
 #include "mfsmount/master_connection.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "mfscommon/auth_digest.h"
@@ -97,6 +99,11 @@ Status MasterConnection::register_session(TcpSocket& socket, bool reuse_session_
   Result<SessionReply> session =
       settings_.meta ? decode_new_meta_session(reply->payload) : decode_new_session(reply->payload);
   if (!session && reply->payload.size() == 1) {  // refused: in 3.0.117's words
+    {
+      std::lock_guard lock(mutex_);
+      registration_refused_ = true;
+    }
+    state_changed_.notify_all();
     return Status(session.status().code(),
                   "mfsmaster register error: " + std::string(status_text(session.status().code())));
   }
@@ -107,6 +114,11 @@ Status MasterConnection::register_session(TcpSocket& socket, bool reuse_session_
   }
   session_ = *session;
   have_session_ = true;
+  registration_refused_ = false;
+  if (settings_.forget_password && settings_.password_md5) {
+    OPENSSL_cleanse(settings_.password_md5->data(), settings_.password_md5->size());
+    settings_.password_md5.reset();
+  }
   return Status::ok();
 }
 
@@ -185,8 +197,10 @@ Result<std::vector<uint8_t>> MasterConnection::call(Frame frame, uint32_t reply_
     std::shared_ptr<TcpSocket> socket;
     {
       std::unique_lock lock(mutex_);
-      state_changed_.wait_for(lock, kReadTimeout, [&] { return socket_ != nullptr || stopping_; });
+      state_changed_.wait_for(lock, kReadTimeout,
+                              [&] { return socket_ != nullptr || stopping_ || registration_refused_; });
       if (stopping_) return Status(StatusCode::kIO, "unmounting");
+      if (!socket_ && registration_refused_) return Status(StatusCode::kIO, "the master refuses this mount's session");
       if (!socket_) {
         last_error = Status(StatusCode::kIO, "not connected to the master");
         continue;

@@ -32,6 +32,7 @@ struct MasterSettings {
   std::string info;  // the mount point, shown in the master's session list
   bool meta = false;  // a meta session (trash and sustained files, spec 10 §3.4) instead of `subfolder`
   std::optional<std::array<uint8_t, 16>> password_md5;
+  bool forget_password = false;  // wipe password_md5 once a session is registered
   IoRetrySettings io_retries;
 };
 
@@ -106,6 +107,9 @@ class MasterConnection {
   uint32_t next_msgid_ = 1;
   SessionReply session_;
   bool have_session_ = false;
+  // The master refused the last registration (a password it wants, an export gone): calls
+  // fail at once, as 3.0.117's do, until a registration is accepted again.
+  bool registration_refused_ = false;
   bool stopping_ = false;
   bool close_answered_ = false;
 

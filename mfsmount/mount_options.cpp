@@ -66,15 +66,13 @@ const std::set<std::string> kFuseFlags = {"allow_other", "allow_root", "auto_unm
                                           "blkdev", "ro", "rw", "nosuid", "suid", "nodev", "dev", "exec",
                                           "noexec", "async", "sync", "atime", "noatime", "dirsync", "debug"};
 const std::set<std::string> kFuseValueOptions = {"fsname", "subtype", "max_read", "blksize"};
-// MooseFS options this version understands but does not act on yet (logged at start).
-const std::set<std::string> kNotYetUsed = {
-    "mfsdonotrememberpassword"};
 // Options without a value that switch something on.
 const std::map<std::string, bool MountOptions::*> kSwitches = {
     {"clone_fd", &MountOptions::clone_fd},
     {"mfsmeta", &MountOptions::meta},
     {"mfsflattrash", &MountOptions::flat_trash},
     {"mfsdebug", &MountOptions::trace_requests},
+    {"mfsdonotrememberpassword", &MountOptions::forget_password},
     {"mfsdelayedinit", &MountOptions::delayed_init},
     {"mfserroronlostchunk", &MountOptions::error_on_lost_chunk},
     {"mfserroronnospace", &MountOptions::error_on_no_space},
@@ -112,10 +110,6 @@ class Parser {
     }
     if (kFuseValueOptions.count(name) != 0 && has_value) {
       options_.fuse_options.push_back(option);
-      return Status::ok();
-    }
-    if (kNotYetUsed.count(name) != 0) {
-      options_.not_yet_used.push_back(name);
       return Status::ok();
     }
     if (auto found = kSwitches.find(name); found != kSwitches.end() && !has_value) {
@@ -193,10 +187,6 @@ class Parser {
     if (name == "mfsrlimitnofile") return set_number(options_.open_files_limit, name, value, uint64_t{1} << 32);
     if (name == "mfslimitarenas") return set_number(options_.malloc_arenas, name, value, 1024);
     if (name == "mfsnice") return set_nice(value);
-    if (kNotYetUsed.count(name) != 0) {
-      options_.not_yet_used.push_back(name);
-      return Status::ok();
-    }
     return bad("unknown option '" + name + "=" + value + "'");
   }
 
@@ -396,7 +386,7 @@ std::string mount_usage() {
          "  mfsmkdircopysgid=0|1 mfssugidclearmode=NEVER|ALWAYS|OSX|BSD|EXT|XFS mfspreflabels=LABELEXPR\n"
          "  mfsnice=N mfsrlimitnofile=N mfslimitarenas=N mfsmemlock mfsallowoomkiller\n"
          "  mfsreadaheadsize=MiB mfsreadaheadleng=BYTES mfsreadaheadtrigger=BYTES\n"
-         "  mfserroronlostchunk mfserroronnospace mfsdelayedinit mfsflattrash mfsdebug\n"
+         "  mfserroronlostchunk mfserroronnospace mfsdelayedinit mfsflattrash mfsdebug mfsdonotrememberpassword\n"
          "MooseNG options: mfsdiskcachepath=FOLDER (a local disk cache of read data) mfsdiskcachesize=MiB (1024)\n"
          "FUSE options: allow_other allow_root auto_unmount default_permissions ro rw nosuid nodev noexec\n"
          "  fsname=NAME subtype=NAME max_read=N max_threads=N max_idle_threads=N clone_fd\n";

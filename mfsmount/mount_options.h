@@ -65,6 +65,9 @@ struct MountOptions {
   bool meta = false;  // mfsmeta / -m: the trash and sustained files (meta_filesystem.h)
   bool flat_trash = false;  // mfsflattrash: the meta mount's trash files directly in /trash
   bool trace_requests = false;  // mfsdebug: every kernel request logged (operation_trace.h)
+  // mfsdonotrememberpassword: the password is wiped once the first session is registered;
+  // a session lost later cannot be registered again on an export that wants one.
+  bool forget_password = false;
   bool no_xattrs = false;       // mfsnoxattrs: extended attributes are not supported
   bool no_posix_locks = false;  // mfsnoposixlocks: fcntl locks stay local to this machine's kernel
   bool no_bsd_locks = false;    // mfsnobsdlocks: flock locks likewise
@@ -82,8 +85,6 @@ struct MountOptions {
   bool clone_fd = false;
   // Options handed to libfuse as they are (allow_other, ro, nosuid, ...).
   std::vector<std::string> fuse_options;
-  // Options that are understood and valid but change nothing yet; main logs them.
-  std::vector<std::string> not_yet_used;
 };
 
 // Reads a config file's text, or nullopt when it does not exist.

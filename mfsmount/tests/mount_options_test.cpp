@@ -190,12 +190,14 @@ TEST(MountOptions, FstabOnlyOptionsAreDropped) {
   EXPECT_TRUE(options->fuse_options.empty());
 }
 
-TEST(MountOptions, TuningOptionsNotUsedYetAreListed) {
+TEST(MountOptions, DebugAndPasswordSwitches) {
   auto options = parse({"/mnt", "-o", "mfsdonotrememberpassword,mfsdebug"});
   ASSERT_TRUE(options) << options.status().to_string();
-  EXPECT_EQ(options->not_yet_used, (std::vector<std::string>{"mfsdonotrememberpassword"}));
+  EXPECT_TRUE(options->forget_password);
   EXPECT_TRUE(options->trace_requests);
   EXPECT_FALSE(parse({"/mnt"})->trace_requests);
+  EXPECT_FALSE(parse({"/mnt"})->forget_password);
+  EXPECT_FALSE(parse({"/mnt", "-o", "mfsdebug=1"}));
 }
 
 TEST(MountOptions, TuningOptions) {
@@ -217,7 +219,6 @@ TEST(MountOptions, TuningOptions) {
   EXPECT_EQ(options->log_retry, 0u);
   EXPECT_TRUE(options->memlock && options->allow_oom_killer);
   EXPECT_EQ(options->preferred_labels.priority(1u << 2), 1u);  // C
-  EXPECT_TRUE(options->not_yet_used.empty());
   for (const char* bad : {"mfsxattrcacheto=-1", "mfstimeout=x", "mfslogretry=", "mfsmemlock=1", "mfspreflabels=A+",
                           "mfspreflabels="}) {
     EXPECT_FALSE(parse({"/mnt", "-o", bad})) << bad;
@@ -254,7 +255,6 @@ TEST(MountOptions, ReadAhead) {
   EXPECT_EQ(options->read_ahead_mib, 0u);
   EXPECT_EQ(options->read_ahead_bytes, 4u << 20);
   EXPECT_EQ(options->read_ahead_trigger, 100u);
-  EXPECT_TRUE(options->not_yet_used.empty());
   EXPECT_FALSE(parse({"/mnt", "-o", "mfsreadaheadleng=x"}));
 }
 
