@@ -17,6 +17,9 @@ namespace {
 constexpr size_t kMaxInodeBuffer = 16u << 20;
 // Flights of one inode under way at once (threads, and WRITE_CHUNKs of up to 8 chunks).
 constexpr size_t kMaxFlightsPerInode = 8;
+// Background flights of all inodes (a thread each): closes that write behind
+// (mfsfsyncmintime) start one per small file, faster than the servers take them.
+constexpr size_t kMaxBackgroundFlights = 32;
 
 }  // namespace
 
@@ -134,6 +137,10 @@ void FileData::drop_landed_flights(InodeBuffer& buffer) {
 }
 
 void FileData::wait_for_room_to_start(InodeBuffer& buffer) {
+  {
+    std::unique_lock lock(mutex_);
+    flight_landed_.wait(lock, [this] { return background_flights_ < kMaxBackgroundFlights; });
+  }
   while (true) {
     std::shared_future<Status> oldest;
     {
@@ -167,14 +174,16 @@ Status FileData::start_flights(uint32_t inode, const std::shared_ptr<InodeBuffer
       if (flight.chunk_index == chunk_index) before = flight.done;
     }
     in_flight_bytes_ += bytes;
+    if (!by_caller) ++background_flights_;
     std::shared_future<Status> done =
         std::async(by_caller ? std::launch::deferred : std::launch::async,
-                   [this, inode, owner, extents, pieces, begin, end, bytes, before] {
+                   [this, inode, owner, extents, pieces, begin, end, bytes, before, by_caller] {
           if (before.valid()) before.wait();
           Status written = write_pieces(inode, *owner, std::span(*pieces).subspan(begin, end - begin));
           {
             std::lock_guard landed(mutex_);
             in_flight_bytes_ -= bytes;
+            if (!by_caller) --background_flights_;
           }
           flight_landed_.notify_all();
           return written;

@@ -118,7 +118,8 @@ class FileData {
   Status write_out(uint32_t inode, bool wait);
   // Under mutex_: forgets the flights that landed.
   static void drop_landed_flights(InodeBuffer& buffer);
-  // Under `flushing`: waits until the inode has fewer than kMaxFlightsPerInode flights.
+  // Under `flushing`: waits until fewer than kMaxBackgroundFlights run in the background and
+  // the inode has fewer than kMaxFlightsPerInode flights.
   void wait_for_room_to_start(InodeBuffer& buffer);
   // Under `flushing`: takes what the inode has buffered and starts a flight per chunk, each
   // after the flight before it of the same chunk; nothing, and the error, once data of the
@@ -157,6 +158,7 @@ class FileData {
   std::map<uint32_t, std::shared_ptr<InodeBuffer>> buffers_;
   size_t buffered_bytes_ = 0;   // in buffers, not yet in flight
   size_t in_flight_bytes_ = 0;
+  size_t background_flights_ = 0;  // flights on threads of their own
   std::condition_variable flight_landed_;
   struct CachedLocation {
     ChunkLocation location;
