@@ -70,12 +70,12 @@ def remove_sessions(cluster, ids, timeout=120):
     assert not left, f"sessions {sorted(left)} were not removed"
 
 
-def test_a_lost_session_without_the_remembered_password(cluster_factory):
+@pytest.mark.parametrize("master", ["real", "ours"])
+def test_a_lost_session_without_the_remembered_password(cluster_factory, master):
     """mfsdonotrememberpassword: once the master has removed the session (mfscli -CRS while
     the mount was stopped), a mount that kept its password registers a new session and works
-    on; one with the option is refused, and every request then fails at once with EIO. (The
-    real master only: ours does not answer mfscli's session list and commands yet.)"""
-    cluster = cluster_factory(master="real", chunkservers=[], exports=EXPORTS)
+    on; one with the option is refused, and every request then fails at once with EIO."""
+    cluster = cluster_factory(master=master, chunkservers=[], exports=EXPORTS)
     mounts = {(impl, forget): cluster.add_mount(impl, options=["mfspassword=secret"] +
                                                 (["mfsdonotrememberpassword"] if forget else []),
                                                 name=f"{impl}-{forget}")

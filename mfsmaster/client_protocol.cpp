@@ -113,6 +113,10 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_chunkserver_list(packet);
     case msg::CLTOMA_CSSERV_COMMAND:
       return handle_chunkserver_command(packet);
+    case msg::CLTOMA_SESSION_LIST:
+      return handle_session_list(packet);
+    case msg::CLTOMA_SESSION_COMMAND:
+      return handle_session_command(packet);
     case msg::CLTOMA_QUOTA_INFO:
       return handle_quota_info(packet);
     case msg::CLTOMA_SCLASS_INFO:
@@ -136,6 +140,7 @@ bool ClientProtocol::handle(const Packet& packet) {
       break;
   }
   if (packet.payload.size() < 4) return fail("packet without msgid");
+  services_.session_stats.count(session_id_, packet.type, services_.now());
   PacketReader in(packet.payload);
   uint32_t msgid = in.u32();
   size_t size = packet.payload.size();

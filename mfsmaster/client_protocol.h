@@ -20,6 +20,7 @@
 #include "mfsmaster/lock_manager.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/mutation_log.h"
+#include "mfsmaster/session_stats.h"
 
 namespace mfs::master {
 
@@ -45,6 +46,7 @@ struct ClientServices {
   ClientNotifier& notifier;
   DataCacheTracker& data_cache;
   AppendReservations& append_reservations;
+  SessionStats& session_stats;
 };
 
 class ClientProtocol {
@@ -151,6 +153,8 @@ class ClientProtocol {
   bool handle_info(const Packet& packet);
   bool handle_chunkserver_list(const Packet& packet);
   bool handle_chunkserver_command(const Packet& packet);
+  bool handle_session_list(const Packet& packet);
+  bool handle_session_command(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

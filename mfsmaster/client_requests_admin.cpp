@@ -1,7 +1,10 @@
-// The unregistered information queries mfscli sends to the client port (spec 40 B.2-B.3).
+// The unregistered information queries and commands mfscli sends to the client port (spec 40
+// B.2-B.3).
 #include <sys/time.h>
 
+#include <algorithm>
 #include <fstream>
+#include <set>
 #include <utility>
 
 #include "mfscommon/protocol_ids.h"
@@ -13,7 +16,9 @@ namespace {
 
 constexpr uint8_t kNoHighAvailability = 0xFF;  // state bytes meaning "no HA, this is the leader"
 constexpr uint8_t kCommandBackToWork = 1;
-constexpr uint8_t kStatusOk = 0, kStatusNotFound = 41;
+constexpr uint8_t kCommandRemoveSession = 0;
+constexpr uint8_t kStatusOk = 0, kStatusInvalid = 6, kStatusNotFound = 41, kStatusActive = 42;
+constexpr uint8_t kNewestSessionListMode = 4;  // what mfscli 3.0.117 asks for
 
 uint64_t resident_memory() {
   std::ifstream statm("/proc/self/statm");
@@ -109,6 +114,88 @@ bool ClientProtocol::handle_chunkserver_command(const Packet& packet) {
     status = kStatusOk;
   }
   send(PacketWriter(msg::MATOCL_CSSERV_COMMAND, 1).u8(status).take());
+  return true;
+}
+
+bool ClientProtocol::handle_session_list(const Packet& packet) {
+  // Spec 40 B.3.3: modes 0 and 1 list connected sessions in a shorter record, 2 to 4 all
+  // sessions, each mode adding fields.
+  if (packet.payload.size() > 1) return fail("bad SESSION_LIST size");
+  uint8_t mode = packet.payload.empty() ? 0 : packet.payload[0];
+  if (mode > kNewestSessionListMode) return fail("SESSION_LIST mode " + std::to_string(mode) + " not known");
+  const Metadata& metadata = services_.metadata;
+  uint32_t now = services_.now();
+  uint32_t sustain = static_cast<uint32_t>(
+      services_.config().get_uint_clamped("SESSION_SUSTAIN_TIME", 86400, 60, 7 * 86400));
+  PacketWriter reply(msg::MATOCL_SESSION_LIST);
+  reply.u16(SessionStats::kKinds);
+  std::set<uint32_t> ids;
+  for (const auto& [id, session] : metadata.sessions().all()) {
+    ids.insert(id);
+    bool connected = session->connections != 0;
+    if (mode < 2 && !connected) continue;
+    const SessionParameters& parameters = session->parameters;
+    std::string path = ".";  // a meta session
+    if (parameters.root_inode != 0) {
+      const Node* root = metadata.fs().find(parameters.root_inode);
+      path = "/" + (root ? metadata.fs().path_of(*root) : std::string());
+    }
+    reply.u32(id).u32(parameters.peer_ip).u32(session->client_version);
+    if (mode >= 2) {
+      uint32_t expire = 0xFFFFFFFF;
+      if (!connected) {
+        uint64_t ends = uint64_t{session->disconnected_at} + sustain;
+        expire = session->closed || ends <= now ? 0 : static_cast<uint32_t>(ends - now);
+      }
+      reply.u32(static_cast<uint32_t>(session->open_inodes.size()));
+      reply.u8(static_cast<uint8_t>(std::min<uint32_t>(session->connections, 255))).u32(expire);
+    }
+    reply.string32(parameters.info).string32(path);
+    reply.u8(parameters.sesflags);
+    if (mode >= 3) reply.u16(parameters.umask);
+    reply.u32(parameters.root_uid).u32(parameters.root_gid).u32(parameters.mapall_uid).u32(parameters.mapall_gid);
+    if (mode >= 1) {
+      reply.u8(parameters.min_goal).u8(parameters.max_goal);
+      reply.u32(parameters.min_trashtime).u32(parameters.max_trashtime);
+    }
+    if (mode >= 4) reply.u32(parameters.disables);
+    SessionStats::Hours hours = services_.session_stats.counts(id, now);
+    for (uint32_t count : hours.current) reply.u32(count);
+    for (uint32_t count : hours.previous) reply.u32(count);
+  }
+  services_.session_stats.keep_only(ids);
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_session_command(const Packet& packet) {
+  // Spec 40 B.3.4: only REMOVE, of a session without a connection.
+  if (packet.payload.size() != 5) return fail("bad SESSION_COMMAND size");
+  PacketReader in(packet.payload);
+  uint8_t command = in.u8();
+  uint32_t id = in.u32();
+  const Session* session = std::as_const(services_.metadata).sessions().find(id);
+  uint8_t status = kStatusOk;
+  if (command != kCommandRemoveSession) {
+    status = kStatusInvalid;
+  } else if (!session) {
+    status = kStatusNotFound;
+  } else if (session->connections != 0) {
+    status = kStatusActive;
+  }
+  std::vector<uint8_t> reply = PacketWriter(msg::MATOCL_SESSION_COMMAND, 1).u8(status).take();
+  if (status != kStatusOk) {
+    send(std::move(reply));
+    return true;
+  }
+  std::set<uint32_t> held = session->open_inodes;  // copied first: SESDEL frees the session
+  Status removed = services_.mutations.commit({ChangelogEntry::make("SESDEL", services_.now()).arg(id)});
+  if (!removed) {
+    send(PacketWriter(msg::MATOCL_SESSION_COMMAND, 1).u8(removed.wire()).take());
+    return true;
+  }
+  for (uint32_t inode : held) services_.locks.locks_released(inode);
+  services_.mutations.when_durable([link = link_, frame = std::move(reply)]() mutable { link->send(std::move(frame)); });
   return true;
 }
 

@@ -156,7 +156,8 @@ Status MasterDaemon::start() {
   housekeeping_->configure(config_);
   client_services_.reset(
       new ClientServices{metadata_, *mutations_, *chunks_, *locks_, [this]() -> const Exports& { return exports_; },
-                         unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_, append_reservations_});
+                         unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_, append_reservations_,
+                         session_stats_});
   chunkserver_services_.reset(new ChunkserverServices{
       metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }, client_notifier_});
 

@@ -57,6 +57,7 @@ class MasterDaemon {
   Metadata metadata_;
   ClientNotifier client_notifier_{metadata_.sessions()};
   DataCacheTracker data_cache_;
+  SessionStats session_stats_;
   AppendReservations append_reservations_;
   ImageExtras image_extras_;
   std::unique_ptr<Checkpoint> checkpoint_;

@@ -58,7 +58,8 @@ class ProtocolMaster {
     exports = Exports::parse("* / rw,alldirs,maproot=0\n");
     client_services.reset(new ClientServices{metadata, *mutations, *chunks, *locks,
                                              [this]() -> const Exports& { return exports; }, [this] { return now; },
-                                             [this]() -> const ConfigFile& { return config; }, notifier, data_cache, append_reservations});
+                                             [this]() -> const ConfigFile& { return config; }, notifier, data_cache, append_reservations,
+                                             session_stats});
     chunkserver_services.reset(new ChunkserverServices{metadata, servers, *chunks,
                                                        [this]() -> const ConfigFile& { return config; }, notifier});
     return Status::ok();
@@ -107,6 +108,7 @@ class ProtocolMaster {
   Metadata metadata;
   ClientNotifier notifier{metadata.sessions()};
   DataCacheTracker data_cache;
+  SessionStats session_stats;
   AppendReservations append_reservations;
   std::unique_ptr<ChangelogWriter> writer;
   std::unique_ptr<MutationLog> mutations;

@@ -1,0 +1,136 @@
+// mfscli's session list and session commands (spec 40 B.3.3, B.3.4), and the request
+// counts the list carries.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mfsmaster/session_stats.h"
+#include "mfsmaster/tests/client_protocol_test_util.h"
+
+namespace mfs::master::testing {
+namespace {
+
+constexpr uint32_t kHourStart = 1700000000 / 3600 * 3600;
+
+TEST(SessionStats, CountsThisHourAndTheHourBefore) {
+  SessionStats stats;
+  stats.count(7, msg::CLTOMA_FUSE_LOOKUP, kHourStart);
+  stats.count(7, msg::CLTOMA_FUSE_LOOKUP, kHourStart + 10);
+  stats.count(7, msg::CLTOMA_FUSE_WRITE_CHUNK, kHourStart + 20);
+  stats.count(7, msg::CLTOMA_FUSE_GETXATTR, kHourStart + 30);  // not a listed kind
+  SessionStats::Hours now = stats.counts(7, kHourStart + 40);
+  EXPECT_EQ(now.current[3], 2u);
+  EXPECT_EQ(now.current[15], 1u);
+  uint32_t total = 0;
+  for (uint32_t count : now.current) total += count;
+  EXPECT_EQ(total, 3u);
+  SessionStats::Hours next = stats.counts(7, kHourStart + 3600);
+  EXPECT_EQ(next.previous[3], 2u);
+  EXPECT_EQ(next.current[3], 0u);
+  stats.count(7, msg::CLTOMA_FUSE_STATFS, kHourStart + 3700);
+  EXPECT_EQ(stats.counts(7, kHourStart + 3700).previous[3], 2u);
+  EXPECT_EQ(stats.counts(7, kHourStart + 3700).current[0], 1u);
+  SessionStats::Hours later = stats.counts(7, kHourStart + 3 * 3600);
+  EXPECT_EQ(later.previous[0], 0u);
+  EXPECT_EQ(stats.counts(8, kHourStart).current[3], 0u);
+  stats.keep_only({8});
+  EXPECT_EQ(stats.counts(7, kHourStart + 3700).current[0], 0u);
+}
+
+class SessionAdminTest : public ProtocolFixture {
+ protected:
+  struct Listed {
+    uint32_t id = 0;
+    uint32_t open_files = 0;
+    uint8_t connections = 0;
+    uint32_t expire = 0;
+    std::string path;
+    uint32_t lookups = 0;
+  };
+
+  std::vector<Listed> session_list(TestClient& cli) {
+    PacketWriter request(msg::CLTOMA_SESSION_LIST);
+    request.u8(4);
+    Packet reply = call(cli, to_packet(request));
+    PacketReader in(reply.payload);
+    EXPECT_EQ(in.u16(), SessionStats::kKinds);
+    std::vector<Listed> listed;
+    while (in.ok() && in.remaining() > 0) {
+      Listed session;
+      session.id = in.u32();
+      in.u32();  // ip
+      in.u32();  // version
+      session.open_files = in.u32();
+      session.connections = in.u8();
+      session.expire = in.u32();
+      in.bytes(in.u32());  // info
+      auto path = in.bytes(in.u32());
+      session.path.assign(path.begin(), path.end());
+      in.bytes(1 + 2 + 16 + 2 + 8 + 4);  // sesflags .. disables
+      for (size_t kind = 0; kind < SessionStats::kKinds; ++kind) {
+        uint32_t count = in.u32();
+        if (kind == 3) session.lookups = count;
+      }
+      in.bytes(SessionStats::kKinds * 4);  // the hour before
+      listed.push_back(session);
+    }
+    EXPECT_TRUE(in.ok() && in.remaining() == 0);
+    return listed;
+  }
+
+  uint8_t session_command(TestClient& cli, uint8_t command, uint32_t id) {
+    PacketWriter request(msg::CLTOMA_SESSION_COMMAND);
+    request.u8(command).u32(id);
+    Packet reply = call(cli, to_packet(request));
+    return reply.payload.size() == 1 ? reply.payload[0] : 0xFF;
+  }
+};
+
+TEST_F(SessionAdminTest, ListsSessionsWithTheirCounts) {
+  TestClient client = mount();
+  call(client, request::lookup(1, kRootInode, "nothing"));
+  call(client, request::lookup(2, kRootInode, "nothing"));
+  TestClient cli = connect();
+  std::vector<Listed> listed = session_list(cli);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, client.session_id);
+  EXPECT_EQ(listed[0].connections, 1u);
+  EXPECT_EQ(listed[0].expire, 0xFFFFFFFFu);
+  EXPECT_EQ(listed[0].path, "/");
+  EXPECT_EQ(listed[0].lookups, 2u);
+}
+
+TEST_F(SessionAdminTest, RemovesOnlyASessionWithoutAConnection) {
+  TestClient client = mount();
+  TestClient cli = connect();
+  EXPECT_EQ(session_command(cli, 0, client.session_id), 42);  // still connected
+  EXPECT_EQ(session_command(cli, 0, client.session_id + 100), 41);
+  EXPECT_EQ(session_command(cli, 1, client.session_id), 6);
+  client.protocol->disconnected();
+  settle();
+  std::vector<Listed> listed = session_list(cli);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].connections, 0u);
+  EXPECT_GT(listed[0].expire, 0u);
+  EXPECT_EQ(session_command(cli, 0, client.session_id), 0);
+  EXPECT_TRUE(session_list(cli).empty());
+}
+
+TEST_F(SessionAdminTest, MalformedRequestsCloseTheConnection) {
+  TestClient cli = connect();
+  PacketWriter too_long(msg::CLTOMA_SESSION_LIST);
+  too_long.u8(4).u8(0);
+  EXPECT_FALSE(cli.handle(to_packet(too_long)));
+  TestClient other = connect();
+  PacketWriter unknown_mode(msg::CLTOMA_SESSION_LIST);
+  unknown_mode.u8(5);
+  EXPECT_FALSE(other.handle(to_packet(unknown_mode)));
+  TestClient third = connect();
+  PacketWriter short_command(msg::CLTOMA_SESSION_COMMAND);
+  short_command.u8(0).u16(1);
+  EXPECT_FALSE(third.handle(to_packet(short_command)));
+}
+
+}  // namespace
+}  // namespace mfs::master::testing
