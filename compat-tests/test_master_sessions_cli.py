@@ -1,8 +1,14 @@
-"""mfscli's session views and commands against the real master and ours (spec 40 B.3.3,
-B.3.4): `-SMS` and `-SMO` list the same sessions with the same parameters (a root mount,
-a subfolder mount, a meta mount), and `-CRS` refuses a connected or unknown session the
-same way. Removing a disconnected session is in test_mount_password.py."""
-import pytest
+"""mfscli's session, export, metalogger and open-file views and its session command,
+against the real master and ours (spec 40 B.3.3-B.3.4, B.3.12-B.3.15): `-SMS` and `-SMO`
+list the same sessions with the same parameters (a root mount, a subfolder mount, a meta
+mount), `-SEX` the same export lines, `-SMB` no metalogger, `-SOF` the same open files with
+their paths (hard links too), and `-CRS` refuses a connected or unknown session the same
+way. Removing a disconnected session is in test_mount_password.py."""
+import os
+
+EXPORTS = ("*\t/\trw,alldirs,maproot=0\n"
+           "198.18.0.0/16\t/sub\tro,mapall=1000:1000,password=x,mingoal=2,maxtrashtime=1d\n"
+           "*\t.\trw\n")
 
 
 def mfscli(cluster, *args) -> str:
@@ -11,12 +17,15 @@ def mfscli(cluster, *args) -> str:
 
 
 def session_views(master, cluster_factory) -> list[str]:
-    cluster = cluster_factory(master=master, chunkservers=["real"], mount="real")
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="real", exports=EXPORTS)
     (cluster.mountpoint / "sub").mkdir()
-    sub = cluster.add_mount("real", subfolder="/sub")
+    sub = cluster.add_mount("real", subfolder="/sub", options=["mfspassword=x"])
     cluster.add_mount("real", meta=True)
-    (sub.mountpoint / "d").mkdir()
-    views = [mfscli(cluster, "-SMS", "-s", "|"), mfscli(cluster, "-SMO", "-s", "|")]
+    (cluster.mountpoint / "sub" / "held").write_bytes(b"x")
+    with open(cluster.mountpoint / "sub" / "held", "rb"), open(cluster.mountpoint / "top", "wb"):
+        os.link(cluster.mountpoint / "top", cluster.mountpoint / "sub" / "toplink")
+        views = [mfscli(cluster, view, "-s", "|") for view in ["-SMS", "-SMO", "-SEX", "-SMB", "-SOF"]]
+    os.listdir(sub.mountpoint)
     views.append(mfscli(cluster, "-CRS/1"))
     views.append(mfscli(cluster, "-CRS/99"))
     return views
@@ -26,5 +35,6 @@ def test_session_views_as_the_real_master(cluster_factory):
     real = session_views("real", cluster_factory)
     ours = session_views("ours", cluster_factory)
     print("\n".join(real), "\n".join(ours), sep="\n----\n")  # shown when the test fails
-    assert "|/sub|" in real[0] and "(META)" in real[0] and "still active" in real[2]
+    assert "|/sub|" in real[0] and "(META)" in real[0] and "|/sub|" in real[2] and "|sub/toplink" in real[4]
+    assert "still active" in real[5] and "found" in real[6]
     assert ours == real

@@ -117,6 +117,14 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_session_list(packet);
     case msg::CLTOMA_SESSION_COMMAND:
       return handle_session_command(packet);
+    case msg::CLTOMA_EXPORTS_INFO:
+      return handle_exports_info(packet);
+    case msg::CLTOMA_MLOG_LIST:
+      return handle_metalogger_list(packet);
+    case msg::CLTOMA_LIST_OPEN_FILES:
+      return handle_open_files(packet);
+    case msg::CLTOMA_MASS_RESOLVE_PATHS:
+      return handle_resolve_paths(packet);
     case msg::CLTOMA_QUOTA_INFO:
       return handle_quota_info(packet);
     case msg::CLTOMA_SCLASS_INFO:

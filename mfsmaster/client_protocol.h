@@ -155,6 +155,10 @@ class ClientProtocol {
   bool handle_chunkserver_command(const Packet& packet);
   bool handle_session_list(const Packet& packet);
   bool handle_session_command(const Packet& packet);
+  bool handle_exports_info(const Packet& packet);
+  bool handle_metalogger_list(const Packet& packet);
+  bool handle_open_files(const Packet& packet);
+  bool handle_resolve_paths(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);
   bool handle_amtime_inodes(const Packet& packet);

@@ -199,4 +199,69 @@ bool ClientProtocol::handle_session_command(const Packet& packet) {
   return true;
 }
 
+bool ClientProtocol::handle_exports_info(const Packet& packet) {
+  // Spec 40 B.3.12: one record per line of mfsexports.cfg; each mode adds fields.
+  if (packet.payload.size() > 1) return fail("bad EXPORTS_INFO size");
+  uint8_t mode = packet.payload.empty() ? 0 : packet.payload[0];
+  PacketWriter reply(msg::MATOCL_EXPORTS_INFO);
+  for (const ExportEntry& entry : services_.exports().entries()) {
+    reply.u32(entry.fromip).u32(entry.toip).string32(entry.meta ? "." : "/" + entry.path).u32(entry.minversion);
+    reply.u8(static_cast<uint8_t>((entry.alldirs ? 1 : 0) | (entry.needs_password() ? 2 : 0))).u8(entry.sesflags);
+    if (mode >= 2) reply.u16(entry.umask);
+    reply.u32(entry.rootuid).u32(entry.rootgid).u32(entry.mapalluid).u32(entry.mapallgid);
+    if (mode >= 1) reply.u8(entry.mingoal).u8(entry.maxgoal).u32(entry.mintrashtime).u32(entry.maxtrashtime);
+    if (mode >= 3) reply.u32(entry.disables);
+  }
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_metalogger_list(const Packet& packet) {
+  // Spec 40 B.3.13: the connected metaloggers. This master serves none yet (it refuses
+  // them at their port, with a log line), so the list is empty.
+  if (!packet.payload.empty()) return fail("bad MLOG_LIST size");
+  send(PacketWriter(msg::MATOCL_MLOG_LIST).take());
+  return true;
+}
+
+bool ClientProtocol::handle_open_files(const Packet& packet) {
+  // Spec 40 B.3.15: `[msgid] sessionid`; session 0 lists every session's open files.
+  if (packet.payload.size() != 4 && packet.payload.size() != 8) return fail("bad LIST_OPEN_FILES size");
+  PacketReader in(packet.payload);
+  PacketWriter reply(msg::MATOCL_LIST_OPEN_FILES);
+  if (packet.payload.size() == 8) reply.u32(in.u32());
+  uint32_t wanted = in.u32();
+  for (const auto& [id, session] : services_.metadata.sessions().all()) {
+    if (wanted != 0 && id != wanted) continue;
+    for (uint32_t inode : session->open_inodes) {
+      if (wanted == 0) reply.u32(id);
+      reply.u32(inode);
+    }
+  }
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_resolve_paths(const Packet& packet) {
+  // Spec 40 B.3.14: every path of each inode, from the root; none for a missing inode.
+  if (packet.payload.size() % 4 != 0) return fail("bad MASS_RESOLVE_PATHS size");
+  static const SessionParameters kWholeTree;  // root inode 1
+  RequestContext context;
+  context.session = &kWholeTree;
+  PacketReader in(packet.payload);
+  PacketWriter reply(msg::MATOCL_MASS_RESOLVE_PATHS);
+  while (in.remaining() > 0) {
+    uint32_t inode = in.u32();
+    if (inode == 0) continue;
+    Result<std::vector<std::string>> paths = operations_.paths(context, inode);
+    std::vector<std::string> found = paths ? std::move(*paths) : std::vector<std::string>{};
+    uint32_t size = 0;
+    for (const std::string& path : found) size += 4 + static_cast<uint32_t>(path.size());
+    reply.u32(inode).u32(size);
+    for (const std::string& path : found) reply.string32(path);
+  }
+  send(reply.take());
+  return true;
+}
+
 }  // namespace mfs::master
