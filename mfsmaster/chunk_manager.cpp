@@ -90,6 +90,11 @@ std::vector<const Chunkserver*> ChunkManager::valid_copies(uint64_t chunk_id) co
   return result;
 }
 
+uint32_t ChunkManager::target_copies(uint64_t chunk_id) const {
+  const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
+  return chunk && wanted_labels(*chunk) ? goal_of(*chunk) : 0;
+}
+
 std::vector<ChunkManager::CopyReport> ChunkManager::copy_report(uint64_t chunk_id) const {
   std::vector<CopyReport> report;
   const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);

@@ -118,6 +118,8 @@ class ChunkManager {
     uint8_t type = 0;
   };
   std::vector<CopyReport> copy_report(uint64_t chunk_id) const;
+  // The copies the chunk should have (its goal); 0 for a chunk no file references.
+  uint32_t target_copies(uint64_t chunk_id) const;
 
   // Valid copies of a chunk (for tools and tests).
   std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;

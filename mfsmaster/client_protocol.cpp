@@ -119,6 +119,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_session_command(packet);
     case msg::CLTOMA_EXPORTS_INFO:
       return handle_exports_info(packet);
+    case msg::CLTOMA_CHUNKS_MATRIX:
+      return handle_chunks_matrix(packet);
     case msg::CLTOMA_MLOG_LIST:
       return handle_metalogger_list(packet);
     case msg::CLTOMA_LIST_OPEN_FILES:

@@ -156,6 +156,7 @@ class ClientProtocol {
   bool handle_session_list(const Packet& packet);
   bool handle_session_command(const Packet& packet);
   bool handle_exports_info(const Packet& packet);
+  bool handle_chunks_matrix(const Packet& packet);
   bool handle_metalogger_list(const Packet& packet);
   bool handle_open_files(const Packet& packet);
   bool handle_resolve_paths(const Packet& packet);

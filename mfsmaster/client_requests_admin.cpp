@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <set>
 #include <utility>
@@ -26,6 +27,21 @@ uint64_t resident_memory() {
   uint64_t resident = 0;
   statm >> pages >> resident;
   return resident * 4096;
+}
+
+// Valid copies of a chunk: all of them, and those not on disks marked for removal.
+struct ValidCopies {
+  uint32_t all = 0;
+  uint32_t regular = 0;
+};
+
+ValidCopies valid_copies(const ChunkManager& chunks, uint64_t chunk_id) {
+  ValidCopies valid;
+  for (const auto& copy : chunks.copy_report(chunk_id)) {
+    valid.all += copy.type == 0 || copy.type == 1;
+    valid.regular += copy.type == 0;
+  }
+  return valid;
 }
 
 uint64_t now_microseconds() {
@@ -53,14 +69,9 @@ bool ClientProtocol::handle_info(const Packet& packet) {
   uint32_t all_copies = 0;
   uint32_t regular_copies = 0;
   for (const auto& [id, chunk] : metadata.chunks().all()) {
-    uint32_t copies = 0;
-    uint32_t regular = 0;
-    for (const auto& copy : services_.chunks.copy_report(id)) {
-      copies += copy.type == 0 || copy.type == 1;
-      regular += copy.type == 0;
-    }
-    all_copies += std::min<uint32_t>(copies, 10);
-    regular_copies += std::min<uint32_t>(regular, 10);
+    ValidCopies valid = valid_copies(services_.chunks, id);
+    all_copies += std::min<uint32_t>(valid.all, 10);
+    regular_copies += std::min<uint32_t>(valid.regular, 10);
   }
   const Chunkservers& servers = services_.chunks.servers();
   PacketWriter reply(msg::MATOCL_INFO, 149);
@@ -259,6 +270,37 @@ bool ClientProtocol::handle_resolve_paths(const Packet& packet) {
     for (const std::string& path : found) size += 4 + static_cast<uint32_t>(path.size());
     reply.u32(inode).u32(size);
     for (const std::string& path : found) reply.string32(path);
+  }
+  send(reply.take());
+  return true;
+}
+
+bool ClientProtocol::handle_chunks_matrix(const Packet& packet) {
+  // Spec 40 B.3.7: chunks counted by goal (row) and valid copies (column), 10 meaning 10 or
+  // more; matrix 0 counts copies on disks marked for removal too, matrix 1 does not.
+  if (packet.payload.size() > 1) return fail("bad CHUNKS_MATRIX size");
+  constexpr uint32_t kCells = 11;
+  std::array<std::array<std::array<uint32_t, kCells>, kCells>, 2> matrices{};
+  for (const auto& [id, chunk] : services_.metadata.chunks().all()) {
+    uint32_t goal = std::min(services_.chunks.target_copies(id), kCells - 1);
+    ValidCopies valid = valid_copies(services_.chunks, id);
+    ++matrices[0][goal][std::min(valid.all, kCells - 1)];
+    ++matrices[1][goal][std::min(valid.regular, kCells - 1)];
+  }
+  PacketWriter reply(msg::MATOCL_CHUNKS_MATRIX);
+  auto put = [&reply](const auto& matrix) {
+    for (const auto& row : matrix) {
+      for (uint32_t count : row) reply.u32(count);
+    }
+  };
+  if (packet.payload.empty()) {
+    reply.u8(0);  // progress: the counts are the chunk manager's current ones
+    put(matrices[0]);
+    put(matrices[1]);
+  } else if (uint8_t id = packet.payload[0]; id < 2) {
+    put(matrices[id]);
+  } else {
+    put(std::array<std::array<uint32_t, kCells>, kCells>{});  // as 3.0.117: an unknown matrix is all zeros
   }
   send(reply.take());
   return true;

@@ -1,6 +1,6 @@
 // mfscli's session list and session commands (spec 40 B.3.3, B.3.4) with the request
 // counts the list carries, and its lists of exports, metaloggers and open files with their
-// paths (B.3.12-B.3.15).
+// paths (B.3.12-B.3.15), and the chunks matrix (B.3.7).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -39,7 +39,7 @@ TEST(SessionStats, CountsThisHourAndTheHourBefore) {
   EXPECT_EQ(stats.counts(7, kHourStart + 3700).current[0], 0u);
 }
 
-class SessionAdminTest : public ProtocolFixture {
+class MfscliRequestsTest : public ProtocolFixture {
  protected:
   struct Listed {
     uint32_t id = 0;
@@ -88,7 +88,7 @@ class SessionAdminTest : public ProtocolFixture {
   }
 };
 
-TEST_F(SessionAdminTest, ListsSessionsWithTheirCounts) {
+TEST_F(MfscliRequestsTest, ListsSessionsWithTheirCounts) {
   TestClient client = mount();
   call(client, request::lookup(1, kRootInode, "nothing"));
   call(client, request::lookup(2, kRootInode, "nothing"));
@@ -102,7 +102,7 @@ TEST_F(SessionAdminTest, ListsSessionsWithTheirCounts) {
   EXPECT_EQ(listed[0].lookups, 2u);
 }
 
-TEST_F(SessionAdminTest, RemovesOnlyASessionWithoutAConnection) {
+TEST_F(MfscliRequestsTest, RemovesOnlyASessionWithoutAConnection) {
   TestClient client = mount();
   TestClient cli = connect();
   EXPECT_EQ(session_command(cli, 0, client.session_id), 42);  // still connected
@@ -118,7 +118,7 @@ TEST_F(SessionAdminTest, RemovesOnlyASessionWithoutAConnection) {
   EXPECT_TRUE(session_list(cli).empty());
 }
 
-TEST_F(SessionAdminTest, MalformedRequestsCloseTheConnection) {
+TEST_F(MfscliRequestsTest, MalformedRequestsCloseTheConnection) {
   TestClient cli = connect();
   PacketWriter too_long(msg::CLTOMA_SESSION_LIST);
   too_long.u8(4).u8(0);
@@ -133,7 +133,7 @@ TEST_F(SessionAdminTest, MalformedRequestsCloseTheConnection) {
   EXPECT_FALSE(third.handle(to_packet(short_command)));
 }
 
-TEST_F(SessionAdminTest, ResolvesPathsOfRootFilesAndMissingInodes) {
+TEST_F(MfscliRequestsTest, ResolvesPathsOfRootFilesAndMissingInodes) {
   TestClient client = mount();
   uint32_t file = created(client, request::mknod(1, kRootInode, "f", 1, 0644));
   TestClient cli = connect();
@@ -159,7 +159,7 @@ TEST_F(SessionAdminTest, ResolvesPathsOfRootFilesAndMissingInodes) {
                           {kRootInode, Paths{"/"}}, {file, Paths{"f"}}, {999999u, Paths{}}}));
 }
 
-TEST_F(SessionAdminTest, ListsNoMetaloggerAndTheExportLines) {
+TEST_F(MfscliRequestsTest, ListsNoMetaloggerAndTheExportLines) {
   TestClient cli = connect();
   PacketWriter metaloggers(msg::CLTOMA_MLOG_LIST);
   EXPECT_TRUE(call(cli, to_packet(metaloggers)).payload.empty());
@@ -174,8 +174,20 @@ TEST_F(SessionAdminTest, ListsNoMetaloggerAndTheExportLines) {
   EXPECT_EQ(reply.payload[17], 1);  // alldirs, no password
 }
 
-TEST_F(SessionAdminTest, MalformedListRequestsCloseTheConnection) {
+TEST_F(MfscliRequestsTest, ChunksMatrixSizes) {
+  TestClient cli = connect();
+  PacketWriter both(msg::CLTOMA_CHUNKS_MATRIX);
+  EXPECT_EQ(call(cli, to_packet(both)).payload.size(), 969u);
+  for (uint8_t id : {0, 1, 7}) {
+    PacketWriter one(msg::CLTOMA_CHUNKS_MATRIX);
+    one.u8(id);
+    EXPECT_EQ(call(cli, to_packet(one)).payload.size(), 484u);
+  }
+}
+
+TEST_F(MfscliRequestsTest, MalformedListRequestsCloseTheConnection) {
   for (auto [type, size] : {std::pair{msg::CLTOMA_EXPORTS_INFO, 2}, std::pair{msg::CLTOMA_MLOG_LIST, 1},
+                            std::pair{msg::CLTOMA_CHUNKS_MATRIX, 2},
                             std::pair{msg::CLTOMA_LIST_OPEN_FILES, 5}, std::pair{msg::CLTOMA_MASS_RESOLVE_PATHS, 6}}) {
     TestClient cli = connect();
     PacketWriter request(type);

@@ -1,10 +1,12 @@
-"""mfscli's session, export, metalogger and open-file views and its session command,
-against the real master and ours (spec 40 B.3.3-B.3.4, B.3.12-B.3.15): `-SMS` and `-SMO`
+"""mfscli's views of the master and its session command, against the real master and ours
+(spec 40 B.3.3-B.3.4, B.3.7, B.3.12-B.3.15): `-SMS` and `-SMO`
 list the same sessions with the same parameters (a root mount, a subfolder mount, a meta
 mount), `-SEX` the same export lines, `-SMB` no metalogger, `-SOF` the same open files with
-their paths (hard links too), and `-CRS` refuses a connected or unknown session the same
-way. Removing a disconnected session is in test_mount_password.py."""
+their paths (hard links too), `-SIC` the same chunks matrix, and `-CRS` refuses a connected
+or unknown session the same way. Removing a disconnected session is in
+test_mount_password.py."""
 import os
+import time
 
 EXPORTS = ("*\t/\trw,alldirs,maproot=0\n"
            "198.18.0.0/16\t/sub\tro,mapall=1000:1000,password=x,mingoal=2,maxtrashtime=1d\n"
@@ -37,4 +39,28 @@ def test_session_views_as_the_real_master(cluster_factory):
     print("\n".join(real), "\n".join(ours), sep="\n----\n")  # shown when the test fails
     assert "|/sub|" in real[0] and "(META)" in real[0] and "|/sub|" in real[2] and "|sub/toplink" in real[4]
     assert "still active" in real[5] and "found" in real[6]
+    assert ours == real
+
+
+def chunks_matrix(master, cluster_factory) -> str:
+    cluster = cluster_factory(master=master, chunkservers=["real", "real"], mount="real")
+    for goal in (1, 2, 3):  # goal 3 on two chunkservers stays under its goal
+        folder = cluster.mountpoint / f"g{goal}"
+        folder.mkdir()
+        cluster.run_in_ns(["mfssetgoal", str(goal), str(folder)])
+        for i in range(goal + 1):
+            (folder / f"f{i}").write_bytes(os.urandom(70000 * (i + 1)))
+    deadline = time.monotonic() + 60
+    while True:  # until the copies settle: goal 2 files get their second copy
+        matrix = mfscli(cluster, "-SIC", "-s", "|")
+        if "goal/copies/chunks:|2|2|3" in matrix or time.monotonic() > deadline:
+            return matrix
+
+
+def test_chunks_matrix_as_the_real_master(cluster_factory):
+    """mfscli -SIC: chunks by goal and copies, and the classes it sums up."""
+    real = chunks_matrix("real", cluster_factory)
+    ours = chunks_matrix("ours", cluster_factory)
+    print(real, ours, sep="\n----\n")  # shown when the test fails
+    assert "goal/copies/chunks:|3|2|4" in real and "chunkclass undergoal:|4" in real
     assert ours == real
