@@ -125,6 +125,8 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_metalogger_list(packet);
     case msg::CLTOMA_LIST_OPEN_FILES:
       return handle_open_files(packet);
+    case msg::CLTOMA_LIST_ACQUIRED_LOCKS:
+      return handle_acquired_locks(packet);
     case msg::CLTOMA_MASS_RESOLVE_PATHS:
       return handle_resolve_paths(packet);
     case msg::CLTOMA_QUOTA_INFO:

@@ -159,6 +159,7 @@ class ClientProtocol {
   bool handle_chunks_matrix(const Packet& packet);
   bool handle_metalogger_list(const Packet& packet);
   bool handle_open_files(const Packet& packet);
+  bool handle_acquired_locks(const Packet& packet);
   bool handle_resolve_paths(const Packet& packet);
   bool handle_time_sync(const Packet& packet);
   bool handle_sustained_inodes(const Packet& packet);

@@ -306,4 +306,36 @@ bool ClientProtocol::handle_chunks_matrix(const Packet& packet) {
   return true;
 }
 
+bool ClientProtocol::handle_acquired_locks(const Packet& packet) {
+  // Spec 40 B.3.16: `[msgid] inode`; inode 0 lists every inode's locks, each record then
+  // starting with its inode. POSIX ranges first, then flock holders (3.0.117 writes the
+  // flock records over the POSIX ones; the spec says to list both).
+  if (packet.payload.size() != 4 && packet.payload.size() != 8) return fail("bad LIST_ACQUIRED_LOCKS size");
+  PacketReader in(packet.payload);
+  PacketWriter reply(msg::MATOCL_LIST_ACQUIRED_LOCKS);
+  if (packet.payload.size() == 8) reply.u32(in.u32());
+  uint32_t wanted = in.u32();
+  const LockTable& locks = services_.metadata.locks();
+  std::vector<uint32_t> inodes = wanted == 0 ? locks.locked_inodes() : std::vector<uint32_t>{wanted};
+  auto put = [&](uint32_t inode, const LockOwner& who, uint32_t pid, uint64_t start, uint64_t end, uint8_t type) {
+    if (wanted == 0) reply.u32(inode);
+    reply.u32(who.session).u64(who.owner).u32(pid).u64(start).u64(end).u8(type);
+  };
+  constexpr uint8_t kRead = 1, kWrite = 2;
+  for (uint32_t inode : inodes) {
+    if (const auto* ranges = locks.posix_locks(inode)) {
+      for (const PosixRange& range : *ranges) {
+        put(inode, range.who, range.pid, range.start, range.end, range.write ? kWrite : kRead);
+      }
+    }
+  }
+  for (uint32_t inode : inodes) {
+    if (const auto* holders = locks.flocks(inode)) {
+      for (const FlockHolder& holder : *holders) put(inode, holder.who, 0, 0, 0, holder.exclusive ? kWrite : kRead);
+    }
+  }
+  send(reply.take());
+  return true;
+}
+
 }  // namespace mfs::master
