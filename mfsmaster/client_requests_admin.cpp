@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -42,6 +43,15 @@ ValidCopies valid_copies(const ChunkManager& chunks, uint64_t chunk_id) {
     valid.regular += copy.type == 0;
   }
   return valid;
+}
+
+// A request `[msgid:u32] id:u32` (spec 40 B.3.15, B.3.16): the id, after echoing the msgid,
+// if there is one, into the reply; nullopt when the size is neither 4 nor 8.
+std::optional<uint32_t> id_after_optional_msgid(const Packet& packet, PacketWriter& reply) {
+  if (packet.payload.size() != 4 && packet.payload.size() != 8) return std::nullopt;
+  PacketReader in(packet.payload);
+  if (packet.payload.size() == 8) reply.u32(in.u32());
+  return in.u32();
 }
 
 uint64_t now_microseconds() {
@@ -237,11 +247,10 @@ bool ClientProtocol::handle_metalogger_list(const Packet& packet) {
 
 bool ClientProtocol::handle_open_files(const Packet& packet) {
   // Spec 40 B.3.15: `[msgid] sessionid`; session 0 lists every session's open files.
-  if (packet.payload.size() != 4 && packet.payload.size() != 8) return fail("bad LIST_OPEN_FILES size");
-  PacketReader in(packet.payload);
   PacketWriter reply(msg::MATOCL_LIST_OPEN_FILES);
-  if (packet.payload.size() == 8) reply.u32(in.u32());
-  uint32_t wanted = in.u32();
+  std::optional<uint32_t> session_id = id_after_optional_msgid(packet, reply);
+  if (!session_id) return fail("bad LIST_OPEN_FILES size");
+  uint32_t wanted = *session_id;
   for (const auto& [id, session] : services_.metadata.sessions().all()) {
     if (wanted != 0 && id != wanted) continue;
     for (uint32_t inode : session->open_inodes) {
@@ -310,11 +319,10 @@ bool ClientProtocol::handle_acquired_locks(const Packet& packet) {
   // Spec 40 B.3.16: `[msgid] inode`; inode 0 lists every inode's locks, each record then
   // starting with its inode. POSIX ranges first, then flock holders (3.0.117 writes the
   // flock records over the POSIX ones; the spec says to list both).
-  if (packet.payload.size() != 4 && packet.payload.size() != 8) return fail("bad LIST_ACQUIRED_LOCKS size");
-  PacketReader in(packet.payload);
   PacketWriter reply(msg::MATOCL_LIST_ACQUIRED_LOCKS);
-  if (packet.payload.size() == 8) reply.u32(in.u32());
-  uint32_t wanted = in.u32();
+  std::optional<uint32_t> inode = id_after_optional_msgid(packet, reply);
+  if (!inode) return fail("bad LIST_ACQUIRED_LOCKS size");
+  uint32_t wanted = *inode;
   const LockTable& locks = services_.metadata.locks();
   std::vector<uint32_t> inodes = wanted == 0 ? locks.locked_inodes() : std::vector<uint32_t>{wanted};
   auto put = [&](uint32_t inode, const LockOwner& who, uint32_t pid, uint64_t start, uint64_t end, uint8_t type) {
