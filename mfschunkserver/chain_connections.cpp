@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "mfschunkserver/outgoing_connection.h"
+#include "mfscommon/outgoing_connection.h"
 
 namespace mfs::cs {
 

@@ -11,11 +11,10 @@
 #include <cctype>
 
 #include "mfschunkserver/master_commands.h"
-#include "mfschunkserver/outgoing_connection.h"
 #include "mfscommon/auth_digest.h"
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
-#include "mfscommon/tcp_listener.h"
+#include "mfscommon/outgoing_connection.h"
 #include "mfscommon/version.h"
 
 namespace mfs::cs {
@@ -121,18 +120,14 @@ asio::awaitable<void> MasterLink::session() {
                     ip_to_string(ip).c_str());
     co_return;
   }
-  uint32_t bind_ip = 0;
-  if (settings_.bind_host != "*" && !settings_.bind_host.empty()) {
-    auto bind = listen_endpoint(settings_.bind_host, 0);
-    if (!bind) {
-      MFS_LOG_WARNING("can't use BIND_HOST: %s", bind.status().to_string().c_str());
-      co_return;
-    }
-    bind_ip = bind->address().to_v4().to_uint();
+  auto bind_ip = bind_address(settings_.bind_host);
+  if (!bind_ip) {
+    MFS_LOG_WARNING("can't use BIND_HOST: %s", bind_ip.status().to_string().c_str());
+    co_return;
   }
   MFS_LOG_INFO("connecting ...");
   timeout_ = settings_.timeout != 0 ? settings_.timeout : kInitialTimeout;
-  auto connected = co_await connect_with_retries(ip, settings_.port, kConnectAttempts, master_limits(timeout_), bind_ip);
+  auto connected = co_await connect_with_retries(ip, settings_.port, kConnectAttempts, master_limits(timeout_), *bind_ip);
   if (!connected) {
     MFS_LOG_WARNING("connection failed, error: %s", connected.status().to_string().c_str());
     co_return;

@@ -4,9 +4,9 @@
 #include <chrono>
 #include <variant>
 
-#include "mfschunkserver/outgoing_connection.h"
 #include "mfscommon/ip_address.h"
 #include "mfscommon/log.h"
+#include "mfscommon/outgoing_connection.h"
 
 namespace mfs::cs {
 

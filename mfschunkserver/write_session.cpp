@@ -9,8 +9,8 @@
 #include <variant>
 
 #include "mfschunkserver/async_event.h"
-#include "mfschunkserver/outgoing_connection.h"
 #include "mfscommon/log.h"
+#include "mfscommon/outgoing_connection.h"
 
 namespace mfs::cs {
 

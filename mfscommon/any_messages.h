@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "mfscommon/protocol_ids.h"
@@ -73,5 +74,21 @@ Result<ConfigValue> decode_config_value(std::span<const uint8_t> payload);
 
 // The answer of this daemon (version 3.0.117) to `request`.
 Version own_version_reply(const GetVersion& request);
+
+// The any-to-any requests a daemon answers on every link: the version query, and a config
+// value (`config_value(name)` gives the option's text, empty when undefined), answered
+// through `send`; an ignorable packet needs nothing. False when `message` is none of these.
+template <typename Variant, typename ConfigValueOf, typename Send>
+bool answer_any_request(const Variant& message, ConfigValueOf&& config_value, Send&& send) {
+  if (auto* get_version = std::get_if<GetVersion>(&message)) {
+    send(encode(own_version_reply(*get_version)));
+    return true;
+  }
+  if (auto* get_config = std::get_if<GetConfig>(&message)) {
+    send(encode(ConfigValue{get_config->msgid, config_value(get_config->name)}));
+    return true;
+  }
+  return std::holds_alternative<Ignorable>(message);
+}
 
 }  // namespace mfs::anymsg

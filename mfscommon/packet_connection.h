@@ -58,6 +58,7 @@ class PacketConnection : public std::enable_shared_from_this<PacketConnection> {
   const std::string& peer_name() const { return peer_name_; }
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   void set_limits(ConnectionLimits limits) { limits_ = limits; }
+  const ConnectionLimits& limits() const { return limits_; }
 
  private:
   // Makes at least `bytes` bytes readable in input_; false when the connection closed.

@@ -2,11 +2,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "mfscommon/chunkserver_master_messages.h"
+#include "mfscommon/keep_alive.h"
 #include "mfscommon/log.h"
 #include "mfscommon/packet_connection.h"
 
@@ -25,29 +23,12 @@ class ConnectionLink : public ChunkserverLink {
   void send(std::vector<uint8_t> frame) override { connection_->send(std::move(frame)); }
   uint32_t peer_ip() const override { return connection_->peer_ip(); }
   void set_timeout(uint16_t seconds) override {
-    timeout_ = seconds;
     connection_->set_limits({kMaxChunkserverPacket, std::chrono::seconds(seconds), 256u << 20});
   }
-  uint16_t timeout() const { return timeout_; }
 
  private:
   std::shared_ptr<PacketConnection> connection_;
-  uint16_t timeout_ = kInitialTimeout;
 };
-
-// A NOP whenever nothing was written for a third of the timeout.
-asio::awaitable<void> keep_alive(std::shared_ptr<PacketConnection> connection, std::shared_ptr<ConnectionLink> link) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (connection->is_open()) {
-    auto interval = std::chrono::milliseconds(link->timeout() * 1000 / 3);
-    timer.expires_after(interval);
-    boost::system::error_code ignored;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    if (connection->is_open() && std::chrono::steady_clock::now() - connection->last_write() >= interval) {
-      connection->send(anymsg::encode(anymsg::Ignorable{}));
-    }
-  }
-}
 
 }  // namespace
 
@@ -56,7 +37,7 @@ asio::awaitable<void> serve_chunkserver(asio::ip::tcp::socket socket, Chunkserve
       std::move(socket), ConnectionLimits{kMaxChunkserverPacket, std::chrono::seconds(kInitialTimeout), 256u << 20});
   auto link = std::make_shared<ConnectionLink>(connection);
   ChunkserverProtocol protocol(services, link);
-  asio::co_spawn(co_await asio::this_coro::executor, keep_alive(connection, link), asio::detached);
+  asio::co_spawn(co_await asio::this_coro::executor, keep_alive(connection), asio::detached);
   while (connection->is_open()) {
     std::optional<Packet> packet = co_await connection->read();
     if (!packet) {

@@ -39,16 +39,12 @@ bool ChunkserverProtocol::handle(const Packet& packet) {
   auto decoded = csmsg::decode_from_chunkserver(packet);
   if (!decoded) return fail("got unknown message: " + decoded.status().to_string());
   const csmsg::ChunkserverToMaster& message = *decoded;
-  if (auto* get_version = std::get_if<anymsg::GetVersion>(&message)) {
-    link_->send(anymsg::encode(anymsg::own_version_reply(*get_version)));
+  auto config_value = [this](const std::string& name) { return services_.config().get_string(name, ""); };
+  if (anymsg::answer_any_request(message, config_value, [this](std::vector<uint8_t> frame) {
+        link_->send(std::move(frame));
+      })) {
     return true;
   }
-  if (auto* get_config = std::get_if<anymsg::GetConfig>(&message)) {
-    link_->send(
-        anymsg::encode(anymsg::ConfigValue{get_config->msgid, services_.config().get_string(get_config->name, "")}));
-    return true;
-  }
-  if (std::holds_alternative<anymsg::Ignorable>(message)) return true;
   if (auto* begin_v6 = std::get_if<csmsg::RegisterBeginV6>(&message)) {
     if (server_) return fail("second registration on one connection");
     return begin(*begin_v6);

@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "mfschunkserver/outgoing_connection.h"
 #include "mfscommon/crc32.h"
+#include "mfscommon/outgoing_connection.h"
 #include "mfscommon/tcp_listener.h"
 
 namespace mfs::cs {

@@ -1,4 +1,4 @@
-#include "mfschunkserver/outgoing_connection.h"
+#include "mfscommon/outgoing_connection.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,11 +7,19 @@
 
 #include "mfscommon/ip_address.h"
 #include "mfscommon/protocol_ids.h"
+#include "mfscommon/tcp_listener.h"
 
-namespace mfs::cs {
+namespace mfs {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+Result<uint32_t> bind_address(const std::string& bind_host) {
+  if (bind_host.empty() || bind_host == "*") return uint32_t{0};
+  auto bind = listen_endpoint(bind_host, 0);
+  if (!bind) return bind.status();
+  return bind->address().to_v4().to_uint();
+}
 
 asio::awaitable<Result<std::shared_ptr<PacketConnection>>> connect_with_retries(
     uint32_t ip, uint16_t port, std::span<const std::chrono::milliseconds> attempts, ConnectionLimits limits,
@@ -60,4 +68,4 @@ asio::awaitable<std::optional<Packet>> read_skipping_nops(PacketConnection& conn
   }
 }
 
-}  // namespace mfs::cs
+}  // namespace mfs
