@@ -103,10 +103,14 @@ struct ChangelogWriter::Durability {
   uint64_t sync_requested_id = 0;  // highest id the writer was told to sync without delay
   uint64_t durable_id = 0;
   std::multimap<uint64_t, DurableCallback> waiting;
+  DurableLinesObserver observer;
   Status failure;
 
-  void made_durable(uint64_t id) {
+  void made_durable(uint64_t id, const std::deque<Segment>& segments) {
     durable_id = std::max(durable_id, id);
+    if (observer) {
+      for (const Segment& segment : segments) observer(segment.lines, segment.rotate_after.has_value());
+    }
     // Taken out first: a callback may register further callbacks.
     auto end = waiting.upper_bound(durable_id);
     std::vector<DurableCallback> ready;
@@ -223,6 +227,10 @@ Status ChangelogWriter::shutdown() {
   return write_failure_;
 }
 
+void ChangelogWriter::set_durable_lines_observer(DurableLinesObserver observer) {
+  durability_->observer = std::move(observer);
+}
+
 uint64_t ChangelogWriter::durable_id() const { return durability_->durable_id; }
 
 const Status& ChangelogWriter::failure() const { return durability_->failure; }
@@ -263,8 +271,10 @@ void ChangelogWriter::run() {
 
     if (!status) {
       fail(status);
-    } else if (last_id != 0) {
-      boost::asio::post(io_, [durability = durability_, last_id] { durability->made_durable(last_id); });
+    } else {
+      boost::asio::post(io_, [durability = durability_, last_id, batch = std::move(batch)] {
+        durability->made_durable(last_id, batch);
+      });
     }
   }
   // A stopped master leaves a changelog of whole lines only, as MooseFS does: the real

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "mfscommon/status.h"
@@ -41,6 +42,9 @@ namespace mfs::master {
 class ChangelogWriter {
  public:
   using DurableCallback = std::function<void()>;
+  // Sees every durable line (each with its '\n'), in id order, batch by batch, and each
+  // rotation after the lines it follows: what metaloggers are sent.
+  using DurableLinesObserver = std::function<void(std::string_view lines, bool rotated_after)>;
   enum class Sync { kNow, kLazily };
   static constexpr std::chrono::milliseconds kLazyDelay{1000};
 
@@ -67,6 +71,7 @@ class ChangelogWriter {
   // the lines appended so far; the next line starts a new changelog.0.mfs. back_logs 0
   // deletes changelog.0.mfs; values above MooseFS's maximum of 1000 count as 1000.
   void rotate(uint32_t back_logs);
+  void set_durable_lines_observer(DurableLinesObserver observer);
   // Writes and syncs everything queued, then stops the background thread. Returns the
   // failure, if any. Callbacks made runnable by the final batch are posted to `io`.
   Status shutdown();

@@ -19,6 +19,7 @@
 #include "mfsmaster/fs_operations.h"
 #include "mfsmaster/lock_manager.h"
 #include "mfsmaster/metadata.h"
+#include "mfsmaster/metalogger_feed.h"
 #include "mfsmaster/mutation_log.h"
 #include "mfsmaster/session_stats.h"
 
@@ -47,6 +48,7 @@ struct ClientServices {
   DataCacheTracker& data_cache;
   AppendReservations& append_reservations;
   SessionStats& session_stats;
+  const MetaloggerFeed& metaloggers;
 };
 
 class ClientProtocol {

@@ -238,10 +238,12 @@ bool ClientProtocol::handle_exports_info(const Packet& packet) {
 }
 
 bool ClientProtocol::handle_metalogger_list(const Packet& packet) {
-  // Spec 40 B.3.13: the connected metaloggers. This master serves none yet (it refuses
-  // them at their port, with a log line), so the list is empty.
+  // Spec 40 B.3.13: the registered metaloggers.
   if (!packet.payload.empty()) return fail("bad MLOG_LIST size");
-  send(PacketWriter(msg::MATOCL_MLOG_LIST).take());
+  const auto& followers = services_.metaloggers.followers();
+  PacketWriter reply(msg::MATOCL_MLOG_LIST, followers.size() * 8);
+  for (const auto& [handle, follower] : followers) reply.u32(follower.version).u32(follower.ip);
+  send(reply.take());
   return true;
 }
 

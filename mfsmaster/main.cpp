@@ -10,16 +10,17 @@
 int main(int argc, char** argv) {
   mfs::DaemonOptions options;
   if (auto exit_code = mfs::read_command_line(argc, argv, mfs::kMasterDaemon, options)) return *exit_code;
-  if (options.mode == mfs::RunMode::kRestore || options.auto_restore) {
-    std::cerr << "metadata restore (-a / restore) is not supported by this master: it replays the changelog "
-                 "at every start\n";
-    if (options.mode == mfs::RunMode::kRestore) return 1;
+  if (options.mode == mfs::RunMode::kRestore) {
+    std::cerr << "'restore' is not supported by this master: start it (with -a to pick the newest metadata* "
+                 "image, a metalogger's too); every start replays the changelogs\n";
+    return 1;
   }
   mfs::DaemonStartup startup(mfs::kMasterDaemon, std::move(options));
   if (auto exit_code = startup.run()) return *exit_code;
 
   boost::asio::io_context io(1);
-  mfs::master::MasterDaemon master(io, startup.location().path, std::move(startup.config()));
+  bool auto_restore = startup.options().auto_restore;
+  mfs::master::MasterDaemon master(io, startup.location().path, std::move(startup.config()), auto_restore);
   if (mfs::Status status = master.start(); !status) return startup.fail(status.to_string());
   startup.initialized();
 
@@ -28,11 +29,13 @@ int main(int argc, char** argv) {
       io, [&] { master.reload(); },
       [&] {
         MFS_LOG_NOTICE("storing metadata");
-        if (mfs::Status status = master.stop(); !status) {
-          MFS_LOG_ERROR("can't store metadata: %s", status.to_string().c_str());
-          exit_code = 1;
-        }
-        io.stop();
+        master.stop([&](mfs::Status status) {
+          if (!status) {
+            MFS_LOG_ERROR("can't store metadata: %s", status.to_string().c_str());
+            exit_code = 1;
+          }
+          io.stop();
+        });
       });
   io.run();
   MFS_LOG_NOTICE("process exited successfully (status:%d)", exit_code);

@@ -12,6 +12,7 @@
 #include "mfsmaster/changelog_reader.h"
 #include "mfsmaster/chunkserver_connection.h"
 #include "mfsmaster/client_connection.h"
+#include "mfsmaster/metalogger_connection.h"
 #include "mfsmaster/metadata_image_writer.h"
 
 namespace mfs::master {
@@ -26,8 +27,14 @@ uint32_t unix_now() { return static_cast<uint32_t>(std::time(nullptr)); }
 
 }  // namespace
 
-MasterDaemon::MasterDaemon(boost::asio::io_context& io, std::string config_path, ConfigFile config)
-    : io_(io), config_path_(std::move(config_path)), config_(std::move(config)), tick_timer_(io) {}
+MasterDaemon::MasterDaemon(boost::asio::io_context& io, std::string config_path, ConfigFile config,
+                           bool auto_restore)
+    : io_(io),
+      config_path_(std::move(config_path)),
+      config_(std::move(config)),
+      auto_restore_(auto_restore),
+      metalogger_feed_(unix_now),
+      tick_timer_(io) {}
 
 MasterDaemon::~MasterDaemon() = default;
 
@@ -50,6 +57,47 @@ Status MasterDaemon::load_exports() {
   return Status::ok();
 }
 
+Result<std::string> MasterDaemon::image_to_start_from() const {
+  std::string image = data_path_ + "/metadata.mfs";
+  if (!fs::exists(image) && fs::exists(image + ".back")) image += ".back";
+  if (!fs::exists(image)) {
+    return Status(StatusCode::kENOENT, "can't find metadata.mfs in " + data_path_ +
+                                           " (a new installation copies metadata.mfs.empty to metadata.mfs; "
+                                           "-a restores from other metadata* files, such as a metalogger's)");
+  }
+  return image;
+}
+
+Result<std::string> MasterDaemon::newest_valid_image() const {
+  // Spec 30 §3.1: every valid file named metadata* (longer than "metadata"), the master's
+  // own images and backups as well as a metalogger's copies; all of one file system.
+  std::optional<std::string> newest;
+  ImageHeader newest_header;
+  uint64_t meta_id = 0;
+  std::error_code error;
+  for (const auto& item : fs::directory_iterator(data_path_, error)) {
+    std::string name = item.path().filename().string();
+    if (name.size() <= 8 || !name.starts_with("metadata") || !item.is_regular_file()) continue;
+    auto header = probe_metadata_image(item.path().string());
+    if (!header) {
+      MFS_LOG_NOTICE("-a: %s skipped (%s)", name.c_str(), header.status().to_string().c_str());
+      continue;
+    }
+    if (header->metaid != 0 && meta_id != 0 && header->metaid != meta_id) {
+      return Status(StatusCode::kEINVAL, "-a: " + name + " belongs to another file system (meta id differs)");
+    }
+    if (header->metaid != 0) meta_id = header->metaid;
+    if (!newest || header->metaversion > newest_header.metaversion) {
+      newest = item.path().string();
+      newest_header = *header;
+    }
+  }
+  if (!newest) return Status(StatusCode::kENOENT, "-a: no valid metadata file in " + data_path_);
+  MFS_LOG_NOTICE("-a: %s is the newest image (version %llu)", newest->c_str(),
+                 static_cast<unsigned long long>(newest_header.metaversion));
+  return *newest;
+}
+
 Status MasterDaemon::load_metadata() {
   auto checkpoint = Checkpoint::open(data_path_ + "/" + kCheckpointDirectory);
   if (!checkpoint) return checkpoint.status();
@@ -59,12 +107,9 @@ Status MasterDaemon::load_metadata() {
     MFS_LOG_NOTICE("loading metadata checkpoint ...");
     if (Status status = checkpoint_->load(metadata_); !status) return status;
   } else {
-    std::string image = data_path_ + "/metadata.mfs";
-    if (!fs::exists(image) && fs::exists(image + ".back")) image += ".back";
-    if (!fs::exists(image)) {
-      return Status(StatusCode::kENOENT, "can't find metadata.mfs in " + data_path_ +
-                                             " (a new installation copies metadata.mfs.empty to metadata.mfs)");
-    }
+    auto chosen = auto_restore_ ? newest_valid_image() : image_to_start_from();
+    if (!chosen) return chosen.status();
+    const std::string& image = *chosen;
     MFS_LOG_NOTICE("loading metadata from %s ...", image.c_str());
     ImageLoadReport report;
     if (Status status = load_metadata_image(image, metadata_, &image_extras_, unix_now(), &report); !status) {
@@ -154,22 +199,25 @@ Status MasterDaemon::start() {
   locks_ = std::make_unique<LockManager>(metadata_, *mutations_, unix_now);
   housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
   housekeeping_->configure(config_);
+  hourly_backup_ = std::make_unique<HourlyBackup>(metadata_, image_extras_, *changelog_, metalogger_feed_, data_path_,
+                                                  unix_now());
+  hourly_backup_->configure(config_);
   client_services_.reset(
       new ClientServices{metadata_, *mutations_, *chunks_, *locks_, [this]() -> const Exports& { return exports_; },
                          unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_, append_reservations_,
-                         session_stats_});
+                         session_stats_, metalogger_feed_});
   chunkserver_services_.reset(new ChunkserverServices{
       metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }, client_notifier_});
 
-  // The metalogger port is taken as MooseFS takes it, but metaloggers are not served yet:
-  // each one that connects is told so in the log and disconnected.
-  auto refuse_metalogger = [](boost::asio::ip::tcp::socket socket) -> boost::asio::awaitable<void> {
-    boost::system::error_code ignored;
-    auto peer = socket.remote_endpoint(ignored);
-    MFS_LOG_WARNING("metalogger %s refused: this master does not serve metaloggers yet",
-                    peer.address().to_string().c_str());
-    socket.close(ignored);
-    co_return;
+  metalogger_services_.reset(new MetaloggerServices{
+      metalogger_feed_, [this] { return serialize_metadata_image(metadata_, &image_extras_); }, data_path_,
+      [this]() -> const ConfigFile& { return config_; }});
+  changelog_->set_durable_lines_observer(
+      [this](std::string_view lines, bool rotated_after) { metalogger_feed_.durable(lines, rotated_after); });
+  configure_metalogger_feed();
+
+  auto serve_metaloggers = [this](boost::asio::ip::tcp::socket socket) {
+    return serve_metalogger(std::move(socket), *metalogger_services_);
   };
   auto serve_chunkservers = [this](boost::asio::ip::tcp::socket socket) {
     return serve_chunkserver(std::move(socket), *chunkserver_services_);
@@ -178,7 +226,7 @@ Status MasterDaemon::start() {
     return serve_client(std::move(socket), *client_services_);
   };
   if (Status status = start_listener(metalogger_listener_, "master <-> metaloggers module", "MATOML", 9419,
-                                     refuse_metalogger);
+                                     serve_metaloggers);
       !status) {
     return status;
   }
@@ -206,6 +254,12 @@ Status MasterDaemon::start_listener(std::unique_ptr<TcpListener>& listener, cons
   return Status::ok();
 }
 
+void MasterDaemon::configure_metalogger_feed() {
+  constexpr uint64_t kMaxPreserveSeconds = 15000;
+  metalogger_feed_.set_preserve_seconds(static_cast<uint32_t>(config_.get_uint_clamped(
+      "CHANGELOG_PRESERVE_SECONDS", MetaloggerFeed::kDefaultPreserveSeconds, 0, kMaxPreserveSeconds)));
+}
+
 void MasterDaemon::start_timers() {
   tick_timer_.expires_after(std::chrono::seconds(1));
   tick_timer_.async_wait([this](boost::system::error_code ec) {
@@ -217,6 +271,7 @@ void MasterDaemon::start_timers() {
 
 void MasterDaemon::tick() {
   housekeeping_->run(unix_now());
+  hourly_backup_->run(unix_now());
   // The checkpoint must not get ahead of the changelog on disk: a restart would continue
   // from its version and leave the missing lines a gap in the changelog files that
   // metaloggers and mfsmetarestore replay. Waiting also syncs lazily logged lines now.
@@ -229,6 +284,8 @@ void MasterDaemon::reload() {
     config_ = std::move(*reloaded);
     chunks_->configure(config_);
     housekeeping_->configure(config_);
+    hourly_backup_->configure(config_);
+    configure_metalogger_feed();
   } else {
     MFS_LOG_WARNING("reload: %s - keeping the previous configuration", reloaded.status().to_string().c_str());
   }
@@ -238,11 +295,23 @@ void MasterDaemon::reload() {
   }
 }
 
-Status MasterDaemon::stop() {
+void MasterDaemon::stop(std::function<void(Status)> done) {
   tick_timer_.cancel();
   if (client_listener_) client_listener_->stop();
   if (chunkserver_listener_) chunkserver_listener_->stop();
   if (metalogger_listener_) metalogger_listener_->stop();
+  // Lines waiting for a lazy sync are synced now and sent to the metaloggers; the grace
+  // lets their connections write them, so that a clean restart leaves no gap in their
+  // streams (a gap makes them download the metadata again). It does not depend on the
+  // sync: a failed changelog never calls back.
+  constexpr auto kMetaloggerGrace = std::chrono::milliseconds(300);
+  if (changelog_) mutations_->when_durable([] {});
+  tick_timer_.expires_after(kMetaloggerGrace);
+  tick_timer_.async_wait([this, done = std::move(done)](boost::system::error_code) { done(finish_stop()); });
+}
+
+Status MasterDaemon::finish_stop() {
+  if (hourly_backup_) hourly_backup_->wait();
   Status result = Status::ok();
   if (changelog_) result = changelog_->shutdown();
   if (checkpoint_) {

@@ -1,9 +1,10 @@
 // The master process without its command line: loads the configuration, exports and
-// metadata, and wires the modules (changelog, checkpoint, chunk manager, client and
-// chunkserver listeners, housekeeping) on one io_context, the metadata thread.
+// metadata, and wires the modules (changelog, checkpoint, chunk manager, client,
+// chunkserver and metalogger listeners, housekeeping, hourly backup) on one io_context, the metadata thread.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,24 +18,29 @@
 #include "mfsmaster/client_protocol.h"
 #include "mfsmaster/exports.h"
 #include "mfsmaster/housekeeping.h"
+#include "mfsmaster/hourly_backup.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/metadata_image_reader.h"
+#include "mfsmaster/metalogger_protocol.h"
 #include "mfsmaster/mutation_log.h"
 
 namespace mfs::master {
 
 class MasterDaemon {
  public:
-  MasterDaemon(boost::asio::io_context& io, std::string config_path, ConfigFile config);
+  // `auto_restore` (-a): without a checkpoint, start from the newest valid metadata* image
+  // of the data folder (a metalogger's copy too) instead of metadata.mfs.
+  MasterDaemon(boost::asio::io_context& io, std::string config_path, ConfigFile config, bool auto_restore);
   ~MasterDaemon();
 
   // Everything up to listening; a failure says what went wrong and nothing listens.
   Status start();
   // SIGHUP: re-reads the config file and the exports.
   void reload();
-  // SIGTERM: stops accepting, makes the changelog and checkpoint durable, and writes
-  // metadata.mfs so that a MooseFS master can take the data folder over.
-  Status stop();
+  // SIGTERM: stops accepting, lets the metaloggers have the last lines, makes the changelog
+  // and checkpoint durable, and writes metadata.mfs so that a MooseFS master can take the
+  // data folder over; then `done` gets the outcome (on the metadata thread).
+  void stop(std::function<void(Status)> done);
 
  private:
   // The file named by config `option`, else /etc/mfs/`name` (or /etc/`name` if only that exists).
@@ -43,21 +49,30 @@ class MasterDaemon {
   void load_topology();
   Status load_exports();
   Status load_metadata();
+  // metadata.mfs, else metadata.mfs.back.
+  Result<std::string> image_to_start_from() const;
+  // -a: the valid metadata* file with the highest version.
+  Result<std::string> newest_valid_image() const;
   // Listens on <option_prefix>_LISTEN_HOST:<option_prefix>_LISTEN_PORT.
   Status start_listener(std::unique_ptr<TcpListener>& listener, const std::string& name,
                         const std::string& option_prefix, uint16_t default_port, TcpListener::Handler handler);
+  // CHANGELOG_PRESERVE_SECONDS.
+  void configure_metalogger_feed();
   void start_timers();
   void tick();
+  Status finish_stop();
 
   boost::asio::io_context& io_;
   std::string config_path_;
   ConfigFile config_;
+  const bool auto_restore_;
   std::string data_path_;
   Exports exports_;
   Metadata metadata_;
   ClientNotifier client_notifier_{metadata_.sessions()};
   DataCacheTracker data_cache_;
   SessionStats session_stats_;
+  MetaloggerFeed metalogger_feed_;
   AppendReservations append_reservations_;
   ImageExtras image_extras_;
   std::unique_ptr<Checkpoint> checkpoint_;
@@ -67,8 +82,10 @@ class MasterDaemon {
   std::unique_ptr<ChunkManager> chunks_;
   std::unique_ptr<LockManager> locks_;
   std::unique_ptr<Housekeeping> housekeeping_;
+  std::unique_ptr<HourlyBackup> hourly_backup_;
   std::unique_ptr<ClientServices> client_services_;
   std::unique_ptr<ChunkserverServices> chunkserver_services_;
+  std::unique_ptr<MetaloggerServices> metalogger_services_;
   std::unique_ptr<TcpListener> client_listener_;
   std::unique_ptr<TcpListener> chunkserver_listener_;
   std::unique_ptr<TcpListener> metalogger_listener_;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <unordered_set>
 
 namespace mfs::master {
@@ -454,12 +455,17 @@ Result<std::vector<uint8_t>> serialize_metadata_image(const Metadata& metadata, 
   return sink.take();
 }
 
-Status write_metadata_image(const std::string& path, const Metadata& metadata, const ImageExtras* extras) {
+namespace {
+
+// Writes what `fill` writes into `path`.tmp, fsyncs it, runs `before_rename`, renames it to
+// `path` and fsyncs the directory. On failure `path` is untouched and the temporary removed.
+Status replace_durably(const std::string& path, const std::function<Status(Sink&)>& fill,
+                       const std::function<void()>& before_rename) {
   const std::string temporary = path + ".tmp";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return io_error("cannot create", temporary, errno);
   Sink sink(fd);
-  Status status = ImageWriter(metadata, extras, sink).write();
+  Status status = fill(sink);
   if (status) {
     if (!sink.flush()) {
       status = io_error("cannot write", temporary, sink.error());
@@ -468,6 +474,7 @@ Status write_metadata_image(const std::string& path, const Metadata& metadata, c
     }
   }
   if (::close(fd) != 0 && status) status = io_error("cannot close", temporary, errno);
+  if (status && before_rename) before_rename();
   if (status && ::rename(temporary.c_str(), path.c_str()) != 0) status = io_error("cannot rename", temporary, errno);
   if (!status) {
     ::unlink(temporary.c_str());
@@ -480,6 +487,24 @@ Status write_metadata_image(const std::string& path, const Metadata& metadata, c
     ::close(dir_fd);
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Status write_metadata_image(const std::string& path, const Metadata& metadata, const ImageExtras* extras) {
+  return replace_durably(
+      path, [&](Sink& sink) { return ImageWriter(metadata, extras, sink).write(); }, {});
+}
+
+Status store_metadata_image(const std::string& path, std::span<const uint8_t> image,
+                            const std::function<void()>& before_rename) {
+  return replace_durably(
+      path,
+      [&](Sink& sink) {
+        sink.bytes(image.data(), image.size());
+        return Status::ok();
+      },
+      before_rename);
 }
 
 }  // namespace mfs::master

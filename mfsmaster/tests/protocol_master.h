@@ -59,7 +59,7 @@ class ProtocolMaster {
     client_services.reset(new ClientServices{metadata, *mutations, *chunks, *locks,
                                              [this]() -> const Exports& { return exports; }, [this] { return now; },
                                              [this]() -> const ConfigFile& { return config; }, notifier, data_cache, append_reservations,
-                                             session_stats});
+                                             session_stats, metaloggers});
     chunkserver_services.reset(new ChunkserverServices{metadata, servers, *chunks,
                                                        [this]() -> const ConfigFile& { return config; }, notifier});
     return Status::ok();
@@ -109,6 +109,7 @@ class ProtocolMaster {
   ClientNotifier notifier{metadata.sessions()};
   DataCacheTracker data_cache;
   SessionStats session_stats;
+  MetaloggerFeed metaloggers{[this] { return now; }};
   AppendReservations append_reservations;
   std::unique_ptr<ChangelogWriter> writer;
   std::unique_ptr<MutationLog> mutations;
