@@ -276,9 +276,9 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[Cluster, Sizes], dict[str, float]]] = {
 }
 
 
-def make_cluster(root: pathlib.Path, impl: str) -> Cluster:
-    """The master under test with three real chunkservers."""
-    return Cluster(root, master=impl, chunkservers=("real", "real", "real"))
+def make_cluster(root: pathlib.Path, impl: str, metaloggers: int = 0) -> Cluster:
+    """The master under test with three real chunkservers (and real metaloggers)."""
+    return Cluster(root, master=impl, chunkservers=("real", "real", "real"), metaloggers=("real",) * metaloggers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +302,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workloads", default=",".join(WORKLOADS),
                    help=f"comma-separated subset of: {','.join(WORKLOADS)} "
                         "(spaces may be written as _)")
+    p.add_argument("--metaloggers", type=int, default=0,
+                   help="real metaloggers following each master, whose change stream then costs (0)")
     p.add_argument("--json", type=pathlib.Path, help="write all figures to this file")
     p.add_argument("--workdir", type=pathlib.Path,
                    help="folder for the clusters (default: a new folder in /tmp)")
@@ -319,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = Sizes(args.files, args.readdir, args.readdir_repeats, args.small, args.seq_mib,
                   args.mem_files, args.mem_dirs, args.writers)
-    return run_benchmark(args, "master_bench.py", "master", sizes, make_cluster, WORKLOAD_FUNCTIONS, METRICS,
+    return run_benchmark(args, "master_bench.py", "master", sizes,
+                         lambda root, impl: make_cluster(root, impl, args.metaloggers), WORKLOAD_FUNCTIONS, METRICS,
                          "faster, or less memory")
 
 
