@@ -117,15 +117,22 @@ def test_master_restored_from_our_metalogger(cluster_factory):
         assert (mnt / name).read_bytes() == data, name
 
 
+def both_following(cluster: Cluster) -> list:
+    """The real metalogger and ours, registered, with a first change made through the mount
+    in their change logs."""
+    mls = [cluster.add_metalogger("real"), cluster.add_metalogger("ours")]
+    cluster.wait_metaloggers_registered()
+    (cluster.mountpoint / "one").write_text("1")
+    for ml in mls:
+        wait_for_change(ml, "one")
+    return mls
+
+
 @pytest.mark.parametrize("master", ["real", "ours"])
 def test_stream_goes_on_after_a_master_restart(cluster_factory, master):
     cluster = cluster_with_saved_metadata(cluster_factory, master)
-    mls = [cluster.add_metalogger("real"), cluster.add_metalogger("ours")]
-    cluster.wait_metaloggers_registered()
+    mls = both_following(cluster)
     mnt = cluster.mountpoint
-    (mnt / "one").write_text("1")
-    for ml in mls:
-        wait_for_change(ml, "one")
     cluster.restart_master()
     cluster.wait_metaloggers_registered()
     (mnt / "two").write_text("2")
@@ -144,12 +151,9 @@ def test_hole_in_the_stream_leads_to_a_new_download(cluster_factory, master):
     # No changes kept for reconnecting metaloggers: what happened while they were away is lost.
     cluster = cluster_with_saved_metadata(cluster_factory, master,
                                           master_options={"CHANGELOG_PRESERVE_SECONDS": 0})
-    mls = [cluster.add_metalogger("real"), cluster.add_metalogger("ours")]
-    cluster.wait_metaloggers_registered()
+    mls = both_following(cluster)
     mnt = cluster.mountpoint
-    (mnt / "one").write_text("1")
     for ml in mls:
-        wait_for_change(ml, "one")
         ml.pause()
     # The master drops them after their MASTER_TIMEOUT (10 s) without a keep-alive.
     wait_until(lambda: not [r for r in cluster.mfscli("-SMB") if r[0] == "metadata backup loggers:"],

@@ -14,6 +14,7 @@ void MetaloggerFeed::set_preserve_seconds(uint32_t seconds) {
 }
 
 void MetaloggerFeed::durable(std::string_view lines, bool rotated_after) {
+  uint32_t now = now_();
   while (!lines.empty()) {
     size_t end = lines.find('\n');
     std::string_view line = lines.substr(0, end);
@@ -27,7 +28,7 @@ void MetaloggerFeed::durable(std::string_view lines, bool rotated_after) {
       continue;
     }
     text.remove_prefix(2);
-    keep(version, text);
+    keep(version, text, now);
     if (followers_.empty()) continue;
     std::vector<uint8_t> frame = mlmsg::encode(mlmsg::MetaChange{version, std::string(text)});
     for (auto& [handle, follower] : followers_) follower.send(frame);
@@ -37,9 +38,8 @@ void MetaloggerFeed::durable(std::string_view lines, bool rotated_after) {
   }
 }
 
-void MetaloggerFeed::keep(uint64_t version, std::string_view text) {
+void MetaloggerFeed::keep(uint64_t version, std::string_view text, uint32_t now) {
   if (preserve_seconds_ == 0) return;
-  uint32_t now = now_();
   while (!kept_.empty() && (kept_.size() >= kMaxKeptChanges || kept_.front().at + preserve_seconds_ < now)) {
     kept_.pop_front();
   }

@@ -47,7 +47,7 @@ class MetaloggerFeed {
     std::string text;
     uint32_t at;
   };
-  void keep(uint64_t version, std::string_view text);
+  void keep(uint64_t version, std::string_view text, uint32_t now);
 
   std::function<uint32_t()> now_;
   uint32_t preserve_seconds_ = kDefaultPreserveSeconds;
