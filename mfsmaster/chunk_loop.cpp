@@ -29,29 +29,55 @@ ChunkLoopOptions read_chunk_loop_options(const ConfigFile& config) {
   return options;
 }
 
+ChunkLoopCounters& ChunkLoopCounters::operator+=(const ChunkLoopCounters& other) {
+  deleted_invalid += other.deleted_invalid;
+  kept_invalid += other.kept_invalid;
+  deleted_unused += other.deleted_unused;
+  kept_unused += other.kept_unused;
+  deleted_disk_clean += other.deleted_disk_clean;
+  kept_disk_clean += other.kept_disk_clean;
+  deleted_overgoal += other.deleted_overgoal;
+  kept_overgoal += other.kept_overgoal;
+  copied_undergoal += other.copied_undergoal;
+  not_copied_undergoal += other.not_copied_undergoal;
+  copied_wrong_labels += other.copied_wrong_labels;
+  not_copied_wrong_labels += other.not_copied_wrong_labels;
+  copied_rebalance += other.copied_rebalance;
+  labels_dont_match += other.labels_dont_match;
+  locked_unused += other.locked_unused;
+  locked_used += other.locked_used;
+  return *this;
+}
+
+void ChunkLoop::end_pass(uint32_t now) {
+  current_.end = now;
+  last_pass_ = current_;
+  current_ = ChunkLoopPass{now, 0, {}};
+}
+
 void ChunkLoop::attend(uint64_t chunk_id) {
   if (attending_.insert(chunk_id).second) attention_.push_back(chunk_id);
 }
 
 void ChunkLoop::attend_at(uint64_t chunk_id, uint32_t time) { timed_.emplace(time, chunk_id); }
 
-std::vector<uint64_t> ChunkLoop::next_tick(const ChunkTable& table, uint32_t now) {
+ChunkLoopTick ChunkLoop::next_tick(const ChunkTable& table, uint32_t now) {
   while (!timed_.empty() && timed_.begin()->first <= now) {
     attend(timed_.begin()->second);
     timed_.erase(timed_.begin());
   }
-  std::vector<uint64_t> visit;
+  ChunkLoopTick tick;
   size_t limit = options_.max_cps;
-  while (!attention_.empty() && visit.size() < limit) {
-    visit.push_back(attention_.front());
+  while (!attention_.empty() && tick.attended.size() < limit) {
+    tick.attended.push_back(attention_.front());
     attending_.erase(attention_.front());
     attention_.pop_front();
   }
-  take_loop_slice(table, limit - visit.size(), visit);
-  return visit;
+  take_loop_slice(table, limit - tick.attended.size(), now, tick);
+  return tick;
 }
 
-void ChunkLoop::take_loop_slice(const ChunkTable& table, size_t limit, std::vector<uint64_t>& out) {
+void ChunkLoop::take_loop_slice(const ChunkTable& table, size_t limit, uint32_t now, ChunkLoopTick& tick) {
   const auto& chunks = table.all();
   if (chunks.empty()) {
     cursor_ = 0;
@@ -64,6 +90,8 @@ void ChunkLoop::take_loop_slice(const ChunkTable& table, size_t limit, std::vect
   credit_ = std::min(credit_ + static_cast<int64_t>(chunks.size()), cost * options_.max_cps);
   const size_t buckets = chunks.bucket_count();
   if (cursor_ >= buckets) cursor_ = 0;
+  if (current_.start == 0) current_.start = now;
+  std::vector<uint64_t>& out = tick.looped;
   size_t taken = 0;
   // Whole buckets (a few chunks at most): an overdraft delays the next slice a little.
   for (size_t walked = 0; walked < buckets && credit_ >= cost && taken < limit; ++walked) {
@@ -72,9 +100,10 @@ void ChunkLoop::take_loop_slice(const ChunkTable& table, size_t limit, std::vect
       credit_ -= cost;
       ++taken;
     }
-    if (++cursor_ == buckets) {
+    if (++cursor_ == buckets) {  // at most once a tick: `walked` stays below `buckets`
       cursor_ = 0;
       ++passes_;
+      tick.pass_end = out.size();
     }
   }
 }

@@ -781,24 +781,36 @@ void ChunkManager::housekeeping(uint32_t now) {
 
   // Changes to the chunk records: references, goals, locks.
   for (uint64_t chunk_id : metadata_.chunks().take_touched()) loop_.attend(chunk_id);
-  for (uint64_t chunk_id : loop_.next_tick(std::as_const(metadata_).chunks(), now)) {
-    if (const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id)) balance_chunk(*chunk, now);
+  const ChunkTable& table = std::as_const(metadata_).chunks();
+  ChunkLoopTick tick = loop_.next_tick(table, now);
+  for (uint64_t chunk_id : tick.attended) {
+    if (const ChunkRecord* chunk = table.find(chunk_id)) balance_chunk(*chunk, now);
   }
+  for (size_t i = 0; i < tick.looped.size(); ++i) {
+    if (tick.pass_end == i) loop_.end_pass(now);
+    if (const ChunkRecord* chunk = table.find(tick.looped[i])) loop_.count(balance_chunk(*chunk, now));
+  }
+  if (tick.pass_end == tick.looped.size()) loop_.end_pass(now);
 }
 
-void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
+ChunkLoopCounters ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
+  ChunkLoopCounters did;
   uint64_t chunk_id = chunk.id;
-  if (pending_writes_.count(chunk_id) || pending_replications_.count(chunk_id)) return;
+  if (pending_writes_.count(chunk_id) || pending_replications_.count(chunk_id)) return did;
   auto& copies = copies_[chunk_id];
   bool unused = chunk.file_references == 0 && chunk.locked_to <= now;
   if (unused && copies.empty()) {
     copies_.erase(chunk_id);
     out_of_step(chunk_id);
     commit(ChangelogEntry::make("CHUNKDEL", now).arg(chunk_id).arg(chunk.version));
-    return;
+    return did;
   }
   adopt_copies_ahead_of_a_lost_change(chunk, now);
-  if (chunk.locked_to > now) return loop_.attend_at(chunk_id, chunk.locked_to);
+  if (chunk.locked_to > now) {
+    ++(chunk.file_references == 0 ? did.locked_unused : did.locked_used);
+    loop_.attend_at(chunk_id, chunk.locked_to);
+    return did;
+  }
   std::vector<ChunkCopy*> valid;
   for (ChunkCopy& copy : copies) {
     if (copy.state == CopyState::kValid && copy.version == chunk.version) valid.push_back(&copy);
@@ -810,12 +822,14 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
         copy.state == CopyState::kInvalid || copy.state == CopyState::kWrongVersion || copy.version != chunk.version;
     if (!unused && !(bad && !valid.empty())) continue;
     if (server->deletions >= deletion_limit_) {
+      ++(unused ? did.kept_unused : did.kept_invalid);
       loop_.attend(chunk_id);
     } else {
+      ++(unused ? did.deleted_unused : did.deleted_invalid);
       send_delete(*server, copy, chunk_id, unused ? copy.version : 0);
     }
   }
-  if (unused || valid.empty()) return;
+  if (unused || valid.empty()) return did;
   uint32_t goal = goal_of(chunk);
   // Copies on disks marked for removal ('*' in mfshdd.cfg) still serve reads and replication
   // but do not count towards the goal, so that the disk can be drained; they are never
@@ -862,8 +876,12 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
     Replication started = replicate(chunk, valid, choose_labelled_servers(missing, mode, holders, near_copies(valid)));
     if (started == Replication::kNoTarget) awaiting_server_.insert(chunk_id);
     if (started == Replication::kAtLimit) loop_.attend(chunk_id);
-    return;
+    ++(started == Replication::kStarted ? did.copied_undergoal : did.not_copied_undergoal);
+    return did;
   }
+  // Under goal but waiting: for servers in temporary maintenance or for the replication
+  // delay after start. 3.0.117 counts these as not copied too.
+  if (kept.size() < goal) ++did.not_copied_undergoal;
   // Enough copies, some on wrongly labelled servers: a copy where the labels match, if such
   // a server exists; the misplaced copy goes as surplus afterwards. (Labels left unfilled by
   // copies in temporary maintenance are no reason to move anything.)
@@ -871,9 +889,12 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
   bool misplaced = std::find(placed.begin(), placed.end(), false) != placed.end();
   if (!unfilled.empty() && misplaced && may_replicate) {
     better = choose_labelled_servers(unfilled, class_mode::kStrict, holders, near_copies(valid));
+    if (better.empty()) ++did.labels_dont_match;
   }
   if (!better.empty()) {
-    if (replicate(chunk, valid, better) == Replication::kAtLimit) loop_.attend(chunk_id);
+    bool started = replicate(chunk, valid, better) == Replication::kStarted;
+    if (!started) loop_.attend(chunk_id);
+    ++(started ? did.copied_wrong_labels : did.not_copied_wrong_labels);
   } else if (kept.size() > goal) {
     // Surplus copies: misplaced ones first, then those sharing their place, then those on
     // the fullest servers.
@@ -895,14 +916,17 @@ void ChunkManager::balance_chunk(const ChunkRecord& chunk, uint32_t now) {
       Chunkserver* server = servers_.find(surplus.csid);
       if (!server || !server->send) continue;
       if (server->deletions >= deletion_limit_) {
+        ++did.kept_overgoal;
         loop_.attend(chunk_id);
       } else {
+        ++did.deleted_overgoal;
         send_delete(*server, surplus, chunk_id, 0);
       }
     }
   } else if (kept.size() == goal && may_replicate && places().enabled()) {
     if (spread_copies(chunk, valid, kept, serves, holders) == Replication::kAtLimit) loop_.attend(chunk_id);
   }
+  return did;
 }
 
 ChunkManager::Replication ChunkManager::spread_copies(const ChunkRecord& chunk, const std::vector<ChunkCopy*>& valid,

@@ -121,6 +121,9 @@ class ChunkManager {
   // The copies the chunk should have (its goal); 0 for a chunk no file references.
   uint32_t target_copies(uint64_t chunk_id) const;
 
+  // The chunk loop's last completed pass (mfscli -SIL); none before the first ends.
+  const std::optional<ChunkLoopPass>& last_loop_pass() const { return loop_.last_pass(); }
+
   // Valid copies of a chunk (for tools and tests).
   std::vector<const Chunkserver*> valid_copies(uint64_t chunk_id) const;
   size_t copy_count(uint64_t chunk_id) const;
@@ -244,7 +247,8 @@ class ChunkManager {
   void send_delete(Chunkserver& server, ChunkCopy& copy, uint64_t chunk_id, uint32_t version);
   // Starts the work the chunk needs; what cannot start now is retried in the next tick
   // (limits reached), when its lock ends, or when a chunkserver registers (no server fits).
-  void balance_chunk(const ChunkRecord& chunk, uint32_t now);
+  // Returns what it did, for the chunk loop's statistics.
+  ChunkLoopCounters balance_chunk(const ChunkRecord& chunk, uint32_t now);
   void commit(ChangelogEntry entry);
 
   Metadata& metadata_;

@@ -123,6 +123,14 @@ bool ClientProtocol::handle(const Packet& packet) {
       return handle_chunks_matrix(packet);
     case msg::CLTOMA_MLOG_LIST:
       return handle_metalogger_list(packet);
+    case msg::CLTOMA_CHUNKSTEST_INFO:
+      return handle_chunks_test_info(packet);
+    case msg::CLTOMA_MEMORY_INFO:
+      return handle_memory_info(packet);
+    case msg::CLTOMA_FSTEST_INFO:
+      return handle_fs_test_info(packet);
+    case msg::CLTOMA_MISSING_CHUNKS:
+      return handle_missing_chunks(packet);
     case msg::CLTOMA_LIST_OPEN_FILES:
       return handle_open_files(packet);
     case msg::CLTOMA_LIST_ACQUIRED_LOCKS:

@@ -16,6 +16,7 @@
 #include "mfsmaster/client_notifier.h"
 #include "mfsmaster/data_cache_tracker.h"
 #include "mfsmaster/exports.h"
+#include "mfsmaster/fs_check_loop.h"
 #include "mfsmaster/fs_operations.h"
 #include "mfsmaster/lock_manager.h"
 #include "mfsmaster/metadata.h"
@@ -49,6 +50,7 @@ struct ClientServices {
   AppendReservations& append_reservations;
   SessionStats& session_stats;
   const MetaloggerFeed& metaloggers;
+  const FsCheckLoop& fs_check;
 };
 
 class ClientProtocol {
@@ -160,6 +162,11 @@ class ClientProtocol {
   bool handle_exports_info(const Packet& packet);
   bool handle_chunks_matrix(const Packet& packet);
   bool handle_metalogger_list(const Packet& packet);
+  // The loops' and memory views (client_requests_loops.cpp).
+  bool handle_chunks_test_info(const Packet& packet);
+  bool handle_memory_info(const Packet& packet);
+  bool handle_fs_test_info(const Packet& packet);
+  bool handle_missing_chunks(const Packet& packet);
   bool handle_open_files(const Packet& packet);
   bool handle_acquired_locks(const Packet& packet);
   bool handle_resolve_paths(const Packet& packet);

@@ -67,6 +67,7 @@ class FsTree {
   // directory changes.
   static const std::vector<const Edge*>& in_creation_order(const Node& directory);
   size_t node_count() const { return nodes_.size(); }
+  size_t node_buckets() const { return nodes_.bucket_count(); }
   // About how many nodes changed since the checkpoint last took them.
   size_t changed_node_count() const { return changed_nodes_.marked_count(); }
   // Room for `more` nodes, or for `entries` entries of a new directory, made at once

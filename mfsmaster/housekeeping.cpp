@@ -22,6 +22,7 @@ void Housekeeping::configure(const ConfigFile& config) {
   session_sustain_time_ = static_cast<uint32_t>(config.get_uint_clamped("SESSION_SUSTAIN_TIME", 86400, 60, 7 * 86400));
   inode_reuse_delay_ = static_cast<uint32_t>(config.get_uint("INODE_REUSE_DELAY", 86400));
   quota_grace_period_ = quota_default_grace_period(config);
+  fs_check_.configure(config);
 }
 
 void Housekeeping::run(uint32_t now) {
@@ -32,6 +33,7 @@ void Housekeeping::run(uint32_t now) {
   recycle_inodes(now);
   update_quota_states(now);
   chunks_.housekeeping(now);
+  fs_check_.tick(metadata_, chunks_, now);
 }
 
 void Housekeeping::expire_trash(uint32_t now) {

@@ -205,7 +205,7 @@ Status MasterDaemon::start() {
   client_services_.reset(
       new ClientServices{metadata_, *mutations_, *chunks_, *locks_, [this]() -> const Exports& { return exports_; },
                          unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_, append_reservations_,
-                         session_stats_, metalogger_feed_});
+                         session_stats_, metalogger_feed_, housekeeping_->fs_check()});
   chunkserver_services_.reset(new ChunkserverServices{
       metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }, client_notifier_});
 

@@ -1,6 +1,7 @@
 // mfscli's session list and session commands (spec 40 B.3.3, B.3.4) with the request
 // counts the list carries, and its lists of exports, metaloggers and open files with their
-// paths (B.3.12-B.3.15), the chunks matrix (B.3.7) and the acquired locks (B.3.16).
+// paths (B.3.12-B.3.15), the chunks matrix (B.3.7) and the acquired locks (B.3.16); malformed
+// requests of every view (the loop views are in fs_check_loop_test.cpp).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -188,7 +189,9 @@ TEST_F(MfscliRequestsTest, ChunksMatrixSizes) {
 TEST_F(MfscliRequestsTest, MalformedListRequestsCloseTheConnection) {
   for (auto [type, size] : {std::pair{msg::CLTOMA_EXPORTS_INFO, 2}, std::pair{msg::CLTOMA_MLOG_LIST, 1},
                             std::pair{msg::CLTOMA_CHUNKS_MATRIX, 2}, std::pair{msg::CLTOMA_LIST_ACQUIRED_LOCKS, 5},
-                            std::pair{msg::CLTOMA_LIST_OPEN_FILES, 5}, std::pair{msg::CLTOMA_MASS_RESOLVE_PATHS, 6}}) {
+                            std::pair{msg::CLTOMA_LIST_OPEN_FILES, 5}, std::pair{msg::CLTOMA_MASS_RESOLVE_PATHS, 6},
+                            std::pair{msg::CLTOMA_FSTEST_INFO, 2}, std::pair{msg::CLTOMA_CHUNKSTEST_INFO, 1},
+                            std::pair{msg::CLTOMA_MISSING_CHUNKS, 2}, std::pair{msg::CLTOMA_MEMORY_INFO, 1}}) {
     TestClient cli = connect();
     PacketWriter request(type);
     for (int i = 0; i < size; ++i) request.u8(0);

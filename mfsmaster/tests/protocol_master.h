@@ -59,7 +59,7 @@ class ProtocolMaster {
     client_services.reset(new ClientServices{metadata, *mutations, *chunks, *locks,
                                              [this]() -> const Exports& { return exports; }, [this] { return now; },
                                              [this]() -> const ConfigFile& { return config; }, notifier, data_cache, append_reservations,
-                                             session_stats, metaloggers});
+                                             session_stats, metaloggers, fs_check});
     chunkserver_services.reset(new ChunkserverServices{metadata, servers, *chunks,
                                                        [this]() -> const ConfigFile& { return config; }, notifier});
     return Status::ok();
@@ -111,6 +111,7 @@ class ProtocolMaster {
   SessionStats session_stats;
   MetaloggerFeed metaloggers{[this] { return now; }};
   AppendReservations append_reservations;
+  FsCheckLoop fs_check;
   std::unique_ptr<ChangelogWriter> writer;
   std::unique_ptr<MutationLog> mutations;
   Chunkservers servers;

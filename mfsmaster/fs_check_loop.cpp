@@ -1,0 +1,109 @@
+#include "mfsmaster/fs_check_loop.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+namespace mfs::master {
+namespace {
+
+// A path of the node from the root, as messages show it; a trash or sustained file's
+// entry name is its stored path.
+std::string display_path(const FsTree& fs, const Node& node) {
+  if (node.parents.empty()) return "?";
+  const Edge* edge = node.parents.front();
+  if (node.type == NodeType::kTrash || node.type == NodeType::kSustained) return edge->name;
+  std::string path = edge->name;
+  for (const Node* directory = fs.find(edge->parent); directory && directory->inode != kRootInode;) {
+    if (directory->parents.empty()) break;
+    const Edge* up = directory->parents.front();
+    path = up->name + "/" + path;
+    directory = fs.find(up->parent);
+  }
+  return path;
+}
+
+std::string format(const char* pattern, auto... args) {
+  char line[256];
+  std::snprintf(line, sizeof line, pattern, args...);
+  return line;
+}
+
+}  // namespace
+
+void FsCheckLoop::configure(const ConfigFile& config) {
+  missing_log_capacity_ = config.get_uint("MISSING_LOG_CAPACITY", 100000);
+  pass_seconds_ = static_cast<uint32_t>(
+      config.get_uint_clamped("FS_CHECK_LOOP_TIME", kDefaultPassSeconds, kLeastPassSeconds, 7 * 86400));
+}
+
+void FsCheckLoop::tick(const Metadata& metadata, const ChunkManager& chunks, uint32_t now) {
+  const FsTree& fs = metadata.fs();
+  if (current_.start == 0) current_.start = now;
+  // Credit in inode-seconds, as the chunk loop's: each tick adds the inode range, each
+  // inode checked costs the pass time, so a pass takes that many ticks.
+  credit_ = std::min<int64_t>(credit_ + fs.max_inode(), int64_t{pass_seconds_} * fs.max_inode());
+  while (credit_ >= pass_seconds_) {
+    credit_ -= pass_seconds_;
+    const Node* node = fs.find(cursor_++);
+    if (node && node->is_file_like()) check_file(metadata, chunks, *node);
+    if (cursor_ > fs.max_inode()) {
+      cursor_ = 1;
+      current_.end = now;
+      last_ = std::move(current_);
+      current_ = FsCheckPass{};
+      current_.start = now;
+    }
+  }
+}
+
+void FsCheckLoop::check_file(const Metadata& metadata, const ChunkManager& chunks, const Node& file) {
+  ++current_.files;
+  bool missing = false;
+  bool undergoal = false;
+  for (uint32_t index = 0; index < file.chunks.size(); ++index) {
+    uint64_t chunk_id = file.chunks[index];
+    if (chunk_id == 0) continue;
+    ++current_.chunks;
+    uint32_t valid = 0;
+    bool wrong_version = false;
+    bool invalid = false;
+    for (const ChunkManager::CopyReport& copy : chunks.copy_report(chunk_id)) {
+      valid += copy.type <= 1;
+      wrong_version |= copy.type == 2 || copy.type == 3;
+      invalid |= copy.type == 4;
+    }
+    if (valid == 0) {
+      missing = true;
+      ++current_.missing_chunks;
+      MissingChunkType type = wrong_version ? MissingChunkType::kWrongVersions
+                              : invalid     ? MissingChunkType::kInvalidCopies
+                                            : MissingChunkType::kNoCopy;
+      if (current_.missing_log.size() < missing_log_capacity_) {
+        current_.missing_log.push_back({chunk_id, file.inode, index, type});
+      }
+      add_message(format("currently unavailable chunk %016" PRIX64 " (inode: %" PRIu32 " ; index: %" PRIu32 ")",
+                         chunk_id, file.inode, index));
+    } else if (valid < chunks.target_copies(chunk_id)) {
+      undergoal = true;
+      ++current_.undergoal_chunks;
+    }
+  }
+  if (missing) {
+    ++(file.type == NodeType::kTrash       ? current_.missing_trash_files
+       : file.type == NodeType::kSustained ? current_.missing_sustained_files
+                                           : current_.missing_files);
+    add_message(format("currently unavailable file %" PRIu32 ": ", file.inode) +
+                display_path(metadata.fs(), file));
+  } else if (undergoal) {
+    ++current_.undergoal_files;
+  }
+}
+
+void FsCheckLoop::add_message(const std::string& line) {
+  if (current_.messages.size() + line.size() + 1 > kMessagesCapacity) return;
+  current_.messages += line;
+  current_.messages += '\n';
+}
+
+}  // namespace mfs::master
