@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -93,8 +94,22 @@ bool Checkpoint::has_state() const {
 }
 
 Status Checkpoint::load(Metadata& into) {
+  Status loaded = read_state(into);
+  if (loaded) {
+    std::lock_guard lock(mutex_);
+    written_version_ = into.version();
+  }
+  return loaded;
+}
+
+Status Checkpoint::read_state(Metadata& into) const {
+  // The writer may commit a batch meanwhile: every read goes to one snapshot.
+  std::unique_ptr<const leveldb::Snapshot, std::function<void(const leveldb::Snapshot*)>> snapshot(
+      db_->GetSnapshot(), [this](const leveldb::Snapshot* taken) { db_->ReleaseSnapshot(taken); });
+  leveldb::ReadOptions options;
+  options.snapshot = snapshot.get();
   std::string counters_value;
-  if (!db_->Get(leveldb::ReadOptions(), std::string(records::kCountersKey), &counters_value).ok()) {
+  if (!db_->Get(options, std::string(records::kCountersKey), &counters_value).ok()) {
     return Status(StatusCode::kNotFound, "no checkpoint");
   }
   auto counters = records::decode_counters(counters_value);
@@ -106,7 +121,7 @@ Status Checkpoint::load(Metadata& into) {
   std::vector<std::pair<uint32_t, uint32_t>> freed;  // (time, inode)
   std::vector<QuotaRecord> quotas;                   // set once the directories exist
   std::vector<std::pair<uint8_t, StorageClass>> stored_classes;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(options));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
@@ -179,7 +194,6 @@ Status Checkpoint::load(Metadata& into) {
   into.rebuild_derived_state();
   const Node* root = std::as_const(into).fs().root();
   if (!root || !root->is_directory()) return Status(StatusCode::kIO, "corrupt checkpoint: no root directory");
-  written_version_ = counters->version;
   return Status::ok();
 }
 

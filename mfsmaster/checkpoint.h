@@ -36,6 +36,9 @@ class Checkpoint {
   bool has_state() const;
   // Loads the stored state into `into` (replacing it) and rebuilds derived state.
   Status load(Metadata& into);
+  // The same without noting the version as written: safe on any thread while the writer
+  // works (it reads one LevelDB snapshot). Made for images served while running.
+  Status read_state(Metadata& into) const;
 
   // Queues everything that changed in `metadata` since the last flush (or, with
   // `everything`, the whole state) for the background writer.

@@ -199,9 +199,8 @@ Status MasterDaemon::start() {
   locks_ = std::make_unique<LockManager>(metadata_, *mutations_, unix_now);
   housekeeping_ = std::make_unique<Housekeeping>(metadata_, *mutations_, *chunks_, started_at_);
   housekeeping_->configure(config_);
-  hourly_backup_ = std::make_unique<HourlyBackup>(metadata_, image_extras_, *changelog_, metalogger_feed_, data_path_,
-                                                  unix_now());
-  hourly_backup_->configure(config_);
+  hourly_rotation_ = std::make_unique<HourlyRotation>(*changelog_, metalogger_feed_, unix_now());
+  hourly_rotation_->configure(config_);
   client_services_.reset(
       new ClientServices{metadata_, *mutations_, *chunks_, *locks_, [this]() -> const Exports& { return exports_; },
                          unix_now, [this]() -> const ConfigFile& { return config_; }, client_notifier_, data_cache_, append_reservations_,
@@ -209,9 +208,10 @@ Status MasterDaemon::start() {
   chunkserver_services_.reset(new ChunkserverServices{
       metadata_, chunkservers_, *chunks_, [this]() -> const ConfigFile& { return config_; }, client_notifier_});
 
+  download_image_ = std::make_unique<DownloadImage>(*checkpoint_, image_extras_, data_path_, io_.get_executor());
   metalogger_services_.reset(new MetaloggerServices{
-      metalogger_feed_, [this] { return serialize_metadata_image(metadata_, &image_extras_); }, data_path_,
-      [this]() -> const ConfigFile& { return config_; }});
+      metalogger_feed_, [this](DownloadImage::Ready ready) { download_image_->request(std::move(ready)); },
+      data_path_, [this]() -> const ConfigFile& { return config_; }});
   changelog_->set_durable_lines_observer(
       [this](std::string_view lines, bool rotated_after) { metalogger_feed_.durable(lines, rotated_after); });
   configure_metalogger_feed();
@@ -271,7 +271,7 @@ void MasterDaemon::start_timers() {
 
 void MasterDaemon::tick() {
   housekeeping_->run(unix_now());
-  hourly_backup_->run(unix_now());
+  hourly_rotation_->run(unix_now());
   // The checkpoint must not get ahead of the changelog on disk: a restart would continue
   // from its version and leave the missing lines a gap in the changelog files that
   // metaloggers and mfsmetarestore replay. Waiting also syncs lazily logged lines now.
@@ -284,7 +284,7 @@ void MasterDaemon::reload() {
     config_ = std::move(*reloaded);
     chunks_->configure(config_);
     housekeeping_->configure(config_);
-    hourly_backup_->configure(config_);
+    hourly_rotation_->configure(config_);
     configure_metalogger_feed();
   } else {
     MFS_LOG_WARNING("reload: %s - keeping the previous configuration", reloaded.status().to_string().c_str());
@@ -311,7 +311,6 @@ void MasterDaemon::stop(std::function<void(Status)> done) {
 }
 
 Status MasterDaemon::finish_stop() {
-  if (hourly_backup_) hourly_backup_->wait();
   Status result = Status::ok();
   if (changelog_) result = changelog_->shutdown();
   if (checkpoint_) {

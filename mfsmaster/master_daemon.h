@@ -16,9 +16,10 @@
 #include "mfsmaster/chunk_manager.h"
 #include "mfsmaster/chunkserver_protocol.h"
 #include "mfsmaster/client_protocol.h"
+#include "mfsmaster/download_image.h"
 #include "mfsmaster/exports.h"
 #include "mfsmaster/housekeeping.h"
-#include "mfsmaster/hourly_backup.h"
+#include "mfsmaster/hourly_rotation.h"
 #include "mfsmaster/metadata.h"
 #include "mfsmaster/metadata_image_reader.h"
 #include "mfsmaster/metalogger_protocol.h"
@@ -82,7 +83,8 @@ class MasterDaemon {
   std::unique_ptr<ChunkManager> chunks_;
   std::unique_ptr<LockManager> locks_;
   std::unique_ptr<Housekeeping> housekeeping_;
-  std::unique_ptr<HourlyBackup> hourly_backup_;
+  std::unique_ptr<HourlyRotation> hourly_rotation_;
+  std::unique_ptr<DownloadImage> download_image_;
   std::unique_ptr<ClientServices> client_services_;
   std::unique_ptr<ChunkserverServices> chunkserver_services_;
   std::unique_ptr<MetaloggerServices> metalogger_services_;

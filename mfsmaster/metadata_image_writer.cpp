@@ -457,10 +457,9 @@ Result<std::vector<uint8_t>> serialize_metadata_image(const Metadata& metadata, 
 
 namespace {
 
-// Writes what `fill` writes into `path`.tmp, fsyncs it, runs `before_rename`, renames it to
-// `path` and fsyncs the directory. On failure `path` is untouched and the temporary removed.
-Status replace_durably(const std::string& path, const std::function<Status(Sink&)>& fill,
-                       const std::function<void()>& before_rename) {
+// Writes what `fill` writes into `path`.tmp, fsyncs it, renames it to `path` and fsyncs the
+// directory. On failure `path` is untouched and the temporary removed.
+Status replace_durably(const std::string& path, const std::function<Status(Sink&)>& fill) {
   const std::string temporary = path + ".tmp";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return io_error("cannot create", temporary, errno);
@@ -474,7 +473,6 @@ Status replace_durably(const std::string& path, const std::function<Status(Sink&
     }
   }
   if (::close(fd) != 0 && status) status = io_error("cannot close", temporary, errno);
-  if (status && before_rename) before_rename();
   if (status && ::rename(temporary.c_str(), path.c_str()) != 0) status = io_error("cannot rename", temporary, errno);
   if (!status) {
     ::unlink(temporary.c_str());
@@ -492,19 +490,7 @@ Status replace_durably(const std::string& path, const std::function<Status(Sink&
 }  // namespace
 
 Status write_metadata_image(const std::string& path, const Metadata& metadata, const ImageExtras* extras) {
-  return replace_durably(
-      path, [&](Sink& sink) { return ImageWriter(metadata, extras, sink).write(); }, {});
-}
-
-Status store_metadata_image(const std::string& path, std::span<const uint8_t> image,
-                            const std::function<void()>& before_rename) {
-  return replace_durably(
-      path,
-      [&](Sink& sink) {
-        sink.bytes(image.data(), image.size());
-        return Status::ok();
-      },
-      before_rename);
+  return replace_durably(path, [&](Sink& sink) { return ImageWriter(metadata, extras, sink).write(); });
 }
 
 }  // namespace mfs::master

@@ -7,8 +7,6 @@
 // Output is deterministic: nodes in tree order, directory entries by edge id, chunks by id.
 #pragma once
 #include <cstdint>
-#include <functional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -22,13 +20,7 @@ namespace mfs::master {
 // directory. On failure `path` is untouched and the temporary file removed.
 Status write_metadata_image(const std::string& path, const Metadata& metadata, const ImageExtras* extras);
 
-// The same byte stream in memory (metadata download to metaloggers, hourly backups, tests).
+// The same byte stream in memory (tests).
 Result<std::vector<uint8_t>> serialize_metadata_image(const Metadata& metadata, const ImageExtras* extras);
-
-// Stores a serialized image as write_metadata_image does, running `before_rename` once the
-// temporary file is complete (the hourly backup shifts older copies there). Touches no
-// metadata, so it may run on another thread.
-Status store_metadata_image(const std::string& path, std::span<const uint8_t> image,
-                            const std::function<void()>& before_rename);
 
 }  // namespace mfs::master

@@ -52,16 +52,23 @@ DownloadSource DownloadSource::from_bytes(std::vector<uint8_t> bytes) {
   return source;
 }
 
-std::optional<DownloadSource> DownloadSource::changelog(const std::string& path) {
+std::optional<DownloadSource> DownloadSource::whole_file(const std::string& path) {
   auto file = std::make_shared<OpenFile>();
   file->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (file->fd < 0 || ::fstat(file->fd, &st) != 0) return std::nullopt;
-  auto size = end_of_last_line(file->fd, static_cast<uint64_t>(st.st_size));
-  if (!size) return std::nullopt;
   DownloadSource source;
   source.file_ = std::move(file);
-  source.size_ = *size;
+  source.size_ = static_cast<uint64_t>(st.st_size);
+  return source;
+}
+
+std::optional<DownloadSource> DownloadSource::changelog(const std::string& path) {
+  std::optional<DownloadSource> source = whole_file(path);
+  if (!source) return std::nullopt;
+  auto size = end_of_last_line(source->file_->fd, source->size_);
+  if (!size) return std::nullopt;
+  source->size_ = *size;
   return source;
 }
 

@@ -1,5 +1,5 @@
 // A file served to a metalogger (spec 40 §A.5): the metadata image made when its download
-// started, or one of the changelogs as they were then.
+// started (download_image.h), or one of the changelogs as they were then.
 #pragma once
 #include <sys/types.h>
 
@@ -14,6 +14,8 @@ namespace mfs::master {
 class DownloadSource {
  public:
   static DownloadSource from_bytes(std::vector<uint8_t> bytes);
+  // The whole file at `path`, opened now; nullopt if it cannot be opened.
+  static std::optional<DownloadSource> whole_file(const std::string& path);
   // changelog.N.mfs, opened now and cut after its last whole line: a running master's
   // changelog.0.mfs ends in zeros that its next lines overwrite. nullopt if there is none.
   static std::optional<DownloadSource> changelog(const std::string& path);

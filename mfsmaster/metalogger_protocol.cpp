@@ -41,7 +41,7 @@ bool MetaloggerProtocol::handle(const Packet& packet) {
   if (auto* registration = std::get_if<mlmsg::Register>(&message)) return register_follower(*registration);
   if (auto* start = std::get_if<mlmsg::DownloadStart>(&message)) return start_download(start->filenum);
   if (auto* request = std::get_if<mlmsg::DownloadRequest>(&message)) return send_block(*request);
-  serving_.reset();  // DownloadEnd
+  downloads_->serving.reset();  // DownloadEnd
   return true;
 }
 
@@ -64,20 +64,26 @@ bool MetaloggerProtocol::register_follower(const mlmsg::Register& message) {
 }
 
 bool MetaloggerProtocol::start_download(uint8_t filenum) {
-  serving_.reset();
+  Downloads& downloads = *downloads_;
+  downloads.serving.reset();
+  const uint64_t start = ++downloads.starts;
   switch (filenum) {
     case mlmsg::kDownloadMetadata: {
-      auto image = services_.metadata_image();
-      if (!image) {
-        MFS_LOG_ERROR("metalogger %s: can't make the metadata image - %s", ip_to_string(link_->peer_ip()).c_str(),
-                      image.status().to_string().c_str());
-        link_->send(mlmsg::encode(mlmsg::DownloadInfo{}));
-        return true;
-      }
-      serving_ = DownloadSource::from_bytes(std::move(*image));
-      changelogs_[0] = DownloadSource::changelog(services_.data_path + "/changelog.0.mfs");
-      changelogs_[1] = DownloadSource::changelog(services_.data_path + "/changelog.1.mfs");
-      break;
+      downloads.changelogs[0] = DownloadSource::changelog(services_.data_path + "/changelog.0.mfs");
+      downloads.changelogs[1] = DownloadSource::changelog(services_.data_path + "/changelog.1.mfs");
+      services_.metadata_image([weak = std::weak_ptr(downloads_), link = link_, start](Result<DownloadSource> image) {
+        std::shared_ptr<Downloads> downloads = weak.lock();
+        if (!downloads || downloads->starts != start) return;
+        if (!image) {
+          MFS_LOG_ERROR("metalogger %s: can't make the metadata image - %s", ip_to_string(link->peer_ip()).c_str(),
+                        image.status().to_string().c_str());
+          link->send(mlmsg::encode(mlmsg::DownloadInfo{}));
+          return;
+        }
+        downloads->serving = std::move(*image);
+        link->send(mlmsg::encode(mlmsg::DownloadInfo{downloads->serving->size()}));
+      });
+      return true;
     }
     case mlmsg::kDownloadSessions:
       // Sessions live in the metadata image since MooseFS 1.7; no sessions.mfs is kept.
@@ -85,23 +91,24 @@ bool MetaloggerProtocol::start_download(uint8_t filenum) {
       return true;
     case mlmsg::kDownloadChangelog0:
     case mlmsg::kDownloadChangelog1: {
-      auto& changelog = changelogs_[filenum - mlmsg::kDownloadChangelog0];
-      serving_ = changelog ? *changelog : DownloadSource::from_bytes({});
+      auto& changelog = downloads.changelogs[filenum - mlmsg::kDownloadChangelog0];
+      downloads.serving = changelog ? *changelog : DownloadSource::from_bytes({});
       break;
     }
     default: return fail("download of unknown file " + std::to_string(filenum));
   }
-  link_->send(mlmsg::encode(mlmsg::DownloadInfo{serving_->size()}));
+  link_->send(mlmsg::encode(mlmsg::DownloadInfo{downloads.serving->size()}));
   return true;
 }
 
 bool MetaloggerProtocol::send_block(const mlmsg::DownloadRequest& request) {
-  if (!serving_) return fail("download request without a download");
+  const std::optional<DownloadSource>& serving = downloads_->serving;
+  if (!serving) return fail("download request without a download");
   if (request.length > mlmsg::kMaxPayload - 16) return fail("download request of " + std::to_string(request.length) + " bytes");
-  auto data = serving_->read(request.offset, request.length);
+  auto data = serving->read(request.offset, request.length);
   if (!data) {
     return fail("download request past the file (" + std::to_string(request.offset) + "+" +
-                std::to_string(request.length) + " of " + std::to_string(serving_->size()) + " bytes)");
+                std::to_string(request.length) + " of " + std::to_string(serving->size()) + " bytes)");
   }
   link_->send(mlmsg::encode(mlmsg::DownloadData{request.offset, 0, std::move(*data)}));
   return true;

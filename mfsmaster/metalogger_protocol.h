@@ -28,8 +28,9 @@ class MetaloggerLink {
 
 struct MetaloggerServices {
   MetaloggerFeed& feed;
-  // The metadata image (metadata.mfs format) of the current state.
-  std::function<Result<std::vector<uint8_t>>()> metadata_image;
+  // Asks for a metadata image (metadata.mfs format) of the current state, handed to the
+  // callback once made, maybe later (download_image.h).
+  std::function<void(std::function<void(Result<DownloadSource>)>)> metadata_image;
   std::string data_path;
   std::function<const ConfigFile&()> config;
 };
@@ -53,13 +54,20 @@ class MetaloggerProtocol {
   bool start_download(uint8_t filenum);
   bool send_block(const mlmsg::DownloadRequest& request);
 
+  // What the connection downloads. Shared with the image being made, which may come after
+  // the connection is gone.
+  struct Downloads {
+    std::optional<DownloadSource> serving;
+    // changelog.0.mfs and changelog.1.mfs as they were when the image was asked for: what
+    // filenum 11 and 12 serve.
+    std::optional<DownloadSource> changelogs[2];
+    uint64_t starts = 0;  // an image is served only if no other download started since
+  };
+
   MetaloggerServices& services_;
   std::shared_ptr<MetaloggerLink> link_;
   std::optional<uint64_t> follower_;
-  std::optional<DownloadSource> serving_;
-  // changelog.0.mfs and changelog.1.mfs as they were when the image was made: what
-  // filenum 11 and 12 serve.
-  std::optional<DownloadSource> changelogs_[2];
+  std::shared_ptr<Downloads> downloads_ = std::make_shared<Downloads>();
   std::string error_;
 };
 

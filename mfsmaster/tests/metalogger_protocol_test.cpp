@@ -88,8 +88,15 @@ class MetaloggerProtocolTest : public ::testing::Test {
   MetaloggerFeed feed{[this] { return now; }};
   std::vector<uint8_t> image = std::vector<uint8_t>(2500000, 'm');
   ConfigFile config;
-  MetaloggerServices services{feed, [this]() -> Result<std::vector<uint8_t>> { return image; }, "",
-                              [this]() -> const ConfigFile& { return config; }};
+  // Images are made at once, unless `later` holds them back.
+  bool later = false;
+  std::vector<std::function<void(Result<DownloadSource>)>> held;
+  MetaloggerServices services{feed,
+                              [this](std::function<void(Result<DownloadSource>)> ready) {
+                                if (later) return held.push_back(std::move(ready));
+                                ready(DownloadSource::from_bytes(image));
+                              },
+                              "", [this]() -> const ConfigFile& { return config; }};
   std::shared_ptr<RecordingLink> link = std::make_shared<RecordingLink>();
 };
 
@@ -155,10 +162,36 @@ TEST_F(MetaloggerProtocolTest, BadRequestsCloseOrAreRefused) {
   EXPECT_FALSE(protocol.handle(Packet{msg::CLTOMA_FUSE_READ_CHUNK, {}}));
   ASSERT_TRUE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
   EXPECT_FALSE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadRequest{0, mlmsg::kMaxPayload}))));
-  image.clear();  // a failing image is answered with the error status
-  services.metadata_image = []() -> Result<std::vector<uint8_t>> { return Status(StatusCode::kIO, "disk"); };
+  // A failing image is answered with the error status.
+  services.metadata_image = [](std::function<void(Result<DownloadSource>)> ready) {
+    ready(Status(StatusCode::kIO, "disk"));
+  };
   ASSERT_TRUE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
   EXPECT_EQ(std::get<mlmsg::DownloadInfo>(decoded(link->sent.back())), mlmsg::DownloadInfo{});
+}
+
+TEST_F(MetaloggerProtocolTest, AnImageMadeLaterIsServedOnlyToTheDownloadThatAskedForIt) {
+  later = true;
+  {
+    MetaloggerProtocol gone(services, link);
+    ASSERT_TRUE(gone.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
+  }
+  MetaloggerProtocol protocol(services, link);
+  ASSERT_TRUE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
+  ASSERT_TRUE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadSessions}))));
+  EXPECT_TRUE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
+  ASSERT_EQ(held.size(), 3u);
+  link->sent.clear();
+  held[0](DownloadSource::from_bytes(image));  // its connection is gone
+  held[1](DownloadSource::from_bytes(image));  // another download started since
+  EXPECT_TRUE(link->sent.empty());
+  EXPECT_FALSE(protocol.handle(packet_of(mlmsg::encode(mlmsg::DownloadRequest{0, 10})))) << "no image yet";
+  MetaloggerProtocol again(services, link);
+  ASSERT_TRUE(again.handle(packet_of(mlmsg::encode(mlmsg::DownloadStart{mlmsg::kDownloadMetadata}))));
+  held[3](DownloadSource::from_bytes(image));
+  ASSERT_EQ(link->sent.size(), 1u);
+  EXPECT_EQ(std::get<mlmsg::DownloadInfo>(decoded(link->sent.back())).size, image.size());
+  EXPECT_TRUE(again.handle(packet_of(mlmsg::encode(mlmsg::DownloadRequest{0, 10}))));
 }
 
 }  // namespace
