@@ -94,7 +94,9 @@ void ChunkLoop::take_loop_slice(const ChunkTable& table, size_t limit, uint32_t 
   std::vector<uint64_t>& out = tick.looped;
   size_t taken = 0;
   // Whole buckets (a few chunks at most): an overdraft delays the next slice a little.
-  for (size_t walked = 0; walked < buckets && credit_ >= cost && taken < limit; ++walked) {
+  // Empty buckets cost nothing, so a pass ends with its last chunk, not a slice later.
+  for (size_t walked = 0; walked < buckets && taken < limit; ++walked) {
+    if (chunks.begin(cursor_) != chunks.end(cursor_) && credit_ < cost) break;
     for (auto it = chunks.begin(cursor_); it != chunks.end(cursor_); ++it) {
       out.push_back(it->first);
       credit_ -= cost;

@@ -36,7 +36,7 @@ bool ClientProtocol::handle_fs_test_info(const Packet& packet) {
   reply.u32(pass.start).u32(pass.end).u32(pass.files).u32(pass.undergoal_files).u32(pass.missing_files);
   if (packet.payload.size() == 1) reply.u32(pass.missing_trash_files).u32(pass.missing_sustained_files);
   reply.u32(pass.chunks).u32(pass.undergoal_chunks).u32(pass.missing_chunks);
-  reply.string32(pass.messages);
+  reply.u32(0);  // no messages (fs_check_loop.h)
   send(reply.take());
   return true;
 }

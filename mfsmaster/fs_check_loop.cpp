@@ -1,35 +1,8 @@
 #include "mfsmaster/fs_check_loop.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 
 namespace mfs::master {
-namespace {
-
-// A path of the node from the root, as messages show it; a trash or sustained file's
-// entry name is its stored path.
-std::string display_path(const FsTree& fs, const Node& node) {
-  if (node.parents.empty()) return "?";
-  const Edge* edge = node.parents.front();
-  if (node.type == NodeType::kTrash || node.type == NodeType::kSustained) return edge->name;
-  std::string path = edge->name;
-  for (const Node* directory = fs.find(edge->parent); directory && directory->inode != kRootInode;) {
-    if (directory->parents.empty()) break;
-    const Edge* up = directory->parents.front();
-    path = up->name + "/" + path;
-    directory = fs.find(up->parent);
-  }
-  return path;
-}
-
-std::string format(const char* pattern, auto... args) {
-  char line[256];
-  std::snprintf(line, sizeof line, pattern, args...);
-  return line;
-}
-
-}  // namespace
 
 void FsCheckLoop::configure(const ConfigFile& config) {
   missing_log_capacity_ = config.get_uint("MISSING_LOG_CAPACITY", 100000);
@@ -46,7 +19,7 @@ void FsCheckLoop::tick(const Metadata& metadata, const ChunkManager& chunks, uin
   while (credit_ >= pass_seconds_) {
     credit_ -= pass_seconds_;
     const Node* node = fs.find(cursor_++);
-    if (node && node->is_file_like()) check_file(metadata, chunks, *node);
+    if (node && node->is_file_like()) check_file(chunks, *node);
     if (cursor_ > fs.max_inode()) {
       cursor_ = 1;
       current_.end = now;
@@ -57,7 +30,7 @@ void FsCheckLoop::tick(const Metadata& metadata, const ChunkManager& chunks, uin
   }
 }
 
-void FsCheckLoop::check_file(const Metadata& metadata, const ChunkManager& chunks, const Node& file) {
+void FsCheckLoop::check_file(const ChunkManager& chunks, const Node& file) {
   ++current_.files;
   bool missing = false;
   bool undergoal = false;
@@ -82,8 +55,6 @@ void FsCheckLoop::check_file(const Metadata& metadata, const ChunkManager& chunk
       if (current_.missing_log.size() < missing_log_capacity_) {
         current_.missing_log.push_back({chunk_id, file.inode, index, type});
       }
-      add_message(format("currently unavailable chunk %016" PRIX64 " (inode: %" PRIu32 " ; index: %" PRIu32 ")",
-                         chunk_id, file.inode, index));
     } else if (valid < chunks.target_copies(chunk_id)) {
       undergoal = true;
       ++current_.undergoal_chunks;
@@ -93,17 +64,9 @@ void FsCheckLoop::check_file(const Metadata& metadata, const ChunkManager& chunk
     ++(file.type == NodeType::kTrash       ? current_.missing_trash_files
        : file.type == NodeType::kSustained ? current_.missing_sustained_files
                                            : current_.missing_files);
-    add_message(format("currently unavailable file %" PRIu32 ": ", file.inode) +
-                display_path(metadata.fs(), file));
   } else if (undergoal) {
     ++current_.undergoal_files;
   }
-}
-
-void FsCheckLoop::add_message(const std::string& line) {
-  if (current_.messages.size() + line.size() + 1 > kMessagesCapacity) return;
-  current_.messages += line;
-  current_.messages += '\n';
 }
 
 }  // namespace mfs::master

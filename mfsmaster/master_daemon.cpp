@@ -261,7 +261,14 @@ void MasterDaemon::configure_metalogger_feed() {
 }
 
 void MasterDaemon::start_timers() {
-  tick_timer_.expires_after(std::chrono::seconds(1));
+  // A tick a second on average: each expiry counts from the one before, so that the time
+  // ticks take does not stretch what is counted in ticks (a pass of the chunk loop or of the
+  // check loop). After a stall of seconds the ticks go on without catching up.
+  constexpr auto kPeriod = std::chrono::seconds(1);
+  constexpr auto kMostBehind = std::chrono::seconds(5);
+  auto now = std::chrono::steady_clock::now();
+  auto next = tick_timer_.expiry() + kPeriod;
+  tick_timer_.expires_at(next < now - kMostBehind ? now + kPeriod : next);
   tick_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     tick();

@@ -157,5 +157,14 @@ TEST(ChunkLoopTest, APassEndsOnceEveryChunkWasLoopedAndKeepsWhatItsVisitsDid) {
   EXPECT_EQ(loop.last_pass()->counters, ChunkLoopCounters{.deleted_unused = 2});
 }
 
+TEST(ChunkLoopTest, APassOfFewChunksEndsWithItsLastChunk) {
+  ChunkTable table = table_of(1, 4);  // a chunk every 15 ticks, in a table of many buckets
+  ChunkLoop loop = loop_with(60, 100000);
+  uint32_t ticks = 0;
+  for (uint32_t now = 1000; loop.passes() < 3 && ticks < 1000; ++now, ++ticks) loop.next_tick(table, now);
+  EXPECT_LE(ticks, 3u * 60 + 1) << "empty buckets after the last chunk must not cost a slice";
+  EXPECT_GE(ticks, 3u * 60 - 1);
+}
+
 }  // namespace
 }  // namespace mfs::master
