@@ -59,7 +59,9 @@ bool ClientProtocol::handle_missing_chunks(const Packet& packet) {
 bool ClientProtocol::handle_memory_info(const Packet& packet) {
   if (!packet.payload.empty()) return fail("bad MEMORY_INFO size");
   PacketWriter reply(msg::MATOCL_MEMORY_INFO, 176);
-  for (const MemoryUse& use : memory_report(services_.metadata, services_.chunks)) reply.u64(use.allocated).u64(use.used);
+  for (const MemoryUse& use : memory_report(services_.metadata, services_.chunks)) {
+    reply.u64(use.allocated).u64(use.used);
+  }
   send(reply.take());
   return true;
 }

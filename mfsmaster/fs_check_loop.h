@@ -1,9 +1,10 @@
 // The filesystem check loop behind mfscli -SIL's "check loop" and -SMF (FSTEST_INFO and
 // MISSING_CHUNKS, spec 40 B.3.9-B.3.10): a background walk over every inode that counts the
 // files and their chunks, and those under their goal or without any valid copy. A pass
-// takes FS_CHECK_LOOP_TIME seconds (MooseNG only; 3.0.117 has no option: its first pass
-// began 10 minutes after start and took 55 minutes for 14 inodes) however big the namespace: the walk goes through inode numbers in slices,
-// as the archive delay's does. What a pass found is kept until the next one ends.
+// takes FS_CHECK_LOOP_TIME seconds however big the namespace (MooseNG only; 3.0.117 has no
+// option: its first pass began 10 minutes after start and took 55 minutes for 14 inodes).
+// The walk goes through inode numbers in slices, as the archive delay's does. What a pass
+// found is kept until the next one ends.
 // The chunks it finds missing go to the "missing log" (MISSING_LOG_CAPACITY entries) that
 // mfscli -SMF lists; as on 3.0.117, they are not repeated in the pass's messages, which
 // stay empty (3.0.117 keeps them for structure errors, which our tree does not have).
