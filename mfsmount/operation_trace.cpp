@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "mfscommon/log.h"
 
@@ -25,6 +27,8 @@ void describe(std::string& out, T value) {
   }
 }
 
+constexpr size_t kNoData = SIZE_MAX;
+
 // An operation's name as a template argument.
 template <size_t N>
 struct Name {
@@ -32,22 +36,30 @@ struct Name {
   char chars[N];
 };
 
-template <auto Member, Name name>
+// `data` is the position (after the request) of an argument that points at the caller's
+// bytes, not at a name: write's buffer, setxattr's value. Such bytes have no terminating
+// NUL and may be anything, so they are left out, as structures are.
+template <auto Member, Name name, size_t data>
 struct Traced;
 
-template <typename... Args, void (*fuse_lowlevel_ops::*Member)(fuse_req_t, Args...), Name name>
-struct Traced<Member, name> {
+template <typename... Args, void (*fuse_lowlevel_ops::*Member)(fuse_req_t, Args...), Name name, size_t data>
+struct Traced<Member, name, data> {
   static void call(fuse_req_t req, Args... args) {
     std::string described;
-    (describe(described, args), ...);
+    describe_all(described, std::index_sequence_for<Args...>{}, args...);
     MFS_LOG_DEBUG("%s (%s)", name.chars, described.c_str());
     (g_handlers.*Member)(req, args...);
   }
+
+  template <size_t... Position>
+  static void describe_all(std::string& out, std::index_sequence<Position...>, Args... args) {
+    ((Position != data ? describe(out, args) : void()), ...);
+  }
 };
 
-template <auto Member, Name name>
+template <auto Member, Name name, size_t data = kNoData>
 void trace(fuse_lowlevel_ops& ops) {
-  if (ops.*Member != nullptr) ops.*Member = &Traced<Member, name>::call;
+  if (ops.*Member != nullptr) ops.*Member = &Traced<Member, name, data>::call;
 }
 
 }  // namespace
@@ -69,7 +81,7 @@ fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops) {
   trace<&fuse_lowlevel_ops::open, "open">(traced);
   trace<&fuse_lowlevel_ops::create, "create">(traced);
   trace<&fuse_lowlevel_ops::read, "read">(traced);
-  trace<&fuse_lowlevel_ops::write, "write">(traced);
+  trace<&fuse_lowlevel_ops::write, "write", 1>(traced);
   trace<&fuse_lowlevel_ops::flush, "flush">(traced);
   trace<&fuse_lowlevel_ops::fsync, "fsync">(traced);
   trace<&fuse_lowlevel_ops::release, "release">(traced);
@@ -80,7 +92,7 @@ fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops) {
   trace<&fuse_lowlevel_ops::access, "access">(traced);
   trace<&fuse_lowlevel_ops::getxattr, "getxattr">(traced);
   trace<&fuse_lowlevel_ops::listxattr, "listxattr">(traced);
-  trace<&fuse_lowlevel_ops::setxattr, "setxattr">(traced);
+  trace<&fuse_lowlevel_ops::setxattr, "setxattr", 2>(traced);
   trace<&fuse_lowlevel_ops::removexattr, "removexattr">(traced);
   trace<&fuse_lowlevel_ops::getlk, "getlk">(traced);
   trace<&fuse_lowlevel_ops::setlk, "setlk">(traced);

@@ -1,5 +1,6 @@
 // mfsdebug: each kernel request is logged with its numbers and names before it is handled,
-// in the shape of 3.0.117's mfsdebug lines ("lookup (1,a)", "read (2,4096,0)").
+// in the shape of 3.0.117's mfsdebug lines ("lookup (1,a)", "read (2,4096,0)"); the bytes
+// of a write or of an xattr value are not logged.
 #pragma once
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
