@@ -8,9 +8,13 @@ namespace mfs::master::checkpoint_records {
 namespace {
 
 constexpr uint8_t kFormat = 1;
-// Node records: format 2 adds the POSIX ACLs; format 1 records have none.
+// Node records: format 2 adds the POSIX ACLs; format 1 records have none. Format 4 stores
+// the chunk table as runs of chunks, without its holes: a file written far past its end
+// would otherwise take 8 bytes per 64 MiB hole in every record of it.
 constexpr uint8_t kNodeFormatWithAcls = 2;
 constexpr uint8_t kFreedFormat = 3;
+constexpr uint8_t kNodeFormatWithChunkRuns = 4;
+constexpr uint64_t kMaxChunkTableSize = uint64_t{kMaxChunkIndex} + 1;
 // Chunk records: format 2 adds whether the lock is a version change's.
 constexpr uint8_t kChunkFormatWithLockKind = 2;
 
@@ -43,6 +47,49 @@ bool get_acl(PacketReader& in, std::unique_ptr<PosixAcl>& acl) {
                                        counts.users, counts.groups, *acl);
 }
 
+// A file's chunk table: size:u32 runs:u32, then per run of chunks (holes left out)
+// start:u32 count:u32 and the count ids.
+struct ChunkRun {
+  uint32_t start;
+  uint32_t count;
+};
+
+std::vector<ChunkRun> chunk_runs(const std::vector<uint64_t>& chunks) {
+  std::vector<ChunkRun> runs;
+  for (size_t index = 0; index < chunks.size(); ++index) {
+    if (chunks[index] == 0) continue;
+    if (runs.empty() || runs.back().start + runs.back().count != index) {
+      runs.push_back({static_cast<uint32_t>(index), 0});
+    }
+    ++runs.back().count;
+  }
+  return runs;
+}
+
+void put_chunk_runs(PacketWriter& out, const std::vector<uint64_t>& chunks, const std::vector<ChunkRun>& runs) {
+  out.u32(static_cast<uint32_t>(chunks.size())).u32(static_cast<uint32_t>(runs.size()));
+  for (const ChunkRun& run : runs) {
+    out.u32(run.start).u32(run.count);
+    for (uint32_t i = 0; i < run.count; ++i) out.u64(chunks[run.start + i]);
+  }
+}
+
+bool get_chunk_runs(PacketReader& in, std::vector<uint64_t>& chunks) {
+  uint32_t size = in.u32();
+  uint32_t run_count = in.u32();
+  if (size > kMaxChunkTableSize || run_count > in.remaining() / 16) return false;
+  chunks.assign(size, 0);
+  uint64_t end_of_last = 0;
+  for (uint32_t i = 0; i < run_count && in.ok(); ++i) {
+    uint64_t start = in.u32();
+    uint64_t count = in.u32();
+    if (count == 0 || start < end_of_last || start + count > size || count > in.remaining() / 8) return false;
+    for (uint64_t index = start; index < start + count; ++index) chunks[index] = in.u64();
+    end_of_last = start + count;
+  }
+  return in.ok();
+}
+
 }  // namespace
 
 std::string key(char prefix, uint64_t id) {
@@ -63,16 +110,19 @@ std::string encode_node(const Node& node) {
   // growing the buffer step by step cost several allocations per node.
   constexpr size_t kFixedBytes = 64;
   constexpr size_t kBytesPerParent = 16;
-  size_t expected = kFixedBytes + node.chunks.size() * sizeof(uint64_t);
+  constexpr size_t kBytesPerRun = 8;
+  std::vector<ChunkRun> runs = chunk_runs(node.chunks);
+  size_t expected = kFixedBytes + runs.size() * kBytesPerRun;
+  for (const ChunkRun& run : runs) expected += run.count * sizeof(uint64_t);
   for (const Edge* edge : node.parents) expected += kBytesPerParent + edge->name.size();
   PacketWriter out(0, expected);
-  out.u8(kNodeFormatWithAcls).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
+  out.u8(kNodeFormatWithChunkRuns).u8(static_cast<uint8_t>(node.type)).u8(node.eattr).u8(node.sclass).u8(node.winattr);
   out.u16(node.mode).u16(node.trash_hours).u32(node.uid).u32(node.gid);
   out.u32(node.atime).u32(node.mtime).u32(node.ctime);
   out.u32(static_cast<uint32_t>(node.parents.size()));
   for (const Edge* edge : node.parents) out.u32(edge->parent).u64(edge->edge_id).string32(edge->name);
-  out.u64(node.length).u32(static_cast<uint32_t>(node.chunks.size()));
-  for (uint64_t chunk : node.chunks) out.u64(chunk);
+  out.u64(node.length);
+  put_chunk_runs(out, node.chunks, runs);
   out.string32(node.extras().symlink_target).u32(node.extras().rdev);
   out.u32(static_cast<uint32_t>(node.extras().xattrs.size()));
   for (const auto& [name, value] : node.extras().xattrs) out.string32(name).string32(value);
@@ -100,7 +150,9 @@ Result<uint32_t> decode_freed(std::string_view value) {
 Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value, std::vector<StoredEdge>& edges) {
   PacketReader in = reader_of(value);
   uint8_t format = in.u8();
-  if (format != kFormat && format != kNodeFormatWithAcls) return corrupt("node format");
+  if (format != kFormat && format != kNodeFormatWithAcls && format != kNodeFormatWithChunkRuns) {
+    return corrupt("node format");
+  }
   auto node = std::make_unique<Node>();
   node->inode = inode;
   uint8_t type = in.u8();
@@ -126,10 +178,14 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
     edges.push_back(std::move(edge));
   }
   node->length = in.u64();
-  uint32_t chunk_count = in.u32();
-  if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
-  node->chunks.resize(chunk_count);
-  for (uint64_t& chunk : node->chunks) chunk = in.u64();
+  if (format == kNodeFormatWithChunkRuns) {
+    if (!get_chunk_runs(in, node->chunks)) return corrupt("chunk runs");
+  } else {
+    uint32_t chunk_count = in.u32();
+    if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
+    node->chunks.resize(chunk_count);
+    for (uint64_t& chunk : node->chunks) chunk = in.u64();
+  }
   // Extras are created only for what a node has (most nodes have none).
   std::string_view symlink_target = in.string32();
   if (!symlink_target.empty()) node->edit_extras().symlink_target = std::string(symlink_target);
@@ -143,7 +199,7 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
   }
   std::unique_ptr<PosixAcl> access_acl;
   std::unique_ptr<PosixAcl> default_acl;
-  if (format == kNodeFormatWithAcls && !(get_acl(in, access_acl) && get_acl(in, default_acl))) {
+  if (format != kFormat && !(get_acl(in, access_acl) && get_acl(in, default_acl))) {
     return corrupt("node ACL");
   }
   if (access_acl) node->edit_acl(AclType::kAccess) = std::move(access_acl);

@@ -328,6 +328,8 @@ void FsTree::set_length(Node& file, uint64_t length) {
     if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back(), file);
     file.chunks.pop_back();
   }
+  // A file written far past its end and cut back gives the table's memory back.
+  if (file.chunks.capacity() > 2 * file.chunks.size() + 64) file.chunks.shrink_to_fit();
 }
 
 uint32_t FsTree::subtree_node_count(const Node& node) {

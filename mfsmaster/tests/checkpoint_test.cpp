@@ -88,6 +88,66 @@ TEST(CheckpointRecords, AChunkRecordWithoutTheLockKindIsAVersionChangeIfLocked) 
   EXPECT_TRUE(chunk.locked_by_version_change);
 }
 
+// A file written far past its end: its record holds the chunks, not its holes.
+TEST(CheckpointRecords, AFileRecordLeavesTheHolesOfItsChunkTableOut) {
+  Node file;
+  file.inode = 7;
+  file.type = NodeType::kFile;
+  file.length = uint64_t{1} << 52;
+  file.chunks.assign(uint64_t{1} << 26, 0);
+  file.chunks[0] = 11;
+  file.chunks[1] = 12;
+  file.chunks[40] = 13;
+  file.chunks.back() = 14;
+  std::string record = checkpoint_records::encode_node(file);
+  EXPECT_LT(record.size(), 200u);
+  std::vector<checkpoint_records::StoredEdge> edges;
+  auto decoded = checkpoint_records::decode_node(7, record, edges);
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  EXPECT_EQ((*decoded)->length, file.length);
+  EXPECT_TRUE((*decoded)->chunks == file.chunks);
+
+  file.chunks = {0, 0, 5};  // a table starting with a hole, and an empty one
+  decoded = checkpoint_records::decode_node(7, checkpoint_records::encode_node(file), edges);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ((*decoded)->chunks, file.chunks);
+  file.chunks.clear();
+  decoded = checkpoint_records::decode_node(7, checkpoint_records::encode_node(file), edges);
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE((*decoded)->chunks.empty());
+}
+
+TEST(CheckpointRecords, BadChunkRunsAreCorruptNotACrash) {
+  Node file;
+  file.inode = 7;
+  file.type = NodeType::kFile;
+  file.chunks = {0, 21, 22, 0, 23};  // runs (1,2) and (4,1)
+  const std::string good = checkpoint_records::encode_node(file);
+  // The table's size follows the format (1 byte), the attributes (28), the parent count
+  // (4) and the length (8); the runs follow it.
+  constexpr size_t kTableSize = 1 + 28 + 4 + 8;
+  auto patched = [&](size_t at, uint32_t value) {
+    std::string record = good;
+    for (int i = 0; i < 4; ++i) record[at + i] = static_cast<char>(value >> (24 - 8 * i));
+    return record;
+  };
+  std::vector<checkpoint_records::StoredEdge> edges;
+  ASSERT_TRUE(checkpoint_records::decode_node(7, good, edges));
+  const size_t first_run = kTableSize + 8;
+  const size_t second_run = first_run + 8 + 2 * 8;
+  for (const std::string& bad : {patched(kTableSize, 4),            // a run past the table's end
+                                 patched(kTableSize, 0x80000001),   // a table past the last index
+                                 patched(kTableSize + 4, 1000),     // more runs than bytes
+                                 patched(second_run, 2),            // runs overlapping
+                                 patched(second_run + 4, 0),        // an empty run
+                                 patched(first_run + 4, 0xFFFFFFFF)}) {  // ids past the record's end
+    auto decoded = checkpoint_records::decode_node(7, bad, edges);
+    ASSERT_FALSE(decoded);
+    EXPECT_NE(decoded.status().to_string().find("chunk runs"), std::string::npos) << decoded.status().to_string();
+  }
+  EXPECT_FALSE(checkpoint_records::decode_node(7, good.substr(0, good.size() - 20), edges));
+}
+
 TEST_F(CheckpointTest, ABigChangeSetWaitsForAPauseInTheChanges) {
   using namespace std::chrono_literals;
   ASSERT_TRUE(run(ops.mkdir(as_user(0), 1, "few", 0755, 0)));
