@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ccache pkg-config
+  build-essential cmake ccache pkg-config clang libclang-rt-14-dev
   libboost-dev libboost-system-dev libleveldb-dev libfuse3-dev fuse3 libisal-dev libssl-dev
   libgtest-dev libgmock-dev googletest
   python3 python3-pytest python3-pytest-xdist python3-hypothesis
