@@ -54,7 +54,7 @@ struct ChunkRun {
   uint32_t count;
 };
 
-std::vector<ChunkRun> chunk_runs(const std::vector<uint64_t>& chunks) {
+std::vector<ChunkRun> chunk_runs(const ChunkList& chunks) {
   std::vector<ChunkRun> runs;
   for (size_t index = 0; index < chunks.size(); ++index) {
     if (chunks[index] == 0) continue;
@@ -66,7 +66,7 @@ std::vector<ChunkRun> chunk_runs(const std::vector<uint64_t>& chunks) {
   return runs;
 }
 
-void put_chunk_runs(PacketWriter& out, const std::vector<uint64_t>& chunks, const std::vector<ChunkRun>& runs) {
+void put_chunk_runs(PacketWriter& out, const ChunkList& chunks, const std::vector<ChunkRun>& runs) {
   out.u32(static_cast<uint32_t>(chunks.size())).u32(static_cast<uint32_t>(runs.size()));
   for (const ChunkRun& run : runs) {
     out.u32(run.start).u32(run.count);
@@ -74,7 +74,7 @@ void put_chunk_runs(PacketWriter& out, const std::vector<uint64_t>& chunks, cons
   }
 }
 
-bool get_chunk_runs(PacketReader& in, std::vector<uint64_t>& chunks) {
+bool get_chunk_runs(PacketReader& in, ChunkList& chunks) {
   uint32_t size = in.u32();
   uint32_t run_count = in.u32();
   if (size > kMaxChunkTableSize || run_count > in.remaining() / 16) return false;
@@ -184,7 +184,9 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
     uint32_t chunk_count = in.u32();
     if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
     node->chunks.resize(chunk_count);
-    for (uint64_t& chunk : node->chunks) chunk = in.u64();
+    for (uint64_t& chunk : node->chunks) {
+      if (uint64_t id = in.u64(); id != 0) chunk = id;  // holes stay untouched (chunk_list.h)
+    }
   }
   // Extras are created only for what a node has (most nodes have none).
   std::string_view symlink_target = in.string32();

@@ -560,7 +560,7 @@ ChunkLocation ChunkManager::writer_location(uint64_t chunk_id, uint32_t version,
 ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t now) {
   RepairCounts counts;
   const Node* file = std::as_const(metadata_).fs().find(inode);
-  std::vector<uint64_t> slots = file ? file->chunks : std::vector<uint64_t>{};
+  ChunkList slots = file ? file->chunks : ChunkList{};
   for (uint32_t index = 0; index < slots.size(); ++index) {
     uint64_t chunk_id = slots[index];
     const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;

@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "mfsmaster/chunk_list.h"
 #include "mfsmaster/parent_edges.h"
 #include "mfsmaster/posix_acl.h"
 
@@ -146,7 +147,7 @@ struct Node {
 
   // files (and trash/sustained files)
   uint64_t length = 0;
-  std::vector<uint64_t> chunks;  // chunk id per 64 MiB index, 0 = hole
+  ChunkList chunks;  // chunk id per 64 MiB index, 0 = hole (chunk_list.h)
   // directories
   std::unique_ptr<DirectoryData> directory;
   // Reading gives empty extras when the node has none; editing creates them.

@@ -536,7 +536,9 @@ class ImageLoader {
           uint32_t count = in_.u32();
           if (!in_.need(uint64_t{count} * 8, "chunk list")) return false;
           node->chunks.resize(count);
-          for (uint64_t& chunk : node->chunks) chunk = in_.u64();
+          for (uint64_t& chunk : node->chunks) {
+            if (uint64_t id = in_.u64(); id != 0) chunk = id;  // holes stay untouched (chunk_list.h)
+          }
           break;
         }
         default:

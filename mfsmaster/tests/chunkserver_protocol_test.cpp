@@ -834,7 +834,7 @@ TEST_F(CopyOnWriteTest, FailedDuplicationGivesTheFileItsSharedChunkBack) {
   std::vector<Packet> answer = replies(setup.client);
   ASSERT_EQ(answer.size(), 1u);
   EXPECT_EQ(status_of(answer[0]), uint8_t(StatusCode::kNotDone));
-  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{shared});
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, ChunkList{shared});
   EXPECT_EQ(std::as_const(metadata).chunks().find(shared)->file_references, 2u);
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
@@ -862,9 +862,9 @@ TEST_F(CopyOnWriteTest, TruncateInsideASharedChunkDuplicatesAndTruncates) {
   EXPECT_EQ(read_attr(in).length, 10u);
   const Node* snap = std::as_const(metadata).fs().find(setup.file + 1);
   ASSERT_TRUE(snap);
-  EXPECT_EQ(snap->chunks, std::vector<uint64_t>{shared});
+  EXPECT_EQ(snap->chunks, ChunkList{shared});
   EXPECT_EQ(snap->length, 1000u);
-  EXPECT_NE(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{shared});
+  EXPECT_NE(std::as_const(metadata).fs().find(setup.file)->chunks, ChunkList{shared});
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }
 
@@ -897,7 +897,7 @@ TEST_F(ChunkserverProtocolTest, RepairTakesTheBestWrongVersionOrErases) {
 
   c.protocol->disconnected();
   EXPECT_EQ(repair(6), (std::vector<uint32_t>{0, 1, 0}));
-  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, std::vector<uint64_t>{0});
+  EXPECT_EQ(std::as_const(metadata).fs().find(setup.file)->chunks, ChunkList{0});
   EXPECT_EQ(std::as_const(metadata).chunks().find(chunk_id)->file_references, 0u);
   EXPECT_EQ(replayed_version(), std::as_const(metadata).version());
 }

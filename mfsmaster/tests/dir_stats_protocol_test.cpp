@@ -33,7 +33,7 @@ class DirStatsProtocolTest : public ProtocolFixture {
   }
 
   // Gives a file chunks and a length as writes would (chunk ids are not checked here).
-  void fill(uint32_t inode, std::vector<uint64_t> chunks, uint64_t length) {
+  void fill(uint32_t inode, ChunkList chunks, uint64_t length) {
     Node& file = *metadata.fs().find(inode);
     file.chunks = std::move(chunks);
     metadata.fs().set_length(file, length);

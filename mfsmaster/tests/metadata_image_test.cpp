@@ -557,7 +557,7 @@ TEST(MetadataImage, DerivedChunkStateAndMissingChunks) {
   ImageLoadReport report;
   ASSERT_TRUE(load(image, loaded, nullptr, &report));
   EXPECT_EQ(report.chunk_references_cleared, 1u);
-  EXPECT_EQ(loaded.fs().find(5)->chunks, (std::vector<uint64_t>{0, 0, 2}));
+  EXPECT_EQ(loaded.fs().find(5)->chunks, (ChunkList{0, 0, 2}));
   EXPECT_EQ(loaded.chunks().find(2)->file_references, 2u);
   EXPECT_EQ(loaded.chunks().find(2)->goal, 7);
   EXPECT_EQ(loaded.chunks().find(9)->file_references, 0u);
@@ -827,13 +827,13 @@ TEST(MetadataImageReal, LoadsImageWrittenByRealMaster) {
   const Node* small = fs.find(3);
   EXPECT_EQ(small->sclass, 10);
   EXPECT_EQ(small->length, 12u);
-  EXPECT_EQ(small->chunks, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(small->chunks, (ChunkList{1}));
   EXPECT_EQ(small->nlink(), 2u);
   EXPECT_EQ(small->extras().xattrs, (std::vector<std::pair<std::string, std::string>>{{"user.b", std::string("x\0y", 3)},
                                                                             {"user.color", "blue"}}));
   const Node* f = fs.find(4);
   EXPECT_EQ(f->length, 134217733u);
-  EXPECT_EQ(f->chunks, (std::vector<uint64_t>{2, 0, 3}));
+  EXPECT_EQ(f->chunks, (ChunkList{2, 0, 3}));
   EXPECT_EQ(fs.lookup(*d, "f")->edge_id, 0x7FFFFFFFFFFFFFFCull);
   EXPECT_EQ(fs.find(5)->extras().symlink_target, "../small");
   EXPECT_EQ(fs.find(5)->sclass, 0);

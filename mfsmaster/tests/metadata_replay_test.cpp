@@ -102,9 +102,9 @@ TEST_F(Fixture, WritingASecondChunkKeepsIt) {
   ASSERT_TRUE(apply(entry("WRITE", {"2", "0", "1", "0"}, {"1"})));
   ASSERT_TRUE(apply(entry("WRITE", {"2", "1", "1", "0"}, {"2"})));
   ASSERT_TRUE(apply(entry("LENGTH", {"2", "67108865", "0"})));
-  EXPECT_EQ(metadata.fs().find(2)->chunks, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(metadata.fs().find(2)->chunks, (ChunkList{1, 2}));
   ASSERT_TRUE(apply(entry("LENGTH", {"2", "10", "0"})));
-  EXPECT_EQ(metadata.fs().find(2)->chunks, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(metadata.fs().find(2)->chunks, (ChunkList{1}));
   EXPECT_EQ(metadata.chunks().find(2)->file_references, 0u);
 }
 

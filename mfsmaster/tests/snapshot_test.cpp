@@ -70,7 +70,7 @@ TEST_F(SnapshotTest, EntriesEqualThoseOfTheRealMaster) {
   // f1 (chunk 1) is now in d (twice: f1, hl), s1 (f1, hl), s1/d (f1, hl), s3 (once, -p), s4.
   EXPECT_EQ(references(1), 8u);
   const Node* copy = metadata.fs().find(inode_of(9, "f1"));
-  EXPECT_EQ(copy->chunks, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(copy->chunks, (ChunkList{1}));
   EXPECT_EQ(copy->length, 100000u);
   EXPECT_TRUE(copy->eattr & eattr::kSnapshot);
   EXPECT_EQ(metadata.fs().find(inode_of(9, "ln"))->extras().symlink_target, "f1");
@@ -153,9 +153,9 @@ TEST_F(SnapshotTest, ReplayAndImageKeepSharedChunks) {
   ASSERT_TRUE(apply(entry("UNLOCK", {"4"})));
   ASSERT_TRUE(apply(entry("TRUNC", {std::to_string(f2), "0"}, {"5"})));
   ASSERT_TRUE(apply(entry("LENGTH", {std::to_string(f2), "1000", "1"})));
-  EXPECT_EQ(metadata.fs().find(4)->chunks, (std::vector<uint64_t>{1}));
-  EXPECT_EQ(metadata.fs().find(f1)->chunks, (std::vector<uint64_t>{4}));
-  EXPECT_EQ(metadata.fs().find(f2)->chunks, (std::vector<uint64_t>{5}));
+  EXPECT_EQ(metadata.fs().find(4)->chunks, (ChunkList{1}));
+  EXPECT_EQ(metadata.fs().find(f1)->chunks, (ChunkList{4}));
+  EXPECT_EQ(metadata.fs().find(f2)->chunks, (ChunkList{5}));
   EXPECT_EQ(references(1), 1u);
   EXPECT_EQ(references(2), 1u);
   EXPECT_EQ(references(3), 1u);
@@ -181,7 +181,7 @@ TEST_F(SnapshotTest, ReplayAndImageKeepSharedChunks) {
     EXPECT_EQ(loaded.chunks().find(chunk_id)->file_references, references(chunk_id)) << chunk_id;
   }
   EXPECT_EQ(loaded.chunks().find(3)->file_references, 2u);  // x and x2
-  EXPECT_EQ(loaded.fs().find(inode_of(1, "x2"))->chunks, (std::vector<uint64_t>{3}));
+  EXPECT_EQ(loaded.fs().find(inode_of(1, "x2"))->chunks, (ChunkList{3}));
 }
 
 // A shared chunk keeps as many copies as the most demanding of its files wants, and fewer
