@@ -33,6 +33,7 @@ TEST(ChunkList, SlotsGivenUpReadZeroWhenTheTableGrowsAgain) {
   EXPECT_EQ(copy, (ChunkList{5, 5, 5}));
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
 size_t resident_bytes() {
   size_t pages = 0, resident = 0;
   FILE* statm = std::fopen("/proc/self/statm", "r");
@@ -45,7 +46,6 @@ size_t resident_bytes() {
 // A file written at 2^53 has a table of 2^27 slots, 1 GiB; only the pages of chunks may
 // become memory, when the table grows, is copied or is cut back. (ASan's allocator and
 // shadow memory make its figures meaningless.)
-#if !defined(__SANITIZE_ADDRESS__)
 TEST(ChunkList, HolesCostNoMemory) {
   constexpr size_t kSlots = size_t{1} << 27;
   constexpr size_t kLimit = size_t{64} << 20;
