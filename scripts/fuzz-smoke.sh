@@ -22,13 +22,15 @@ if [ "$what" != build ]; then
     exit 1
   fi
   for target in "${targets[@]}"; do
-    mkdir -p "$corpus/$(basename "$target")"
+    name=$(basename "$target")
+    log="build-fuzz/$name.log"
+    mkdir -p "$corpus/$name"
     if ! "$target" -max_total_time="$seconds" -rss_limit_mb=4096 -artifact_prefix="build-fuzz/" \
-        "$corpus/$(basename "$target")" >"build-fuzz/$(basename "$target").log" 2>&1; then
-      tail -n 60 "build-fuzz/$(basename "$target").log"
-      echo "fuzz-smoke.sh: $(basename "$target") failed (input and log in build-fuzz/)" >&2
+        "$corpus/$name" >"$log" 2>&1; then
+      tail -n 60 "$log"
+      echo "fuzz-smoke.sh: $name failed (input and log in build-fuzz/)" >&2
       exit 1
     fi
-    echo "$(basename "$target"): $(grep -o 'Done [0-9]* runs' "build-fuzz/$(basename "$target").log" || echo ran) in ${seconds} s"
+    echo "$name: $(grep -o 'Done [0-9]* runs' "$log" || echo ran) in ${seconds} s"
   done
 fi
