@@ -207,6 +207,29 @@ def test_append_through_a_second_descriptor_survives_the_close_of_the_first(clus
     assert md5_file(cluster.mount("real") / "f") == hashlib.md5(expected).hexdigest()
 
 
+@pytest.mark.parametrize("master", MASTERS)
+@pytest.mark.parametrize("mount", ["real", "ours"])
+def test_times_set_after_a_write_stay(cluster_factory, master, mount):
+    """What cp -p, tar and rsync -t do: write, then set the times. The times a mount observed
+    for the write (AMTIME_INODES, sent twice over two seconds) must not overwrite them later;
+    data written before a futimens is older than it, data written after it is not."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount=mount, mount_options=["mfsattrcacheto=0"])
+    closed, buffered, written_after = (cluster.mountpoint / name for name in ("closed", "buffered", "after"))
+    closed.write_bytes(b"x" * 70000)
+    os.utime(closed, (123456789, 1000))
+    for path, late_write in ((buffered, b""), (written_after, b"y")):
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            os.write(fd, b"x" * 70000)
+            os.utime(fd, (123456789, 1000))
+            os.write(fd, late_write)
+        finally:
+            os.close(fd)
+    time.sleep(2.5)  # both rounds of the mount's time reports are over
+    assert [(os.stat(p).st_mtime, os.stat(p).st_atime) for p in (closed, buffered)] == [(1000, 123456789)] * 2
+    assert os.stat(written_after).st_mtime > time.time() - 60
+
+
 @pytest.mark.parametrize("master, chunkservers", SERVERS)
 def test_open_file_sees_changes_of_another_mount(cluster_factory, master, chunkservers):
     """CHUNK_HAS_CHANGED from the master drops our cached locations and the kernel's pages."""

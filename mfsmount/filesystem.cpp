@@ -174,6 +174,15 @@ Status Filesystem::write_behind(uint32_t inode, const Credentials& who) {
   return published ? Status::ok() : published.status();
 }
 
+void Filesystem::forget_times(uint32_t inode, bool atime, bool mtime) {
+  std::lock_guard lock(mutex_);
+  auto pending = pending_times_.find(inode);
+  if (pending == pending_times_.end()) return;
+  if (atime) pending->second.atime = 0;
+  if (mtime) pending->second.mtime = 0;
+  if (pending->second.atime == 0 && pending->second.mtime == 0) pending_times_.erase(pending);
+}
+
 void Filesystem::on_tick() {
   data_.drop_released_buffers();
   std::vector<InodeTimes> times;
@@ -503,6 +512,16 @@ struct Operations {
     }
     Result<Attr> result = StatusCode::kEINVAL;
     bool truncate = (to_set & FUSE_SET_ATTR_SIZE) != 0;
+    bool sets_atime = (fields.setmask & (kSetAtime | kSetAtimeNow)) != 0;
+    bool sets_mtime = (fields.setmask & (kSetMtime | kSetMtimeNow)) != 0;
+    if (sets_atime || sets_mtime) {
+      // As on a local file system, data written before the utime is older than the times it
+      // sets: it lands first, and the times the mount noted for it are not sent again later.
+      if (sets_mtime) {
+        if (Status s = fs.data_.flush(ino); !s) return reply_status(req, s);
+      }
+      fs.forget_times(static_cast<uint32_t>(ino), sets_atime, sets_mtime);
+    }
     if (fields.setmask != 0 || !truncate) {
       auto reply = ask(req, setattr_request(ino, fi != nullptr, who, fields), msg::MATOCL_FUSE_SETATTR);
       if (reply_if_error(req, reply)) return;

@@ -62,6 +62,8 @@ class Filesystem {
   bool closes_behind(const fuse_file_info* fi) const;
   Status write_behind(uint32_t inode, const Credentials& who);
   void note_times(InodeTimes record);
+  // Times set explicitly replace those the mount observed before: they must not go out later.
+  void forget_times(uint32_t inode, bool atime, bool mtime);
 
   const MountOptions& options_;
   MasterConnection& master_;
