@@ -230,6 +230,29 @@ def test_times_set_after_a_write_stay(cluster_factory, master, mount):
     assert os.stat(written_after).st_mtime > time.time() - 60
 
 
+@pytest.mark.parametrize("mount", ["real", "ours"])
+def test_opening_a_directory_is_not_listing_it(cluster_factory, mount):
+    """Only a listing moves a directory's atime (the master's READDIR): an open without a
+    read does not, and a reader without R permission is refused at the open."""
+    cluster = cluster_factory(master="real", chunkservers=[], mount=mount, mount_options=["mfsattrcacheto=0"])
+    folder = cluster.mountpoint / "d"
+    folder.mkdir(mode=0o700)
+    os.utime(folder, (0, 0))
+    os.close(os.open(folder, os.O_RDONLY | os.O_DIRECTORY))
+    assert os.stat(folder).st_atime == 0
+    assert os.listdir(folder) == [] and os.stat(folder).st_atime > 0
+    child = os.fork()
+    if child == 0:  # a user other than the owner
+        os.setgid(1000)
+        os.setuid(1000)
+        try:
+            os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except PermissionError:
+            os._exit(0)
+        os._exit(1)
+    assert os.waitpid(child, 0)[1] == 0, "a reader without R permission opened the directory"
+
+
 @pytest.mark.parametrize("master, chunkservers", SERVERS)
 def test_open_file_sees_changes_of_another_mount(cluster_factory, master, chunkservers):
     """CHUNK_HAS_CHANGED from the master drops our cached locations and the kernel's pages."""

@@ -735,14 +735,29 @@ struct Operations {
     reply_status(req, status);
   }
 
+  // The listing is asked for at the first READDIR, not at the open: a directory opened and
+  // not read keeps its atime, as through 3.0.117's mount, which at the open asks the master
+  // only whether a caller other than root may read the directory.
   static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    auto reply = ask(req, readdir_request(ino, credentials_of(req)), msg::MATOCL_FUSE_READDIR);
-    if (reply_if_error(req, reply)) return;
-    Result<std::vector<DirEntry>> entries = decode_readdir_reply(*reply);
-    if (reply_if_error(req, entries)) return;
-    auto listing = std::make_unique<DirListing>();
-    listing->entries = std::move(*entries);
-    reply_dir_opened(req, fi, std::move(listing));
+    Credentials who = credentials_of(req);
+    if (who.uid != 0) {
+      auto reply = ask(req, access_request(ino, who, R_OK), msg::MATOCL_FUSE_ACCESS);
+      if (reply_if_error(req, reply)) return;
+      if (Status allowed = decode_simple_status(*reply); !allowed) return reply_status(req, allowed);
+    }
+    reply_dir_opened(req, fi, std::make_unique<DirListing>());
+  }
+
+  // Offset 0 starts a listing: the first READDIR of a handle, or one after a rewinddir.
+  static void readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+    if (offset == 0) {
+      auto reply = ask(req, readdir_request(ino, credentials_of(req)), msg::MATOCL_FUSE_READDIR);
+      if (reply_if_error(req, reply)) return;
+      Result<std::vector<DirEntry>> entries = decode_readdir_reply(*reply);
+      if (reply_if_error(req, entries)) return;
+      reinterpret_cast<DirListing*>(fi->fh)->entries = std::move(*entries);
+    }
+    read_dir_listing(req, ino, size, offset, fi);
   }
 
   static void statfs(fuse_req_t req, fuse_ino_t) {
@@ -793,7 +808,7 @@ fuse_lowlevel_ops Filesystem::operations() {
   ops.fsync = Operations::fsync;
   ops.release = Operations::release;
   ops.opendir = Operations::opendir;
-  ops.readdir = read_dir_listing;
+  ops.readdir = Operations::readdir;
   ops.releasedir = release_dir_listing;
   ops.statfs = Operations::statfs;
   ops.access = Operations::access;
