@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mfsharness.fs_model import ERRNO_NAMES, Side, remove, tree
+from mfsharness.fs_strategies import file_system_operations
 
 # A small namespace, so that operations meet each other: files, directories, nesting.
 PATHS = ["a", "b", "d", "e", "d/a", "d/b", "d/e", "d/e/a", "e/a"]
@@ -26,28 +27,13 @@ START = [("create", "a", 0o644), ("write", "a", 0, 70000, 1), ("mkdir", "d", 0o7
          ("mkdir", "e", 0o755)]
 
 paths = st.sampled_from(PATHS)
+offsets = st.integers(0, MAX_OFFSET)
 operations = st.one_of(
-    st.tuples(st.just("create"), paths, st.sampled_from(MODES)),
-    st.tuples(st.just("write"), paths, st.integers(0, MAX_OFFSET), st.integers(0, 70000), st.integers(0, 255)),
-    st.tuples(st.just("truncate"), paths, st.integers(0, MAX_OFFSET)),
-    st.tuples(st.just("open_truncate"), paths),
-    st.tuples(st.just("create_exclusive"), paths),
-    st.tuples(st.just("append"), paths, st.integers(0, 70000), st.integers(0, 255)),
-    st.tuples(st.just("stat"), paths),
-    st.tuples(st.just("listdir"), paths),
-    st.tuples(st.just("readlink"), paths),
-    st.tuples(st.just("read"), paths, st.integers(0, MAX_OFFSET), st.integers(0, 100000)),
-    st.tuples(st.just("mkdir"), paths, st.sampled_from(MODES)),
-    st.tuples(st.just("rename"), paths, paths),
-    st.tuples(st.just("unlink"), paths),
-    st.tuples(st.just("rmdir"), paths),
-    st.tuples(st.just("link"), paths, paths),
-    st.tuples(st.just("symlink"), st.sampled_from(PATHS + ["../a", "missing"]), paths),
-    st.tuples(st.just("chmod"), paths, st.sampled_from(MODES)),
+    *file_system_operations(PATHS, MODES, offsets),
     st.tuples(st.just("hold"), paths),
-    st.tuples(st.just("held_write"), st.integers(0, MAX_OFFSET), st.integers(0, 70000), st.integers(0, 255)),
-    st.tuples(st.just("held_read"), st.integers(0, MAX_OFFSET), st.integers(0, 100000)),
-    st.tuples(st.just("held_truncate"), st.integers(0, MAX_OFFSET)),
+    st.tuples(st.just("held_write"), offsets, st.integers(0, 70000), st.integers(0, 255)),
+    st.tuples(st.just("held_read"), offsets, st.integers(0, 100000)),
+    st.tuples(st.just("held_truncate"), offsets),
     st.tuples(st.just("held_size")),
     st.tuples(st.just("release")),
 )

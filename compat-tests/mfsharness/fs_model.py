@@ -21,17 +21,17 @@ def _data(size: int, seed: int) -> bytes:
     return bytes((seed + i) % 251 for i in range(size))
 
 
-def _write(path: str, offset: int, size: int, seed: int) -> int:
-    fd = os.open(path, os.O_WRONLY)
+def _write(path: str, offset: int, size: int, seed: int, flags: int) -> int:
+    fd = os.open(path, os.O_WRONLY | flags)
     try:
         return os.pwrite(fd, _data(size, seed), offset)
     finally:
         os.close(fd)
 
 
-def _append(path: str, size: int, seed: int) -> tuple[int, int]:
+def _append(path: str, size: int, seed: int, flags: int) -> tuple[int, int]:
     """Bytes written and the offset after them."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | flags)
     try:
         return os.write(fd, _data(size, seed)), os.lseek(fd, 0, os.SEEK_CUR)
     finally:
@@ -51,8 +51,8 @@ def _digest(data: bytes) -> str:
     return f"{len(data)} bytes, md5 {hashlib.md5(data).hexdigest()}"
 
 
-def _read(path: str, offset: int, size: int) -> str:
-    fd = os.open(path, os.O_RDONLY)
+def _read(path: str, offset: int, size: int, flags: int) -> str:
+    fd = os.open(path, os.O_RDONLY | flags)
     try:
         return _digest(os.pread(fd, size, offset))
     finally:
@@ -63,6 +63,8 @@ class Side:
     """One file system the operations run on: a folder, and at most one file held open across
     operations (written and read through that descriptor: what a client buffers)."""
 
+    open_flags = 0  # added to every open (O_NONBLOCK where FIFOs would block it)
+
     def __init__(self, root: pathlib.Path):
         self.root = root
         self.held: int | None = None
@@ -72,7 +74,7 @@ class Side:
 
     def hold(self, name: str) -> None:
         self.release()
-        self.held = os.open(self.p(name), os.O_RDWR)
+        self.held = os.open(self.p(name), os.O_RDWR | self.open_flags)
 
     def release(self) -> None:
         if self.held is not None:
@@ -84,21 +86,20 @@ class Side:
             raise OSError(errno.EBADF, "nothing held")
         return self.held
 
-    def apply(self, operation) -> object:
-        """Runs one operation: its value, or the errno name it failed with."""
-        kind, *args = operation
-        p = self.p
-        calls = {
-            "create": lambda name, mode: os.close(os.open(p(name), os.O_CREAT | os.O_WRONLY, mode)),
-            "write": lambda name, offset, size, seed: _write(p(name), offset, size, seed),
+    def operations(self) -> dict:
+        """Operation name -> the function that runs it (subclasses add their own)."""
+        p, flags = self.p, self.open_flags
+        return {
+            "create": lambda name, mode: os.close(os.open(p(name), os.O_CREAT | os.O_WRONLY | flags, mode)),
+            "write": lambda name, offset, size, seed: _write(p(name), offset, size, seed, flags),
             "truncate": lambda name, size: os.truncate(p(name), size),
-            "open_truncate": lambda name: _open_close(p(name), os.O_WRONLY | os.O_TRUNC),
-            "create_exclusive": lambda name: _open_close(p(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL),
-            "append": lambda name, size, seed: _append(p(name), size, seed),
+            "open_truncate": lambda name: _open_close(p(name), os.O_WRONLY | os.O_TRUNC | flags),
+            "create_exclusive": lambda name: _open_close(p(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL | flags),
+            "append": lambda name, size, seed: _append(p(name), size, seed, flags),
             "stat": lambda name: _stat(p(name)),
             "listdir": lambda name: sorted(os.listdir(p(name))),
             "readlink": lambda name: os.readlink(p(name)),
-            "read": lambda name, offset, size: _read(p(name), offset, size),
+            "read": lambda name, offset, size: _read(p(name), offset, size, flags),
             "mkdir": lambda name, mode: os.mkdir(p(name), mode),
             "rename": lambda src, dst: os.rename(p(src), p(dst)),
             "unlink": lambda name: os.unlink(p(name)),
@@ -113,8 +114,12 @@ class Side:
             "held_size": lambda: os.fstat(self.held_fd()).st_size,
             "release": self.release,
         }
+
+    def apply(self, operation) -> object:
+        """Runs one operation: its value, or the errno name it failed with."""
+        kind, *args = operation
         try:
-            value = calls[kind](*args)
+            value = self.operations()[kind](*args)
         except OSError as e:
             return errno.errorcode.get(e.errno, e.errno)
         return "ok" if value is None else value

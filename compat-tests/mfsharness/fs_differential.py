@@ -1,0 +1,129 @@
+"""Operations that have no local model, for comparing the real master with ours through
+mounts of the same kind: owners, times set by utime, extended attributes, FIFOs, offsets in
+later chunks, operations run as other users, and the real MooseFS tools (goals, trash time,
+extra attributes, snapshots, quotas, appended chunks).  A DifferentialSide runs them on one
+cluster; a test compares its results with another cluster's, not with the kernel's file
+system.  Operations are tuples as in fs_model: ("chown", "a", 1000, -1), ("as", 1000,
+(1000,), ("write", "a", 0, 10, 3)), ("tool", "mfssetgoal", "3", "@a")…"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+
+from mfsharness.fs_model import Side
+
+CHUNK = 64 << 20
+# utime sets times below this; anything later was set by the file system ("now"), which
+# two clusters cannot agree on to the second.
+SET_TIME_LIMIT = 10**9
+# Parts of a file the final trees compare: its start, each chunk boundary, its end (reading
+# whole files of three sparse chunks twice per example would dominate the test's time).
+WINDOW = 256 << 10
+
+
+def _time(seconds: float) -> object:
+    return int(seconds) if seconds < SET_TIME_LIMIT else "recent"
+
+
+def _stat(path: str) -> tuple:
+    s = os.lstat(path)
+    size = None if stat.S_ISDIR(s.st_mode) else s.st_size  # directory sizes are MooseFS's own
+    return (stat.filemode(s.st_mode), s.st_nlink, size, s.st_uid, s.st_gid, _time(s.st_mtime),
+            _time(s.st_atime))
+
+
+def _sampled_md5(path: str, size: int) -> str:
+    starts = {0, max(0, size - WINDOW)} | {max(0, b - WINDOW // 2) for b in range(CHUNK, size, CHUNK)}
+    digest = hashlib.md5()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for start in sorted(starts):
+            digest.update(os.pread(fd, WINDOW, start))
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+def _xattrs(path: str) -> dict:
+    return {key: os.getxattr(path, key, follow_symlinks=False)
+            for key in sorted(os.listxattr(path, follow_symlinks=False))}
+
+
+def tree(root: str) -> dict:
+    """relative path -> what two clusters must agree on after the same operations."""
+    seen = {}
+    for directory, names, files in os.walk(root):
+        for name in sorted(names + files):
+            path = os.path.join(directory, name)
+            item = list(_stat(path))
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode):
+                item.append(_sampled_md5(path, item[2]))
+            elif stat.S_ISLNK(mode):
+                item.append(os.readlink(path))
+            if not stat.S_ISLNK(mode) and not stat.S_ISFIFO(mode):
+                item.append(_xattrs(path))
+            seen[os.path.relpath(path, root)] = tuple(item)
+    return seen
+
+
+class DifferentialSide(Side):
+    """A folder of a cluster's mount; `run_in_ns` runs a program in the cluster's namespace
+    (the tools reach the master through the mount's proxy only from there)."""
+
+    open_flags = os.O_NONBLOCK  # an open of a FIFO would wait for its other end
+
+    def __init__(self, root, run_in_ns):
+        super().__init__(root)
+        self.run_in_ns = run_in_ns
+
+    def operations(self) -> dict:
+        p = self.p
+        return {
+            **super().operations(),
+            "stat": lambda name: _stat(p(name)),
+            "mkfifo": lambda name, mode: os.mkfifo(p(name), mode),
+            "chown": lambda name, uid, gid: os.chown(p(name), uid, gid, follow_symlinks=False),
+            "utime": lambda name, atime, mtime: os.utime(p(name), (atime, mtime), follow_symlinks=False),
+            "setxattr": lambda name, key, value, flags: os.setxattr(p(name), key, value, flags,
+                                                                    follow_symlinks=False),
+            "getxattr": lambda name, key: os.getxattr(p(name), key, follow_symlinks=False),
+            "listxattr": lambda name: sorted(os.listxattr(p(name), follow_symlinks=False)),
+            "removexattr": lambda name, key: os.removexattr(p(name), key, follow_symlinks=False),
+            "as": self.as_user,
+            "tool": self.tool,
+        }
+
+    def as_user(self, uid: int, gids: tuple, operation) -> object:
+        """Runs the operation in a child process with those credentials (the mount passes
+        them to the master, which checks the permissions)."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the test
+            try:
+                os.close(read_end)
+                os.setgroups(list(gids))
+                os.setgid(gids[0])
+                os.setuid(uid)
+                data = pickle.dumps(self.apply(operation))
+            except BaseException as e:  # noqa: BLE001 - reported to the parent as the result
+                data = pickle.dumps(f"child failed: {e!r}")
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as result:
+            data = result.read()
+        os.waitpid(pid, 0)
+        return pickle.loads(data)
+
+    def tool(self, *argv: str) -> tuple:
+        """A real MooseFS tool as root; "@path" is a path in this side's folder.  Its exit
+        status and output, with the folder's path masked."""
+        args = [self.p(a[1:]) if a.startswith("@") else a for a in argv]
+        r = self.run_in_ns(args, check=False, timeout=30)
+        root = str(self.root)
+        return r.returncode, r.stdout.replace(root, "ROOT"), r.stderr.replace(root, "ROOT")
