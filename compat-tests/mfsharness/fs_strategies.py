@@ -1,5 +1,5 @@
 """hypothesis strategies drawing the operations of fs_model.Side, shared by the random tests
-(test_mount_model.py, test_master_differential_model.py)."""
+(test_mount_model.py, test_differential_model.py)."""
 
 from __future__ import annotations
 
