@@ -173,6 +173,35 @@ def test_snapshot_tools_give_the_same_output_and_changelog_on_both_masters(clust
 
 
 @pytest.mark.parametrize("master", ["real", "ours"])
+def test_copies_in_a_setgid_directory_take_its_group(cluster_factory, master):
+    """Observed on 3.0.117: each new node of a snapshot whose new parent has the set-group-id
+    bit gets that directory's group, at every level (the mode stays the source's); a file
+    replaced with -o keeps its source's owner. Found by test_differential_model.py."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="real")
+    root = cluster.mountpoint
+    os.makedirs(root / "src/sub")
+    (root / "src/f").write_bytes(b"y")
+    (root / "y").write_bytes(b"new")
+    for path, uid, gid, mode in (("src", 5, 6, 0o2755), ("src/sub", 5, 9, 0o755), ("src/f", 7, 8, 0o644),
+                                 ("y", 4, 4, 0o644)):
+        os.chown(root / path, uid, gid)
+        os.chmod(root / path, mode)
+    (root / "plain").mkdir()
+    (root / "sg").mkdir()
+    os.chown(root / "sg", 1000, 1000)
+    os.chmod(root / "sg", 0o2777)
+    (root / "sg/x").write_bytes(b"old")
+    for args in (["@src", "@plain"], ["@y", "@sg"], ["-o", "@y", "@sg/x"], ["-c", "@y", "@sg/cp"]):
+        cluster.run_in_ns(["mfsmakesnapshot", *(str(root / a[1:]) if a[0] == "@" else a for a in args)])
+    time.sleep(1.5)  # the mount's attribute cache
+    owners = {path: (oct(os.stat(root / path).st_mode), os.stat(root / path).st_uid, os.stat(root / path).st_gid)
+              for path in ("plain/src", "plain/src/sub", "plain/src/f", "sg/y", "sg/x", "sg/cp")}
+    assert owners == {"plain/src": ("0o42755", 5, 6), "plain/src/sub": ("0o40755", 5, 6),
+                      "plain/src/f": ("0o100644", 7, 6), "sg/y": ("0o100644", 4, 1000),
+                      "sg/x": ("0o100644", 4, 4), "sg/cp": ("0o100644", 0, 1000)}
+
+
+@pytest.mark.parametrize("master", ["real", "ours"])
 def test_disabled_snapshot_and_append_answer_eperm(cluster_factory, master):
     """exports "disable=" bits 18 (appendchunks) and 19 (snapshot)."""
     exports = "*\t/\trw,alldirs,maproot=0,disable=appendchunks:snapshot\n*\t.\trw\n"

@@ -17,6 +17,7 @@ constexpr uint32_t kMaxDepth = 1000;  // about 4 KiB of stack per level under AS
 const Status kTooDeep(StatusCode::kENOTSUP, "snapshot of a tree deeper than 1000 levels");
 // A snapshot owned by someone else than its source's owner loses setuid/setgid.
 constexpr uint16_t kWithoutSetIds = 01777;
+constexpr uint16_t kSetGroupId = 02000;
 
 Credentials caller_of(const SnapshotRequest& request) {
   Credentials caller;
@@ -198,6 +199,10 @@ class SnapshotWalk {
       node = fs_->create(*parent.node, name, source.type, fs_->next_inode(), now_);
       counts.inode_check ^= node->inode;
       fill_new(*node, source, *parent.node);
+      // As any new node, a copy in a set-group-id directory takes the directory's group (the
+      // mode stays the source's). 3.0.117 does so at every level of the copy, but keeps the
+      // source's group for a file it replaces (-o).
+      if (counted && (parent.node->mode & kSetGroupId)) node->gid = parent.node->gid;
       if (source.is_directory()) fs_->reserve_entries(*node, source.directory->children.size());
     }
     if (linkable) copies_[source.inode] = node ? node->inode : 0;
