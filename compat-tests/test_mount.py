@@ -253,6 +253,22 @@ def test_opening_a_directory_is_not_listing_it(cluster_factory, mount):
     assert os.waitpid(child, 0)[1] == 0, "a reader without R permission opened the directory"
 
 
+@pytest.mark.parametrize("master", MASTERS)
+def test_a_file_grown_by_a_tool_reads_to_its_new_end(cluster_factory, master):
+    """Our master's LOOKUP answer carries the location of a one-chunk file's chunk 0, with the
+    file's length. A file grown past one chunk (here by mfsappendchunks) must not be read up
+    to the length an earlier LOOKUP gave (found by test_differential_model.py)."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours")
+    data, grown = cluster.mountpoint / "data", cluster.mountpoint / "grown"
+    data.write_bytes(b"d" * 70000)
+    grown.write_bytes(b"g" * 70000)
+    os.stat(grown)  # a LOOKUP: chunk 0 and the length 70000
+    cluster.run_in_ns(["mfsappendchunks", grown, data])
+    content = grown.read_bytes()
+    assert len(content) == CHUNK + 70000
+    assert content[:70000] == b"g" * 70000 and content[CHUNK:] == b"d" * 70000
+
+
 @pytest.mark.parametrize("master, chunkservers", SERVERS)
 def test_open_file_sees_changes_of_another_mount(cluster_factory, master, chunkservers):
     """CHUNK_HAS_CHANGED from the master drops our cached locations and the kernel's pages."""

@@ -302,19 +302,28 @@ Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<con
   return retries.gave_up(last_error);
 }
 
-void FileData::remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location) {
+void FileData::remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location,
+                                 bool from_lookup) {
   if (location.chunkid != 0 && location.copies.empty()) return;  // nothing to read from
   std::lock_guard lock(mutex_);
-  locations_[{inode, chunk_index}] = {location, std::chrono::steady_clock::now()};
+  locations_[{inode, chunk_index}] = {location, std::chrono::steady_clock::now(), from_lookup};
 }
 
-void FileData::forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger) {
+void FileData::lookup_answered(uint32_t inode, const std::optional<ChunkLocation>& chunk0) {
+  if (chunk0) return remember_location(inode, 0, *chunk0, true);
+  std::lock_guard lock(mutex_);
+  locations_.erase({inode, 0});
+}
+
+void FileData::forget_locations(uint32_t inode, bool keep_fresh_lookup) {
+  constexpr std::chrono::seconds kFreshLookup{1};
   read_ahead_.forget(inode);
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
   auto it = locations_.lower_bound({inode, 0});
   while (it != locations_.end() && it->first.first == inode) {
-    it = now - it->second.since < keep_younger ? std::next(it) : locations_.erase(it);
+    bool keep = keep_fresh_lookup && it->second.from_lookup && now - it->second.since < kFreshLookup;
+    it = keep ? std::next(it) : locations_.erase(it);
   }
 }
 
@@ -348,7 +357,7 @@ Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_i
                                                     msg::MATOCL_FUSE_READ_CHUNK);
   if (!reply) return reply.status();
   Result<ChunkLocation> location = decode_chunk_location(*reply);
-  if (location) remember_location(inode, chunk_index, *location);
+  if (location) remember_location(inode, chunk_index, *location, false);
   return location;
 }
 

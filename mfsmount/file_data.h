@@ -81,11 +81,14 @@ class FileData {
   // One past the last byte of the inode buffered or being written, if there is any.
   std::optional<uint64_t> buffered_end(uint32_t inode);
 
-  // A location the master sent along with something else (LOOKUP's chunk 0).
-  void remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location);
-  // Cached chunk locations, and data read ahead, are dropped for one inode (locations
-  // younger than `keep_younger` stay).
-  void forget_locations(uint32_t inode, std::chrono::milliseconds keep_younger = std::chrono::milliseconds(0));
+  // What a LOOKUP answer says of the file's chunk 0: its location, kept for the open that
+  // follows, or nothing, and then a chunk-0 location cached earlier may be stale (the file
+  // may have grown past one chunk since) and is dropped.
+  void lookup_answered(uint32_t inode, const std::optional<ChunkLocation>& chunk0);
+  // Cached chunk locations, and data read ahead, are dropped for one inode. With
+  // `keep_fresh_lookup`, a chunk-0 location from a LOOKUP of the last second stays: an open
+  // keeps what the LOOKUP just before it brought.
+  void forget_locations(uint32_t inode, bool keep_fresh_lookup = false);
   // All cached locations and data read ahead (a chunkserver went away: INVALIDATE_CHUNK_CACHE).
   void forget_all_locations();
   // The inode's data in the disk cache is dropped (an open that does not keep the page cache).
@@ -160,9 +163,11 @@ class FileData {
   size_t in_flight_bytes_ = 0;
   size_t background_flights_ = 0;  // flights on threads of their own
   std::condition_variable flight_landed_;
+  void remember_location(uint32_t inode, uint32_t chunk_index, const ChunkLocation& location, bool from_lookup);
   struct CachedLocation {
     ChunkLocation location;
     std::chrono::steady_clock::time_point since;
+    bool from_lookup = false;
   };
   std::map<std::pair<uint32_t, uint32_t>, CachedLocation> locations_;
   ReadAhead read_ahead_;

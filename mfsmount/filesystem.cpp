@@ -28,7 +28,6 @@ constexpr uint32_t kSustainedEverySeconds = 60;
 constexpr uint32_t kMaxWrite = 1u << 20;
 constexpr size_t kMaxXattrValue = 65536;
 constexpr fsfilcnt_t kReportedInodes = 1000000000;
-constexpr std::chrono::milliseconds kFreshLocation{1000};
 constexpr double kMasterInfoCacheTimeout = 3600.0;
 
 Attr master_info_attr() {
@@ -461,7 +460,7 @@ struct Operations {
       return;
     }
     if (reply_if_error(req, entry)) return;
-    if (entry->chunk0) fs.data_.remember_location(entry->inode, 0, *entry->chunk0);
+    if (entry->attr.type == NodeType::kFile) fs.data_.lookup_answered(entry->inode, entry->chunk0);
     if (entry->lookup_flags && entry->attr.type == NodeType::kFile) {
       fs.open_grants_.note(entry->inode, caller_of(req), *entry->lookup_flags);
     }
@@ -658,7 +657,7 @@ struct Operations {
     }
     // Locations from before this open may be stale (no notifications reach a closed
     // file); the one LOOKUP brought just now is kept, unless the open truncated the file.
-    fs.data_.forget_locations(ino, truncate ? std::chrono::milliseconds(0) : kFreshLocation);
+    fs.data_.forget_locations(ino, !truncate);
     set_cache_flags(fs, oflags, fi);
     // The disk cache keeps an inode's data only as long as the page cache would.
     if (!fi->keep_cache || truncate) fs.data_.forget_cached_data(ino);
