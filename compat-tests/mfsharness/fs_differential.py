@@ -16,6 +16,7 @@ import stat
 import subprocess
 
 from mfsharness.fs_model import Side
+from mfsharness.tools import mount_path
 
 CHUNK = 64 << 20
 # utime sets times below this; anything later was set by the file system ("now"), which
@@ -32,11 +33,14 @@ def _time(seconds: float) -> object:
     return int(seconds) if seconds < SET_TIME_LIMIT else "recent"
 
 
-def _stat(path: str) -> tuple:
-    s = os.lstat(path)
+def _attributes(s: os.stat_result) -> tuple:
     size = None if stat.S_ISDIR(s.st_mode) else s.st_size  # directory sizes are MooseFS's own
     device = s.st_rdev if stat.S_ISCHR(s.st_mode) or stat.S_ISBLK(s.st_mode) else None
     return stat.filemode(s.st_mode), s.st_nlink, size, s.st_uid, s.st_gid, _time(s.st_mtime), device
+
+
+def _stat(path: str) -> tuple:
+    return _attributes(os.lstat(path))
 
 
 NODE_TYPES = {"chr": stat.S_IFCHR, "blk": stat.S_IFBLK, "sock": stat.S_IFSOCK}
@@ -82,8 +86,9 @@ def tree(root: str) -> dict:
     for directory, names, files in os.walk(root):
         for name in sorted(names + files):
             path = os.path.join(directory, name)
-            item = list(_stat(path))
-            mode = os.lstat(path).st_mode
+            attributes = os.lstat(path)
+            item = list(_attributes(attributes))
+            mode = attributes.st_mode
             if stat.S_ISREG(mode):
                 item.append(_sampled_md5(path, item[2]))
             elif stat.S_ISLNK(mode):
@@ -154,7 +159,7 @@ class DifferentialSide(Side):
     def tool(self, *argv: str) -> tuple:
         """A real MooseFS tool; "@path" is a path in this side's folder.  Its exit status and
         output, with the folder's path masked."""
-        args = [self.p(a[1:]) if a.startswith("@") else a for a in argv]
+        args = [mount_path(self.root, a) if a.startswith("@") else a for a in argv]
         return self.masked(self.run_in_ns(args, check=False, timeout=30))
 
     def command(self, *argv: str) -> tuple:
