@@ -9,10 +9,10 @@ import os
 import subprocess
 import time
 
+from mfsharness import ADMIN_EXPORTS
 from mfsharness.tools import changelog_entries
 
 FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
-EXPORTS = "*\t/\trw,alldirs,maproot=0,admin\n*\t.\trw\n"
 
 
 def copies(cluster, path):
@@ -29,7 +29,7 @@ def wait_copies(cluster, path, expected, timeout):
 
 def test_old_files_move_to_the_archive_labels_after_the_delay(cluster_factory):
     assert os.path.exists(FAKETIME_LIBRARY), "install the Debian package faketime (scripts/setup.sh)"
-    cluster = cluster_factory(master="ours", chunkservers=["real", "real", "real"], exports=EXPORTS,
+    cluster = cluster_factory(master="ours", chunkservers=["real", "real", "real"], exports=ADMIN_EXPORTS,
                               mount=None, start=False)
     for cs, label in zip(cluster.chunkservers, "ABC"):
         cs.overrides["LABELS"] = label

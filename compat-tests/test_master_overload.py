@@ -14,12 +14,12 @@ import threading
 import time
 
 import pytest
+from mfsharness import ADMIN_EXPORTS
 from mfsharness.daemons import wait_until
 
 MASTERS = ["ours", "real"]
 VERSION_3_0_117 = 0x000300EA
 GIB = 1 << 30
-EXPORTS = "*\t/\trw,alldirs,maproot=0,admin\n*\t.\trw\n"
 
 CSTOMA_REGISTER, CSTOMA_SPACE, CSTOMA_CURRENT_LOAD, MATOCS_MASTER_ACK = 100, 101, 103, 104
 CSTOMA_LABELS = 109
@@ -133,7 +133,7 @@ def copy_addresses(cluster, path):
 
 
 def start_cluster(cluster_factory, master, **options):
-    cluster = cluster_factory(master=master, mount="real", chunkservers=["real", "real"], exports=EXPORTS,
+    cluster = cluster_factory(master=master, mount="real", chunkservers=["real", "real"], exports=ADMIN_EXPORTS,
                               master_options=options)
     fake = FakeChunkserver(cluster.ns, cluster.master, labels=1 << 5).start()
     wait_until(lambda: any(r[1] == fake.ip for r in scs(cluster)), 10, "fake chunkserver listed")

@@ -5,11 +5,11 @@ See compat-tests/README.md.  Main entry points: Cluster (cluster.py), the daemon
 """
 
 from .cluster import Cluster
-from .daemons import (Chunkserver, Daemon, HarnessError, Master, Metalogger, Mount,
+from .daemons import (ADMIN_EXPORTS, Chunkserver, Daemon, HarnessError, Master, Metalogger, Mount,
                       background_mount_pids, binary, build_dir, is_mounted, unmount_background,
                       wait_until)
 from .netns import NetNS
 
-__all__ = ["Cluster", "Chunkserver", "Daemon", "HarnessError", "Master", "Metalogger", "Mount",
+__all__ = ["ADMIN_EXPORTS", "Cluster", "Chunkserver", "Daemon", "HarnessError", "Master", "Metalogger", "Mount",
            "NetNS", "background_mount_pids", "binary", "build_dir", "is_mounted",
            "unmount_background", "wait_until"]

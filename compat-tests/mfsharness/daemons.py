@@ -46,6 +46,8 @@ IMPLEMENTATIONS = ("real", "ours")
 EMPTY_METADATA = "/var/lib/mfs/metadata.mfs.empty"
 
 DEFAULT_EXPORTS = "*\t/\trw,alldirs,maproot=0\n*\t.\trw\n"
+# The same with the admin flag, which setting quotas and admin-only storage classes needs.
+ADMIN_EXPORTS = "*\t/\trw,alldirs,maproot=0,admin\n*\t.\trw\n"
 
 
 class HarnessError(RuntimeError):

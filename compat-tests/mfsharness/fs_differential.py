@@ -27,6 +27,9 @@ SET_TIME_LIMIT = 10**9
 # Parts of a file the final trees compare: its start, each chunk boundary, its end (reading
 # whole files of three sparse chunks twice per example would dominate the test's time).
 WINDOW = 256 << 10
+# Mount options that make every stat and getxattr ask the master, for tests that compare
+# programs rather than cache timing.
+NO_CACHE = ["mfsattrcacheto=0", "mfsdirentrycacheto=0", "mfsxattrcacheto=0"]
 
 
 def _time(seconds: float) -> object:
