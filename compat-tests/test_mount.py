@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from mfsharness import background_mount_pids, binary, is_mounted, unmount_background, wait_until
+from mfsharness import ADMIN_EXPORTS, background_mount_pids, binary, is_mounted, unmount_background, wait_until
 from mfsharness.daemons import mount_table
 from test_harness_real import md5_file, write_synced
 
@@ -424,6 +424,29 @@ def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
     assert outcome["real"][1] == "EDQUOT"
     (failed_at, write_error), close_error = outcome["ours"]
     assert 32 < failed_at <= 40 and write_error == close_error == "EDQUOT"
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_a_write_past_the_quota_leaves_its_chunk_unlocked(cluster_factory, master):
+    """A write into an existing chunk that would grow the file past a hard length quota: the
+    master refuses the new length at WRITE_CHUNK_END, and 3.0.117's keeps the chunk locked
+    then (the real mount leaves it so). Ours unlocks it at once: a read through our mount
+    or through a new mount does not wait for the lock. Found by test_differential_model.py."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours", exports=ADMIN_EXPORTS)
+    root = cluster.mountpoint
+    data = os.urandom(70000)
+    (root / "d").mkdir()
+    (root / "d" / "a").write_bytes(data)
+    cluster.run_in_ns(["mfssetquota", "-L", "2", root / "d"])
+    with pytest.raises(OSError) as refused:
+        with open(root / "d" / "a", "ab") as f:
+            f.write(b"x" * 38637)
+    assert refused.value.errno == errno.EDQUOT
+    other = cluster.mount("real")
+    start = time.monotonic()
+    assert (root / "d" / "a").read_bytes() == data
+    assert (other / "d" / "a").read_bytes() == data
+    assert time.monotonic() - start < 10
 
 
 @pytest.mark.parametrize("master", MASTERS)

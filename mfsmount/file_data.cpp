@@ -292,6 +292,13 @@ Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<con
     if (!end_reply) return end_reply.status();
     Status ended = decode_simple_status(*end_reply);
     if (written && ended) return Status::ok();
+    // 3.0.117's master keeps the chunk locked when it refuses the length (quota, a file
+    // gone): a length of 0 only unlocks, so that no read or write waits for the lock to expire.
+    if (written) {
+      Result<std::vector<uint8_t>> unlocked =
+          master_.call(write_chunk_end_request(location->chunkid, inode, chunk_index, 0), msg::MATOCL_FUSE_WRITE_CHUNK_END);
+      if (!unlocked) return unlocked.status();
+    }
     last_error = written ? ended : written;
     if (retries.worth_logging(attempt)) {
       MFS_LOG_WARNING("file %u, chunk %u: write failed (try %u): %s", inode, chunk_index, attempt + 1,
