@@ -449,6 +449,26 @@ def test_a_write_past_the_quota_leaves_its_chunk_unlocked(cluster_factory, maste
     assert time.monotonic() - start < 10
 
 
+def test_a_read_waits_for_a_locked_chunk(cluster_factory):
+    """LOCKED is retried (spec 10 §8.5). After 3.0.117's master refused a write's new length
+    at WRITE_CHUNK_END, it keeps the chunk locked for about two minutes, and the real mount
+    leaves it so. A read of it through our mount waits (the master parks each READ_CHUNK
+    30 s, then answers LOCKED) and returns the data; it used to fail with EAGAIN."""
+    cluster = cluster_factory(master="real", chunkservers=["real"], mount="real", exports=ADMIN_EXPORTS)
+    ours = cluster.mount("ours")
+    data = os.urandom(70000)
+    (cluster.mountpoint / "d").mkdir()
+    (cluster.mountpoint / "d" / "a").write_bytes(data)
+    cluster.run_in_ns(["mfssetquota", "-L", "2", cluster.mountpoint / "d"])
+    with pytest.raises(OSError) as refused:
+        with open(cluster.mountpoint / "d" / "a", "ab") as f:
+            f.write(b"x" * 38637)
+    assert refused.value.errno == errno.EDQUOT
+    start = time.monotonic()
+    assert (ours / "d" / "a").read_bytes() == data
+    print(f"read after {time.monotonic() - start:.0f} s")  # shown when the test fails
+
+
 @pytest.mark.parametrize("master", MASTERS)
 def test_supplementary_groups_grant_access(cluster_factory, master):
     """An ordinary user gets into a 0770 directory through a supplementary group (spec 10 §4)."""

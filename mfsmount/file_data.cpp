@@ -368,6 +368,21 @@ Result<ChunkLocation> FileData::locate_for_read(uint32_t inode, uint32_t chunk_i
   return location;
 }
 
+Result<ChunkLocation> FileData::locate_for_read_retrying(uint32_t inode, uint32_t chunk_index) {
+  Status last_error(StatusCode::kIO, "no attempt");
+  IoRetries retries(settings_.io_retries);
+  for (uint32_t attempt = 0; retries.wait_for_try(attempt); ++attempt) {
+    Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
+    if (location || !retryable(location.code())) return location;
+    last_error = location.status();
+    if (retries.worth_logging(attempt)) {
+      MFS_LOG_WARNING("file %u, chunk %u: no location to read (try %u): %s", inode, chunk_index, attempt + 1,
+                      last_error.to_string().c_str());
+    }
+  }
+  return retries.gave_up(last_error);
+}
+
 Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out,
                                   bool use_disk_cache) {
   DiskCache* cache = use_disk_cache ? settings_.disk_cache : nullptr;
@@ -480,8 +495,8 @@ Result<std::vector<uint8_t>> FileData::read_from_chunkservers(uint32_t inode, ui
     uint64_t position = offset + done;
     uint32_t chunk_index = static_cast<uint32_t>(position / csdata::kChunkSize);
     uint32_t in_chunk = static_cast<uint32_t>(position % csdata::kChunkSize);
-    Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
-    if (!location) return location.status();  // the master parks LOCKED/BUSY chunks itself
+    Result<ChunkLocation> location = locate_for_read_retrying(inode, chunk_index);
+    if (!location) return location.status();
     if (position >= location->file_length) break;
     size_t length = std::min<uint64_t>({size - done, csdata::kChunkSize - in_chunk, location->file_length - position});
     if (Status s = read_chunk_range(inode, chunk_index, in_chunk, std::span<uint8_t>(out.data() + done, length),

@@ -138,6 +138,9 @@ class FileData {
   Result<std::vector<uint8_t>> read_from_chunkservers(uint32_t inode, uint64_t offset, uint32_t size,
                                                       bool use_disk_cache);
   Result<ChunkLocation> locate_for_read(uint32_t inode, uint32_t chunk_index);
+  // locate_for_read, retried as mfsioretries says while the master answers "not now" (a
+  // chunk still LOCKED after it parked the request 30 s) or fails in another retryable way.
+  Result<ChunkLocation> locate_for_read_retrying(uint32_t inode, uint32_t chunk_index);
   Status read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t offset, std::span<uint8_t> out,
                           bool use_disk_cache);
   // Reads the whole blocks around `out` from the copy, keeps them in the disk cache, and
