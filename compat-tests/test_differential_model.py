@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mfsharness import ADMIN_EXPORTS
 from mfsharness.fs_differential import NO_CACHE, DifferentialSide, tree
-from mfsharness.fs_model import ERRNO_NAMES, remove
+from mfsharness.fs_model import ERRNO_NAMES
 from mfsharness.fs_strategies import DIFFERENTIAL_START, differential_operations
 
 # What is ours in the compared cluster: (master, chunkservers, mount)
@@ -51,8 +51,7 @@ def test_random_operations_as_the_real_programs(cluster_factory, ours):
         examples.append(len(sequence))
         sides = [DifferentialSide(c.mountpoint / name, c.run_in_ns) for c in (real, candidate)]
         for side in sides:
-            side.root.mkdir(mode=0o777)
-            os.chmod(side.root, 0o777)
+            side.create()
         try:
             for step, operation in enumerate(DIFFERENTIAL_START + sequence):
                 expected, got = (side.apply(operation) for side in sides)
@@ -64,16 +63,12 @@ def test_random_operations_as_the_real_programs(cluster_factory, ours):
         finally:
             for side in sides:
                 side.release()
-        for side in sides:  # quotas and extra attributes would keep the trees from being removed
-            side.apply(("tool", "mfsdelquota", "-a", "-A", "@."))
-            side.apply(("tool", "mfsdeleattr", "-r", "-f", "immutable", "-f", "appendonly",
-                        "-f", "undeletable", "@."))
         expected, got = (tree(str(side.root)) for side in sides)
         differences = {path: (got.get(path), expected.get(path)) for path in got.keys() | expected.keys()
                        if got.get(path) != expected.get(path)}
         assert not differences, f"trees differ after {sequence}: (ours, 3.0.117) {differences}"
         for side in sides:
-            remove(side.root)
+            side.remove()
 
     run()
     print(f"{len(examples)} examples, {sum(examples)} random operations; outcomes {dict(outcomes)}")

@@ -426,14 +426,10 @@ def test_a_failed_write_of_a_full_buffer_is_reported(cluster_factory, master):
     assert 32 < failed_at <= 40 and write_error == close_error == "EDQUOT"
 
 
-@pytest.mark.parametrize("master", MASTERS)
-def test_a_write_past_the_quota_leaves_its_chunk_unlocked(cluster_factory, master):
-    """A write into an existing chunk that would grow the file past a hard length quota: the
-    master refuses the new length at WRITE_CHUNK_END, and 3.0.117's keeps the chunk locked
-    then (the real mount leaves it so). Ours unlocks it at once: a read through our mount
-    or through a new mount does not wait for the lock. Found by test_differential_model.py."""
-    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours", exports=ADMIN_EXPORTS)
-    root = cluster.mountpoint
+def refused_append_past_quota(cluster, root):
+    """Writes 70000 random bytes to root/d/a, sets a hard length quota of 2 bytes on d,
+    and checks that an append then fails with EDQUOT (the master refuses the new length
+    at WRITE_CHUNK_END). Returns the file's data."""
     data = os.urandom(70000)
     (root / "d").mkdir()
     (root / "d" / "a").write_bytes(data)
@@ -442,6 +438,18 @@ def test_a_write_past_the_quota_leaves_its_chunk_unlocked(cluster_factory, maste
         with open(root / "d" / "a", "ab") as f:
             f.write(b"x" * 38637)
     assert refused.value.errno == errno.EDQUOT
+    return data
+
+
+@pytest.mark.parametrize("master", MASTERS)
+def test_a_write_past_the_quota_leaves_its_chunk_unlocked(cluster_factory, master):
+    """A write into an existing chunk that would grow the file past a hard length quota: the
+    master refuses the new length at WRITE_CHUNK_END, and 3.0.117's keeps the chunk locked
+    then (the real mount leaves it so). Ours unlocks it at once: a read through our mount
+    or through a new mount does not wait for the lock. Found by test_differential_model.py."""
+    cluster = cluster_factory(master=master, chunkservers=["real"], mount="ours", exports=ADMIN_EXPORTS)
+    root = cluster.mountpoint
+    data = refused_append_past_quota(cluster, root)
     other = cluster.mount("real")
     start = time.monotonic()
     assert (root / "d" / "a").read_bytes() == data
@@ -456,14 +464,7 @@ def test_a_read_waits_for_a_locked_chunk(cluster_factory):
     30 s, then answers LOCKED) and returns the data; it used to fail with EAGAIN."""
     cluster = cluster_factory(master="real", chunkservers=["real"], mount="real", exports=ADMIN_EXPORTS)
     ours = cluster.mount("ours")
-    data = os.urandom(70000)
-    (cluster.mountpoint / "d").mkdir()
-    (cluster.mountpoint / "d" / "a").write_bytes(data)
-    cluster.run_in_ns(["mfssetquota", "-L", "2", cluster.mountpoint / "d"])
-    with pytest.raises(OSError) as refused:
-        with open(cluster.mountpoint / "d" / "a", "ab") as f:
-            f.write(b"x" * 38637)
-    assert refused.value.errno == errno.EDQUOT
+    data = refused_append_past_quota(cluster, cluster.mountpoint)
     start = time.monotonic()
     assert (ours / "d" / "a").read_bytes() == data
     print(f"read after {time.monotonic() - start:.0f} s")  # shown when the test fails

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 
 from mfsharness import ADMIN_EXPORTS
 from mfsharness.fs_differential import NO_CACHE, DifferentialSide, tree
-from mfsharness.fs_model import remove
 from mfsharness.fs_strategies import DIFFERENTIAL_START, differential_operations
 
 # (master before, kill -9 rather than stop, master after)
@@ -38,16 +37,6 @@ TIME_REPORT_SECONDS = 2
 # One invocation each, on every node of the example; mfsgetquota and mfsfileinfo fail
 # (the same way) on nodes that are not directories, or not files.
 TOOLS = ["mfsgetgoal", "mfsgettrashtime", "mfsgeteattr", "mfsgetquota", "mfsfileinfo"]
-
-
-def node_state(root: str) -> dict:
-    """tree() of fs_differential, with what one master must keep of each node exactly:
-    the inode number, mtime and ctime to the second."""
-    state = tree(root)
-    for path in state:
-        s = os.lstat(os.path.join(root, path))
-        state[path] += (s.st_ino, int(s.st_mtime), int(s.st_ctime))
-    return state
 
 
 def tool_state(side: DifferentialSide) -> dict:
@@ -96,8 +85,7 @@ def test_random_states_survive_restarts_and_swaps(cluster_factory, restart):
         name = f"example{examples}"
         examples += 1
         side = DifferentialSide(cluster.mountpoint / name, cluster.run_in_ns)
-        side.root.mkdir(mode=0o777)
-        os.chmod(side.root, 0o777)
+        side.create()
         try:
             for operation in DIFFERENTIAL_START + sequence:
                 side.apply(operation)
@@ -108,7 +96,7 @@ def test_random_states_survive_restarts_and_swaps(cluster_factory, restart):
         time.sleep(TIME_REPORT_SECONDS)
 
         def state():
-            return node_state(str(side.root)), tool_state(side), trash_state(meta, name)
+            return tree(str(side.root), identity=True), tool_state(side), trash_state(meta, name)
         before = state()
         cluster.restart_master(kill9=kill, impl=after_impl)
         after = state()
@@ -117,10 +105,7 @@ def test_random_states_survive_restarts_and_swaps(cluster_factory, restart):
                            if was.get(key) != now.get(key)}
             assert not differences, (f"{part} changed by {restart} after {sequence}: "
                                      f"(before, after) {differences}")
-        # quotas and extra attributes would keep the tree from being removed
-        side.apply(("tool", "mfsdelquota", "-a", "-A", "@."))
-        side.apply(("tool", "mfsdeleattr", "-r", "-f", "immutable", "-f", "appendonly", "-f", "undeletable", "@."))
-        remove(side.root)
+        side.remove()
 
     run()
     print(f"{examples} examples, each then {restart}")

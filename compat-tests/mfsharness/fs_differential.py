@@ -15,7 +15,7 @@ import pickle
 import stat
 import subprocess
 
-from mfsharness.fs_model import Side
+from mfsharness.fs_model import Side, remove
 from mfsharness.tools import mount_path
 
 CHUNK = 64 << 20
@@ -83,8 +83,10 @@ def _acls(path: str) -> tuple:
     return tuple(acls)
 
 
-def tree(root: str) -> dict:
-    """relative path -> what two clusters must agree on after the same operations."""
+def tree(root: str, identity: bool = False) -> dict:
+    """relative path -> what two clusters must agree on after the same operations. With
+    identity, also what one master must keep across a restart and two clusters cannot
+    agree on: the inode number, mtime and ctime to the second."""
     seen = {}
     for directory, names, files in os.walk(root):
         for name in sorted(names + files):
@@ -98,6 +100,8 @@ def tree(root: str) -> dict:
                 item.append(os.readlink(path))
             if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
                 item += [_xattrs(path), _acls(path)]
+            if identity:
+                item += [attributes.st_ino, int(attributes.st_mtime), int(attributes.st_ctime)]
             seen[os.path.relpath(path, root)] = tuple(item)
     return seen
 
@@ -111,6 +115,18 @@ class DifferentialSide(Side):
     def __init__(self, root, run_in_ns):
         super().__init__(root)
         self.run_in_ns = run_in_ns
+
+    def create(self) -> None:
+        """The example's folder, open to the other users that operations run as."""
+        self.root.mkdir(mode=0o777)
+        os.chmod(self.root, 0o777)
+
+    def remove(self) -> None:
+        """The example's folder, after its quotas and extra attributes (immutable,
+        undeletable…), which would keep it from being removed."""
+        self.tool("mfsdelquota", "-a", "-A", "@.")
+        self.tool("mfsdeleattr", "-r", "-f", "immutable", "-f", "appendonly", "-f", "undeletable", "@.")
+        remove(self.root)
 
     def operations(self) -> dict:
         p = self.p
