@@ -12,8 +12,8 @@ ArchiveStatus archive_status(const Node& target, const ChunkTable& chunks) {
     if (!node.is_file_like()) return;
     uint64_t archived = 0;
     uint64_t not_archived = 0;
-    for (uint64_t chunk_id : node.chunks) {
-      const ChunkRecord* chunk = chunk_id != 0 ? chunks.find(chunk_id) : nullptr;
+    for (const ChunkList::Slot& slot : node.chunks) {
+      const ChunkRecord* chunk = chunks.find(slot.id);
       if (chunk == nullptr) continue;
       ++(chunk->archived ? archived : not_archived);
     }
@@ -40,16 +40,16 @@ ArchivePlan plan_archive_change(const Node& target, const ChunkTable& chunks, ui
       return;
     }
     plan.permitted_files.push_back(&node);
-    for (uint64_t chunk_id : node.chunks) {
-      const ChunkRecord* chunk = chunk_id != 0 ? chunks.find(chunk_id) : nullptr;
+    for (const ChunkList::Slot& slot : node.chunks) {
+      const ChunkRecord* chunk = chunks.find(slot.id);
       if (chunk == nullptr) continue;
-      if (chunk->archived == set || planned.count(chunk_id)) {
+      if (chunk->archived == set || planned.count(slot.id)) {
         ++plan.counters.not_changed;
         continue;
       }
       ++plan.counters.changed;
-      planned.insert(chunk_id);
-      plan.chunks_to_change.push_back(chunk_id);
+      planned.insert(slot.id);
+      plan.chunks_to_change.push_back(slot.id);
     }
   });
   return plan;

@@ -56,21 +56,19 @@ struct ChunkRun {
 
 std::vector<ChunkRun> chunk_runs(const ChunkList& chunks) {
   std::vector<ChunkRun> runs;
-  for (size_t index = 0; index < chunks.size(); ++index) {
-    if (chunks[index] == 0) continue;
-    if (runs.empty() || runs.back().start + runs.back().count != index) {
-      runs.push_back({static_cast<uint32_t>(index), 0});
-    }
+  for (const ChunkList::Slot& slot : chunks) {
+    if (runs.empty() || runs.back().start + runs.back().count != slot.index) runs.push_back({slot.index, 0});
     ++runs.back().count;
   }
   return runs;
 }
 
 void put_chunk_runs(PacketWriter& out, const ChunkList& chunks, const std::vector<ChunkRun>& runs) {
-  out.u32(static_cast<uint32_t>(chunks.size())).u32(static_cast<uint32_t>(runs.size()));
+  out.u32(chunks.size()).u32(static_cast<uint32_t>(runs.size()));
+  auto slot = chunks.begin();
   for (const ChunkRun& run : runs) {
     out.u32(run.start).u32(run.count);
-    for (uint32_t i = 0; i < run.count; ++i) out.u64(chunks[run.start + i]);
+    for (uint32_t i = 0; i < run.count; ++i, ++slot) out.u64(slot->id);
   }
 }
 
@@ -78,15 +76,16 @@ bool get_chunk_runs(PacketReader& in, ChunkList& chunks) {
   uint32_t size = in.u32();
   uint32_t run_count = in.u32();
   if (size > kMaxChunkTableSize || run_count > in.remaining() / 16) return false;
-  chunks.assign(size, 0);
+  chunks = ChunkList{};
   uint64_t end_of_last = 0;
   for (uint32_t i = 0; i < run_count && in.ok(); ++i) {
     uint64_t start = in.u32();
     uint64_t count = in.u32();
     if (count == 0 || start < end_of_last || start + count > size || count > in.remaining() / 8) return false;
-    for (uint64_t index = start; index < start + count; ++index) chunks[index] = in.u64();
+    for (uint64_t index = start; index < start + count; ++index) chunks.set(static_cast<uint32_t>(index), in.u64());
     end_of_last = start + count;
   }
+  chunks.resize(size);
   return in.ok();
 }
 
@@ -183,10 +182,8 @@ Result<std::unique_ptr<Node>> decode_node(uint32_t inode, std::string_view value
   } else {
     uint32_t chunk_count = in.u32();
     if (chunk_count > in.remaining() / 8) return corrupt("chunk count");
+    for (uint32_t index = 0; index < chunk_count; ++index) node->chunks.set(index, in.u64());
     node->chunks.resize(chunk_count);
-    for (uint64_t& chunk : node->chunks) {
-      if (uint64_t id = in.u64(); id != 0) chunk = id;  // holes stay untouched (chunk_list.h)
-    }
   }
   // Extras are created only for what a node has (most nodes have none).
   std::string_view symlink_target = in.string32();

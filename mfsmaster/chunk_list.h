@@ -1,47 +1,67 @@
-// A file's chunk ids by 64 MiB index, 0 for a hole. Legal offsets reach 2^57 (spec 00),
-// so one write far past a file's end makes a table of up to 2^31 slots, 16 GiB, nearly all
-// holes. The table therefore never writes a zero: its memory comes zero-filled from
-// calloc (fresh pages from the kernel for big tables), and slots are written only with a
-// chunk id. Pages of holes are never touched, so they cost address space, not memory
-// (reading them maps the kernel's shared zero page).
+// A file's chunk ids by 64 MiB index; an index without a chunk is a hole. Legal offsets
+// reach 2^57 (spec 00), so one write far past a file's end makes a table of up to 2^31
+// slots, nearly all holes. Only the chunks are stored, in index order, so that the memory
+// of a table and every walk over it cost what the file's chunks are, not its length.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
+#include <initializer_list>
 #include <vector>
 
 namespace mfs::master {
 
-// Keeps the invariant that every slot of a buffer not holding a value reads zero: memory
-// comes from calloc, a slot is set only to a non-zero value, and a slot given up is reset
-// to zero if it held one. Value-initialization and copies of zeros then write nothing.
-template <typename T>
-struct ZeroPageAllocator {
-  using value_type = T;
+class ChunkList {
+ public:
+  struct Slot {
+    uint32_t index;
+    uint64_t id;
+    bool operator==(const Slot&) const = default;
+  };
+  using const_iterator = std::vector<Slot>::const_iterator;
 
-  ZeroPageAllocator() = default;
-  template <typename U>
-  ZeroPageAllocator(const ZeroPageAllocator<U>&) {}
+  ChunkList() = default;
+  // Slots 0, 1, 2…; a 0 is a hole.
+  ChunkList(std::initializer_list<uint64_t> slots);
 
-  T* allocate(size_t count) {
-    void* memory = std::calloc(count, sizeof(T));
-    if (memory == nullptr) throw std::bad_alloc();
-    return static_cast<T*>(memory);
-  }
-  void deallocate(T* memory, size_t) { std::free(memory); }
+  // Slots, holes included: the file's table may end with holes (a chunk removed at its end,
+  // a table read from a metadata file), as MooseFS's does.
+  uint32_t size() const { return slots_.empty() ? 0 : slots_.back().index + 1; }
+  bool empty() const { return slots_.empty(); }
+  // The chunk at `index`; 0 for a hole or an index past the end.
+  uint64_t operator[](uint64_t index) const;
+  // Puts a chunk at `index` (0 makes a hole there); an index past the end grows the table.
+  void set(uint32_t index, uint64_t id);
+  // Cuts the table at `size` slots (its chunks from there on are dropped) or grows it with holes.
+  void resize(uint32_t size);
+  void drop_trailing_holes() { drop_size_mark(); }
+  // mfsappendchunks: the table cut or grown to `base` slots, then slots [first, end) of
+  // `source` after it.
+  void append_slice(const ChunkList& source, uint32_t first, uint32_t end, uint32_t base);
 
-  void construct(T*) {}  // value-initialization: the slot reads zero already
-  void construct(T* slot, const T& value) {
-    if (value != T{}) *slot = value;
-  }
-  void destroy(T* slot) {
-    if (*slot != T{}) *slot = T{};
-  }
+  // The chunks, not the holes, by index.
+  const_iterator begin() const { return slots_.begin(); }
+  const_iterator end() const { return has_size_mark() ? slots_.end() - 1 : slots_.end(); }
+  // The chunks at `index` and after.
+  const_iterator from(uint64_t index) const { return std::min(slots_.begin() + position(index), end()); }
+  size_t chunk_count() const { return static_cast<size_t>(end() - begin()); }
 
-  bool operator==(const ZeroPageAllocator&) const { return true; }
+  size_t allocated_bytes() const { return slots_.capacity() * sizeof(Slot); }
+  size_t used_bytes() const { return slots_.size() * sizeof(Slot); }
+  void shrink_to_fit() { slots_.shrink_to_fit(); }
+
+  bool operator==(const ChunkList&) const = default;
+
+ private:
+  // A table that ends with holes keeps a last slot with id 0 for its size: that is the only
+  // slot without a chunk, and only ever the last one, so equal tables are equal vectors.
+  bool has_size_mark() const { return !slots_.empty() && slots_.back().id == 0; }
+  void drop_size_mark();
+  void mark_size(uint32_t size);
+  // Where the first slot at or after `index` is (slots_.size() if none).
+  std::ptrdiff_t position(uint64_t index) const;
+
+  std::vector<Slot> slots_;
 };
-
-using ChunkList = std::vector<uint64_t, ZeroPageAllocator<uint64_t>>;
 
 }  // namespace mfs::master

@@ -193,8 +193,8 @@ bool ChunkManager::any_busy_server() const {
 Result<ChunkLocation> ChunkManager::read_chunk(const Node& file, uint32_t index) const {
   ChunkLocation location;
   location.file_length = file.length;
-  if (index >= file.chunks.size() || file.chunks[index] == 0) return location;
   uint64_t chunk_id = file.chunks[index];
+  if (chunk_id == 0) return location;
   const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
   if (!chunk) return StatusCode::kNoChunk;
   if (pending_writes_.count(chunk_id)) return StatusCode::kChunkBusy;
@@ -223,7 +223,7 @@ void ChunkManager::write_chunk(uint32_t session_id, uint32_t client_ip, uint32_t
                                bool can_modify_mtime, bool resumes, uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);
   if (!file || !file->is_file_like()) return done(StatusCode::kENOENT);
-  uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
+  uint64_t previous = file->chunks[index];
   PendingWrite pending;
   pending.inode = inode;
   pending.index = index;
@@ -324,7 +324,7 @@ bool ChunkManager::creation_interrupted(const ChunkRecord& chunk, const Node& fi
 void ChunkManager::truncate_chunk(uint32_t session_id, uint32_t inode, uint32_t index, uint32_t length_in_chunk,
                                   uint32_t now, WriteDone done) {
   const Node* file = std::as_const(metadata_).fs().find(inode);
-  uint64_t chunk_id = file && index < file->chunks.size() ? file->chunks[index] : 0;
+  uint64_t chunk_id = file ? file->chunks[index] : 0;
   const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
   if (!chunk) return done(StatusCode::kNoChunk);
   if (pending_writes_.count(chunk_id) || take_back_interrupted_version_change(*chunk, inode, session_id, false, now)) {
@@ -560,14 +560,13 @@ ChunkLocation ChunkManager::writer_location(uint64_t chunk_id, uint32_t version,
 ChunkManager::RepairCounts ChunkManager::repair_file(uint32_t inode, uint32_t now) {
   RepairCounts counts;
   const Node* file = std::as_const(metadata_).fs().find(inode);
+  // A copy: each repair changes the file's table.
   ChunkList slots = file ? file->chunks : ChunkList{};
-  for (uint32_t index = 0; index < slots.size(); ++index) {
-    uint64_t chunk_id = slots[index];
-    const ChunkRecord* chunk = chunk_id ? std::as_const(metadata_).chunks().find(chunk_id) : nullptr;
-    if (chunk_id == 0) {
-      ++counts.not_changed;
-      continue;
-    }
+  counts.not_changed = slots.size() - static_cast<uint32_t>(slots.chunk_count());  // holes
+  for (const ChunkList::Slot& slot : slots) {
+    uint32_t index = slot.index;  // named variables: a lambda below captures them
+    uint64_t chunk_id = slot.id;
+    const ChunkRecord* chunk = std::as_const(metadata_).chunks().find(chunk_id);
     auto repair = [&](uint32_t version) {
       out_of_step(chunk_id);
       commit(ChangelogEntry::make("REPAIR", now).arg(inode).arg(index).result(version));

@@ -40,17 +40,13 @@ bool ClientProtocol::handle_node_info(uint32_t msgid, PacketReader& in, size_t s
     for (auto it = first; it != end; ++it) reply.u32((*it)->child->inode);
   } else if (node->is_file_like()) {
     // continue_id is the chunk index the page starts at.
-    std::vector<uint64_t> indexes;
-    uint64_t index = continue_id;
-    for (; index < node->chunks.size() && indexes.size() < max_entries; ++index) {
-      if (node->chunks[index] != 0) indexes.push_back(index);
-    }
-    while (index < node->chunks.size() && node->chunks[index] == 0) ++index;
-    reply.u16(kFileNode).u64(index < node->chunks.size() ? index : 0).u64(node->length);
-    for (uint64_t slot : indexes) {
-      uint64_t chunk_id = node->chunks[slot];
-      size_t copies = std::min(services_.chunks.valid_copies(chunk_id).size(), kMaxCopies);
-      reply.u64(chunk_id).u32(static_cast<uint32_t>(chunk_disk_size(*node, slot))).u8(static_cast<uint8_t>(copies));
+    auto first = node->chunks.from(continue_id);
+    auto end = first + std::min<ptrdiff_t>(max_entries, node->chunks.end() - first);
+    reply.u16(kFileNode).u64(end == node->chunks.end() ? 0 : end->index).u64(node->length);
+    for (auto slot = first; slot != end; ++slot) {
+      size_t copies = std::min(services_.chunks.valid_copies(slot->id).size(), kMaxCopies);
+      reply.u64(slot->id).u32(static_cast<uint32_t>(chunk_disk_size(*node, slot->index)));
+      reply.u8(static_cast<uint8_t>(copies));
     }
   } else {
     reply.u16(kOtherNode);

@@ -34,10 +34,10 @@ bool ClientProtocol::handle_check(uint32_t msgid, PacketReader& in, size_t size)
   reply.u32(msgid);
   if (size == 8) {
     std::array<uint32_t, kCheckCounters> counters{};
-    for (uint64_t chunk_id : file->chunks) {
-      size_t copies = std::min<size_t>(services_.chunks.valid_copies(chunk_id).size(), 10);
-      ++counters[chunk_id == 0 ? kCheckCounters - 1 : copies];
+    for (const ChunkList::Slot& slot : file->chunks) {
+      ++counters[std::min<size_t>(services_.chunks.valid_copies(slot.id).size(), 10)];
     }
+    counters[kCheckCounters - 1] += static_cast<uint32_t>(file->chunks.size() - file->chunks.chunk_count());
     for (uint32_t counter : counters) reply.u32(counter);
     send(reply.take());
     return true;
@@ -47,7 +47,7 @@ bool ClientProtocol::handle_check(uint32_t msgid, PacketReader& in, size_t size)
     reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kIndexTooBig);
     return true;
   }
-  uint64_t chunk_id = index < file->chunks.size() ? file->chunks[index] : 0;
+  uint64_t chunk_id = file->chunks[index];
   const ChunkRecord* chunk = chunk_id ? std::as_const(services_.metadata).chunks().find(chunk_id) : nullptr;
   if (chunk_id != 0 && !chunk) {
     reply_status(msg::MATOCL_FUSE_CHECK, msgid, StatusCode::kNoChunk);

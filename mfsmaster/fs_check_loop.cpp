@@ -34,9 +34,7 @@ void FsCheckLoop::check_file(const ChunkManager& chunks, const Node& file) {
   ++current_.files;
   bool missing = false;
   bool undergoal = false;
-  for (uint32_t index = 0; index < file.chunks.size(); ++index) {
-    uint64_t chunk_id = file.chunks[index];
-    if (chunk_id == 0) continue;
+  for (const auto& [index, chunk_id] : file.chunks) {
     ++current_.chunks;
     uint32_t valid = 0;
     bool wrong_version = false;

@@ -147,7 +147,7 @@ struct Node {
 
   // files (and trash/sustained files)
   uint64_t length = 0;
-  ChunkList chunks;  // chunk id per 64 MiB index, 0 = hole (chunk_list.h)
+  ChunkList chunks;  // chunk ids by 64 MiB index, holes left out (chunk_list.h)
   // directories
   std::unique_ptr<DirectoryData> directory;
   // Reading gives empty extras when the node has none; editing creates them.

@@ -477,7 +477,7 @@ Result<const Node*> FsOperations::write_chunk(const RequestContext& context, uin
   if (node->eattr & eattr::kImmutable) return StatusCode::kEPERM;
   if (index > kMaxChunkIndex) return StatusCode::kIndexTooBig;
   // A new chunk is tested as if written in full; rewriting an existing one adds nothing.
-  if (index >= node->chunks.size() || node->chunks[index] == 0) {
+  if (node->chunks[index] == 0) {
     SubtreeUsage growth = metadata_.fs().full_chunk_usage_of(*node);
     if (Status quota = metadata_.quotas().check_file(metadata_.fs(), *node, growth); !quota) return quota;
   }
@@ -528,7 +528,7 @@ Result<FsOperations::TruncatePlan> FsOperations::truncate(
   bool changes = plan.new_length != node->length;
   if (!grows_only && plan.new_length < node->length && plan.new_length % kChunkSize != 0) {
     plan.chunk_index = static_cast<uint32_t>(plan.new_length / kChunkSize);
-    plan.cuts_chunk = plan.chunk_index < node->chunks.size() && node->chunks[plan.chunk_index] != 0;
+    plan.cuts_chunk = node->chunks[plan.chunk_index] != 0;
   }
   bool touches_times = !grows_only && !((flags & kTimeFix) && !changes);
   if ((changes && !(flags & kReserve)) || touches_times) {

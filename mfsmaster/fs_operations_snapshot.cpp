@@ -109,10 +109,8 @@ Result<Entries> FsOperations::append_slice(const RequestContext& context, uint32
   Node appended;
   appended.sclass = file->sclass;
   appended.chunks = file->chunks;
-  appended.chunks.resize(base, 0);
-  for (uint64_t index = first; index < end; ++index) {
-    appended.chunks.push_back(index < source->chunks.size() ? source->chunks[index] : 0);
-  }
+  appended.chunks.append_slice(source->chunks, static_cast<uint32_t>(first), static_cast<uint32_t>(end),
+                               static_cast<uint32_t>(base));
   appended.length = base * kChunkSize + (end == chunk_count ? source->length - first * kChunkSize
                                                             : (end - first) * kChunkSize);
   SubtreeUsage growth = metadata_.fs().usage_of(appended).add(metadata_.fs().usage_of(*file), -1);

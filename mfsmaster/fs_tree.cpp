@@ -302,9 +302,7 @@ void FsTree::release(uint32_t inode) {
 
 void FsTree::free_node(Node& node, uint32_t now) {
   if (release_chunk_) {
-    for (uint64_t chunk_id : node.chunks) {
-      if (chunk_id != 0) release_chunk_(chunk_id, node);
-    }
+    for (const ChunkList::Slot& slot : node.chunks) release_chunk_(slot.id, node);
   }
   uint32_t inode = node.inode;
   mark_changed(inode);
@@ -323,13 +321,17 @@ void FsTree::set_length(Node& file, uint64_t length) {
   }
   file.length = length;
   // Only a shrink drops chunks: a write may fill a chunk past the length it publishes later.
-  size_t chunks_needed = static_cast<size_t>((length + kChunkSize - 1) / kChunkSize);
-  while (delta < 0 && file.chunks.size() > chunks_needed) {
-    if (file.chunks.back() != 0 && release_chunk_) release_chunk_(file.chunks.back(), file);
-    file.chunks.pop_back();
+  auto chunks_needed = static_cast<uint32_t>((length + kChunkSize - 1) / kChunkSize);
+  if (delta >= 0 || file.chunks.size() <= chunks_needed) return;
+  if (release_chunk_) {
+    // Last chunk first, as the table is cut from its end.
+    for (auto slot = file.chunks.end(); slot != file.chunks.begin() && (slot - 1)->index >= chunks_needed;) {
+      --slot;
+      release_chunk_(slot->id, file);
+    }
   }
-  // A file written far past its end and cut back gives the table's memory back.
-  if (file.chunks.capacity() > 2 * file.chunks.size() + 64) file.chunks.shrink_to_fit();
+  file.chunks.resize(chunks_needed);
+  if (file.chunks.allocated_bytes() > 2 * file.chunks.used_bytes() + 1024) file.chunks.shrink_to_fit();
 }
 
 uint32_t FsTree::subtree_node_count(const Node& node) {

@@ -25,8 +25,8 @@ std::array<MemoryUse, 11> memory_report(const Metadata& metadata, const ChunkMan
   auto add_edge = [&](const Edge& edge) { use[kEdges].used += sizeof(Edge) + edge.name.capacity(); };
   for (const Node* node : fs.all_nodes()) {
     use[kNodes].used += sizeof(Node);
-    use[kChunkTabs].allocated += node->chunks.capacity() * sizeof(uint64_t);
-    use[kChunkTabs].used += node->chunks.size() * sizeof(uint64_t);
+    use[kChunkTabs].allocated += node->chunks.allocated_bytes();
+    use[kChunkTabs].used += node->chunks.used_bytes();
     use[kSymlinks].used += node->extras().symlink_target.size();
     if (!node->directory) continue;
     const auto& children = node->directory->children;

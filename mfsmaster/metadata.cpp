@@ -35,8 +35,8 @@ void Metadata::recount_chunk_references() {
   chunk_classes_.clear();
   for (const Node* node : std::as_const(fs_).all_nodes()) {
     if (!node->is_file_like()) continue;
-    for (uint64_t chunk_id : node->chunks) {
-      if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *node);
+    for (const ChunkList::Slot& slot : node->chunks) {
+      if (ChunkRecord* chunk = chunks_.find(slot.id)) reference_chunk(*chunk, *node);
     }
   }
 }

@@ -26,7 +26,7 @@ Status Metadata::apply_write(const ChangelogEntry& entry) {
   Node* file = fs_.find(inode);
   if (!file || !file->is_file_like()) return mismatch("WRITE: no such file");
   if (index > kMaxChunkIndex) return mismatch("WRITE: index too big");
-  uint64_t previous = index < file->chunks.size() ? file->chunks[index] : 0;
+  uint64_t previous = file->chunks[index];
   ChunkRecord* old_chunk = previous ? chunks_.find(previous) : nullptr;
   if (previous && !old_chunk) return mismatch("WRITE: file refers to an unknown chunk");
   bool needs_new_chunk = previous == 0 || old_chunk->file_references > 1;
@@ -38,8 +38,7 @@ Status Metadata::apply_write(const ChangelogEntry& entry) {
     ChunkRecord& created = chunks_.add(chunk_id, 1, 0);
     created.lock(locked_to, true);
     if (old_chunk) chunk_classes_.remove(*old_chunk, file->sclass);  // copy-on-write of a shared chunk
-    if (file->chunks.size() <= index) file->chunks.resize(index + 1, 0);
-    file->chunks[index] = chunk_id;
+    file->chunks.set(index, chunk_id);
     reference_chunk(created, *file);
   } else {
     if (changes_version) ++old_chunk->version;
@@ -69,7 +68,7 @@ Status Metadata::apply_trunc(const ChangelogEntry& entry) {
     // Copy-on-write: the file gets a new chunk, a truncated duplicate of the shared one.
     if (chunk_id != chunks_.next_id()) return mismatch("TRUNC: chunk id differs");
     chunk_classes_.remove(*chunk, file->sclass);
-    file->chunks[index] = chunk_id;
+    file->chunks.set(index, chunk_id);
     ChunkRecord& duplicate = chunks_.add(chunk_id, 1, 0);
     duplicate.lock(locked_to, true);
     reference_chunk(duplicate, *file);
@@ -103,11 +102,9 @@ Status Metadata::apply_append(const ChangelogEntry& entry) {
   if (from > to || to > source_last) return mismatch("APPEND: bad slice");
   uint64_t base = (file->length + kChunkSize - 1) / kChunkSize;
   if (base + (to - from) > kMaxChunkIndex) return mismatch("APPEND: index too big");
-  file->chunks.resize(base, 0);
-  for (uint32_t index = from; index <= to; ++index) {
-    uint64_t chunk_id = index < source->chunks.size() ? source->chunks[index] : 0;
-    file->chunks.push_back(chunk_id);
-    if (ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr) reference_chunk(*chunk, *file);
+  file->chunks.append_slice(source->chunks, from, to + 1, static_cast<uint32_t>(base));
+  for (auto slot = file->chunks.from(base); slot != file->chunks.end(); ++slot) {
+    if (ChunkRecord* chunk = chunks_.find(slot->id)) reference_chunk(*chunk, *file);
   }
   uint64_t appended = to == source_last ? source->length - uint64_t{from} * kChunkSize
                                         : uint64_t{to - from + 1} * kChunkSize;
@@ -126,13 +123,13 @@ Status Metadata::apply_repair(const ChangelogEntry& entry) {
   uint32_t version = args.result<uint32_t>();
   if (!args.ok()) return args.status();
   Node* file = fs_.find(inode);
-  if (!file || !file->is_file_like() || index >= file->chunks.size() || file->chunks[index] == 0) {
+  if (!file || !file->is_file_like() || file->chunks[index] == 0) {
     return mismatch("REPAIR: bad slot");
   }
   uint64_t chunk_id = file->chunks[index];
   if (version == 0) {
     release_chunk_reference(chunk_id, *file);
-    file->chunks[index] = 0;
+    file->chunks.set(index, 0);
   } else {
     ChunkRecord* chunk = chunks_.find(chunk_id);
     if (!chunk) return mismatch("REPAIR: no such chunk");
@@ -166,9 +163,9 @@ Status Metadata::apply_rollback(const ChangelogEntry& entry) {
   if (!chunk || (previous && !restored)) return mismatch("ROLLBACK: unknown chunk");
   chunk_classes_.remove(*chunk, file->sclass);
   chunk->unlock();
-  file->chunks[index] = previous;
+  file->chunks.set(index, previous);
   if (restored) reference_chunk(*restored, *file);
-  while (!file->chunks.empty() && file->chunks.back() == 0) file->chunks.pop_back();
+  file->chunks.drop_trailing_holes();
   return Status::ok();
 }
 

@@ -57,8 +57,8 @@ std::optional<SettingChange> Metadata::take_setting_plan(uint32_t inode, const S
 
 void Metadata::update_chunk_goals(const Node& file, uint8_t old_class) {
   if (old_class == file.sclass || !file.is_file_like()) return;
-  for (uint64_t chunk_id : file.chunks) {
-    ChunkRecord* chunk = chunk_id ? chunks_.find(chunk_id) : nullptr;
+  for (const ChunkList::Slot& slot : file.chunks) {
+    ChunkRecord* chunk = chunks_.find(slot.id);
     if (!chunk) continue;
     chunk_classes_.remove(*chunk, old_class);
     chunk_classes_.add(*chunk, file.sclass);

@@ -535,10 +535,8 @@ class ImageLoader {
           node->length = in_.u64();
           uint32_t count = in_.u32();
           if (!in_.need(uint64_t{count} * 8, "chunk list")) return false;
+          for (uint32_t index = 0; index < count; ++index) node->chunks.set(index, in_.u64());
           node->chunks.resize(count);
-          for (uint64_t& chunk : node->chunks) {
-            if (uint64_t id = in_.u64(); id != 0) chunk = id;  // holes stay untouched (chunk_list.h)
-          }
           break;
         }
         default:
@@ -789,12 +787,12 @@ class ImageLoader {
         return fail("i-node " + std::to_string(node->inode) + " has no directory entry");
       }
       if (!node->is_file_like()) continue;
-      for (uint64_t& chunk_id : node->chunks) {
-        if (chunk_id != 0 && !table.find(chunk_id)) {
-          chunk_id = 0;  // a chunk missing from CHNK: the slot becomes a hole
-          ++report_.chunk_references_cleared;
-        }
+      std::vector<uint32_t> unknown;  // chunks missing from CHNK: their slots become holes
+      for (const ChunkList::Slot& slot : node->chunks) {
+        if (!table.find(slot.id)) unknown.push_back(slot.index);
       }
+      for (uint32_t index : unknown) node->chunks.set(index, 0);
+      report_.chunk_references_cleared += unknown.size();
     }
     // Chunk reference counts and goals (highest class of the referencing files), open
     // counts of the OPEN pairs, reusable i-node numbers; the same as after a checkpoint.

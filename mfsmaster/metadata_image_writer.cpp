@@ -300,12 +300,18 @@ class ImageWriter {
         case NodeType::kFile:
         case NodeType::kTrash:
         case NodeType::kSustained: {
-          size_t count = node->chunks.size();
-          while (count > 0 && node->chunks[count - 1] == 0) --count;  // trailing holes are not written
+          // Slot by slot up to the last chunk: trailing holes are not written.
+          const ChunkList& chunks = node->chunks;
+          uint64_t count = chunks.chunk_count() == 0 ? 0 : (chunks.end() - 1)->index + uint64_t{1};
           if (count > uint64_t{kMaxChunkIndex} + 1) return invalid("chunk table too long");
           out_.u64(node->length);
           out_.u32(static_cast<uint32_t>(count));
-          for (size_t i = 0; i < count; ++i) out_.u64(node->chunks[i]);
+          uint64_t written = 0;
+          for (const auto& [index, chunk_id] : chunks) {
+            for (; written < index; ++written) out_.u64(0);
+            out_.u64(chunk_id);
+            ++written;
+          }
           break;
         }
         default:

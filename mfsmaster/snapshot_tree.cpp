@@ -243,9 +243,7 @@ class SnapshotWalk {
     copy_target_and_rdev(node, source);
     if (source.is_file_like()) {
       node.chunks = source.chunks;
-      for (uint64_t chunk_id : node.chunks) {
-        if (chunk_id != 0) (*share_)(chunk_id, node);
-      }
+      for (const ChunkList::Slot& slot : node.chunks) (*share_)(slot.id, node);
       fs_->set_length(node, source.length);
     }
   }

@@ -14,8 +14,8 @@ constexpr uint64_t kBlockSize = 65536;
 // Disk use of a file's chunks; holes count nothing.
 uint64_t file_size(const Node& file, uint32_t& chunks) {
   uint64_t size = 0;
-  for (uint64_t index = 0; index < file.chunks.size(); ++index) {
-    uint64_t chunk = file.chunks[index] == 0 ? 0 : chunk_disk_size(file, index);
+  for (const ChunkList::Slot& slot : file.chunks) {
+    uint64_t chunk = chunk_disk_size(file, slot.index);
     if (chunk != 0) ++chunks;
     size += chunk;
   }

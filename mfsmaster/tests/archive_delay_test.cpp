@@ -44,7 +44,7 @@ class ArchiveDelayTest : public testing::MetadataFixture {
   }
 
   bool archived(uint32_t inode) const {
-    return metadata.chunks().find(metadata.fs().find(inode)->chunks.at(0))->archived;
+    return metadata.chunks().find(metadata.fs().find(inode)->chunks[0])->archived;
   }
 
   ArchiveDelayLoop loop;

@@ -94,11 +94,11 @@ TEST(CheckpointRecords, AFileRecordLeavesTheHolesOfItsChunkTableOut) {
   file.inode = 7;
   file.type = NodeType::kFile;
   file.length = uint64_t{1} << 52;
-  file.chunks.assign(uint64_t{1} << 26, 0);
-  file.chunks[0] = 11;
-  file.chunks[1] = 12;
-  file.chunks[40] = 13;
-  file.chunks.back() = 14;
+  file.chunks.set(0, 11);
+  file.chunks.set(1, 12);
+  file.chunks.set(40, 13);
+  file.chunks.set((1 << 26) - 1, 14);
+  file.chunks.resize((1 << 26) + 2);  // ending with holes
   std::string record = checkpoint_records::encode_node(file);
   EXPECT_LT(record.size(), 200u);
   std::vector<checkpoint_records::StoredEdge> edges;
@@ -111,7 +111,7 @@ TEST(CheckpointRecords, AFileRecordLeavesTheHolesOfItsChunkTableOut) {
   decoded = checkpoint_records::decode_node(7, checkpoint_records::encode_node(file), edges);
   ASSERT_TRUE(decoded);
   EXPECT_EQ((*decoded)->chunks, file.chunks);
-  file.chunks.clear();
+  file.chunks = {};
   decoded = checkpoint_records::decode_node(7, checkpoint_records::encode_node(file), edges);
   ASSERT_TRUE(decoded);
   EXPECT_TRUE((*decoded)->chunks.empty());

@@ -472,7 +472,7 @@ TEST(MetadataImage, LargeImageThroughFileBuffers) {
       md.chunks().add(id, 1, 0);
       md.chunks().find(id)->file_references = 1;
       md.chunks().find(id)->goal = f->sclass;
-      f->chunks.push_back(id);
+      f->chunks.set(static_cast<uint32_t>(c), id);
     }
   }
   TempDir tmp;
