@@ -263,6 +263,7 @@ Result<Attr> FileData::truncate(const Frame& request) {
     Result<Attr> truncated = decode_truncate_reply(*reply);
     if (truncated || !chunk_unavailable(truncated.code())) return truncated;
     last_error = truncated.status();
+    retries.failed_with(truncated.code());
     if (retries.worth_logging(attempt)) {
       MFS_LOG_WARNING("truncate failed (try %u): %s", attempt + 1, last_error.to_string().c_str());
     }
@@ -282,6 +283,7 @@ Status FileData::write_chunk(uint32_t inode, uint32_t chunk_index, std::span<con
     if (!location) {
       if (!retryable(location.code())) return location.status();
       last_error = location.status();
+      retries.failed_with(location.code());
       continue;
     }
     Status written = write_to_chain(pool_, *location, pieces);
@@ -375,6 +377,7 @@ Result<ChunkLocation> FileData::locate_for_read_retrying(uint32_t inode, uint32_
     Result<ChunkLocation> location = locate_for_read(inode, chunk_index);
     if (location || !retryable(location.code())) return location;
     last_error = location.status();
+    retries.failed_with(location.code());
     if (retries.worth_logging(attempt)) {
       MFS_LOG_WARNING("file %u, chunk %u: no location to read (try %u): %s", inode, chunk_index, attempt + 1,
                       last_error.to_string().c_str());
@@ -394,6 +397,7 @@ Status FileData::read_chunk_range(uint32_t inode, uint32_t chunk_index, uint32_t
     if (!location) {
       if (!retryable(location.code())) return location.status();
       last_error = location.status();
+      retries.failed_with(location.code());
       continue;
     }
     if (location->chunkid == 0) {  // a hole

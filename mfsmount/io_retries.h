@@ -2,7 +2,10 @@
 // mfsioretries tries at most; with mfstimeout=SEC, no longer than SEC seconds from the first
 // try either (the back-off is cut at that moment, and the I/O then fails with EIO). Failed
 // tries are logged from try number mfslogretry on (the first try is number 0), so that a
-// hiccup that a retry cures leaves the log quiet. One object per I/O: it counts from when made.
+// hiccup that a retry cures leaves the log quiet. Spec 10 §8.5: a try the master answered
+// LOCKED (a writer holds the chunk; it parks the request up to 30 s first) or EAGAIN (servers
+// are changing) does not count against mfsioretries: it is waited out, with the same growing
+// back-off, and mfstimeout still ends it. One object per I/O: it counts from when made.
 #pragma once
 #include <algorithm>
 #include <chrono>
@@ -37,7 +40,7 @@ class IoRetries {
   // such try may be made: the count or the time is used up.
   std::optional<Clock::duration> delay_before(uint32_t attempt, Clock::time_point now = Clock::now()) const {
     if (attempt == 0) return Clock::duration::zero();
-    if (attempt >= std::max<uint32_t>(settings_.retries, 1) || out_of_time(now)) return std::nullopt;
+    if (attempt >= std::max<uint32_t>(settings_.retries, 1) + uncounted_ || out_of_time(now)) return std::nullopt;
     Clock::duration delay = retry_delay(attempt);
     if (settings_.timeout_s != 0) delay = std::min(delay, deadline() - now);
     return delay;
@@ -49,6 +52,10 @@ class IoRetries {
     if (!delay) return false;
     std::this_thread::sleep_for(*delay);
     return attempt == 0 || !out_of_time();
+  }
+  // After a failed try: whether it counts, by the master's status.
+  void failed_with(StatusCode code) {
+    if (code == StatusCode::kLocked || code == StatusCode::kEAGAIN) ++uncounted_;
   }
   bool out_of_time(Clock::time_point now = Clock::now()) const { return settings_.timeout_s != 0 && now >= deadline(); }
   bool worth_logging(uint32_t attempt) const { return attempt >= settings_.log_from; }
@@ -62,6 +69,7 @@ class IoRetries {
 
   IoRetrySettings settings_;
   Clock::time_point start_;
+  uint32_t uncounted_ = 0;  // failed tries that did not count
 };
 
 }  // namespace mfs::mount

@@ -32,6 +32,21 @@ TEST(IoRetriesTest, TimeoutCutsTheBackOffAndStopsTheRetries) {
   EXPECT_EQ(retries.gave_up(lost, start + seconds(9)).code(), StatusCode::kChunkLost);
 }
 
+// Spec 10 §8.5: LOCKED and EAGAIN are waited out; the back-off keeps growing with each try.
+TEST(IoRetriesTest, LockedAndEagainDoNotCountAgainstTheRetries) {
+  IoRetries::Clock::time_point start{};
+  IoRetries retries(IoRetrySettings{2, 0, 5}, start);
+  retries.failed_with(StatusCode::kLocked);
+  retries.failed_with(StatusCode::kEAGAIN);
+  retries.failed_with(StatusCode::kIO);
+  EXPECT_EQ(retries.delay_before(3, start), milliseconds(601));
+  EXPECT_FALSE(retries.delay_before(4, start));
+  IoRetries timed(IoRetrySettings{2, 10, 5}, start);
+  timed.failed_with(StatusCode::kLocked);
+  EXPECT_TRUE(timed.delay_before(2, start + seconds(9)));
+  EXPECT_FALSE(timed.delay_before(2, start + seconds(10)));  // mfstimeout still ends it
+}
+
 TEST(IoRetriesTest, FailuresAreLoggedFromLogRetryOn) {
   // 3.0.117 with mfsioretries=8 logs 3 failed tries by default, 8 with mfslogretry=0.
   IoRetries retries(IoRetrySettings{30, 0, 5});
