@@ -285,7 +285,8 @@ def test_io_timeout_and_log_retry_as_the_real_client(cluster_factory):
 
 def test_debug_logs_each_request_as_the_real_client(cluster_factory):
     """mfsdebug: each kernel request is logged with its inode and name, e.g. `lookup (1,x)`
-    for a stat of /x, but not the bytes written; without the option nothing of the sort."""
+    for a stat of /x, but not the bytes written, and each error answer in 3.0.117's words;
+    without the option nothing of the sort."""
     cluster = cluster_factory(master="real", chunkservers=["real"])
     for impl in IMPLS:
         for debug in (True, False):
@@ -296,9 +297,13 @@ def test_debug_logs_each_request_as_the_real_client(cluster_factory):
                 os.stat(mount.mountpoint / name)
             (mount.mountpoint / name).mkdir()
             (mount.mountpoint / name / "f").write_bytes(b"written-bytes-" * 300)
+            with pytest.raises(OSError, match="Directory not empty"):
+                os.rmdir(mount.mountpoint / name)
             logged = mount.log_text()[logged_before:]
             print(impl, debug, logged)  # shown when the test fails
             assert (f"lookup (1,{name})" in logged) == debug, (impl, debug)
             assert bool(re.search(rf"mkdir \(1,{name}\b", logged)) == debug, (impl, debug)
             assert "written-bytes" not in logged, (impl, debug)
+            assert ("status: No such file or directory" in logged) == debug, (impl, debug)
+            assert ("status: Directory not empty" in logged) == debug, (impl, debug)
             mount.stop()

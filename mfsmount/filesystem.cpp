@@ -50,7 +50,7 @@ Caller caller_of(fuse_req_t req) {
 
 bool name_too_long(fuse_req_t req, const char* name) {
   if (std::strlen(name) <= kMaxName) return false;
-  fuse_reply_err(req, ENAMETOOLONG);
+  reply_errno(req, ENAMETOOLONG);
   return true;
 }
 
@@ -269,7 +269,7 @@ struct Operations {
   // `size` 0 asks for the length only.
   static void reply_xattr(fuse_req_t req, const XattrReply& xattr, size_t size) {
     if (size == 0) return (void)fuse_reply_xattr(req, xattr.length);
-    if (xattr.length > size) return (void)fuse_reply_err(req, ERANGE);
+    if (xattr.length > size) return (void)reply_errno(req, ERANGE);
     fuse_reply_buf(req, reinterpret_cast<const char*>(xattr.value.data()), xattr.value.size());
   }
 
@@ -294,22 +294,22 @@ struct Operations {
       answer = xattr ? XattrCache::Answer(std::move(xattr->value)) : std::nullopt;
       fs.xattr_cache_.remember(ino, name, who, *answer);
     }
-    if (!*answer) return (void)fuse_reply_err(req, ENODATA);
+    if (!*answer) return (void)reply_errno(req, ENODATA);
     reply_xattr(req, XattrReply{static_cast<uint32_t>((*answer)->size()), std::move(**answer)}, size);
   }
 
   // mfsnoxattrs: every extended attribute request fails as on a file system without them.
   static bool refuse_if_no_xattrs(fuse_req_t req) {
     if (!fs_of(req).options_.no_xattrs) return false;
-    fuse_reply_err(req, EOPNOTSUPP);
+    reply_errno(req, EOPNOTSUPP);
     return true;
   }
 
   static void getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     if (refuse_if_no_xattrs(req)) return;
-    if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, ENODATA);
-    if (fs_of(req).xattr_absence_.known_absent(ino)) return (void)fuse_reply_err(req, ENODATA);
+    if (std::strlen(name) > kMaxName) return (void)reply_errno(req, ERANGE);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, ENODATA);
+    if (fs_of(req).xattr_absence_.known_absent(ino)) return (void)reply_errno(req, ENODATA);
     if (reply_acl_get(req, fs_of(req).master_, ino, name, size)) return;  // ACLs: GETFACL (spec 10 §10.3)
     if (fs_of(req).xattr_cache_.enabled()) return cached_getxattr(req, ino, name, size);
     uint8_t mode = size == 0 ? kXattrGetLength : kXattrGetData;
@@ -326,9 +326,9 @@ struct Operations {
   static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char* name, std::span<const uint8_t> value,
                            uint8_t mode) {
     if (refuse_if_no_xattrs(req)) return;
-    if (std::strlen(name) > kMaxName) return (void)fuse_reply_err(req, ERANGE);
-    if (value.size() > kMaxXattrValue) return (void)fuse_reply_err(req, E2BIG);
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EPERM);
+    if (std::strlen(name) > kMaxName) return (void)reply_errno(req, ERANGE);
+    if (value.size() > kMaxXattrValue) return (void)reply_errno(req, E2BIG);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, EPERM);
     fs_of(req).xattr_absence_.forget(ino);
     // ACLs: SETFACL (spec 10 §10.3).
     if (reply_acl_change(req, fs_of(req).master_, ino, name,
@@ -396,7 +396,7 @@ struct Operations {
       case LOCK_SH: cmd = try_only ? kFlockTryShared : kFlockLockShared; break;
       case LOCK_EX: cmd = try_only ? kFlockTryExclusive : kFlockLockExclusive; break;
       case LOCK_UN: cmd = kFlockUnlock; break;
-      default: fuse_reply_err(req, EINVAL); return;
+      default: reply_errno(req, EINVAL); return;
     }
     PendingLock pending{&fs, static_cast<uint32_t>(ino), fs.next_lock_request(), fi->lock_owner, false};
     if (cmd != kFlockUnlock) fs.note_lock_owner(fs.flock_owners_, ino, fi->lock_owner);
@@ -480,7 +480,7 @@ struct Operations {
   }
 
   static void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EPERM);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, EPERM);
     Filesystem& fs = fs_of(req);
     Credentials who = credentials_of(req);
     SetattrFields fields;
@@ -557,7 +557,7 @@ struct Operations {
       case S_IFBLK: type = NodeType::kBlockDev; break;
       case S_IFCHR: type = NodeType::kCharDev; break;
       case S_IFSOCK: type = NodeType::kSocket; break;
-      default: fuse_reply_err(req, EPERM); return;
+      default: reply_errno(req, EPERM); return;
     }
     entry_reply(req, ask(req,
                          mknod_request(parent, name, type, mode & 07777, umask_of(req), credentials_of(req),
@@ -594,7 +594,7 @@ struct Operations {
   static void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
                      const char* new_name, unsigned int flags) {
     if (name_too_long(req, name) || name_too_long(req, new_name)) return;
-    if (flags != 0) return (void)fuse_reply_err(req, EINVAL);  // RENAME_NOREPLACE/EXCHANGE: not in MooseFS 3.0
+    if (flags != 0) return (void)reply_errno(req, EINVAL);  // RENAME_NOREPLACE/EXCHANGE: not in MooseFS 3.0
     auto reply = ask(req, rename_request(parent, name, new_parent, new_name, credentials_of(req)),
                      msg::MATOCL_FUSE_RENAME);
     if (reply_if_error(req, reply)) return;
@@ -622,7 +622,7 @@ struct Operations {
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     Filesystem& fs = fs_of(req);
     if (ino == kMasterInfoInode) {
-      if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EACCES);
+      if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)reply_errno(req, EACCES);
       fi->direct_io = 1;  // the session id changes when the session is lost
       fuse_reply_open(req, fi);
       return;
@@ -724,7 +724,7 @@ struct Operations {
   }
 
   static void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, 0);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, 0);
     Filesystem& fs = fs_of(req);
     Status status = fs.data_.release(ino, !fs.closes_behind(fi));
     if (fi->flock_release && fs.take_lock_owner(fs.flock_owners_, ino, fi->lock_owner)) {
@@ -779,7 +779,7 @@ struct Operations {
   }
 
   static void access(fuse_req_t req, fuse_ino_t ino, int mask) {
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, (mask & W_OK) ? EACCES : 0);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, (mask & W_OK) ? EACCES : 0);
     status_reply(req, ask(req, access_request(ino, credentials_of(req), static_cast<uint16_t>(mask & 7)),
                           msg::MATOCL_FUSE_ACCESS));
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "mfsmount/operation_trace.h"
+
 namespace mfs::mount {
 
 mode_t type_bits(NodeType type) {
@@ -38,7 +40,12 @@ struct stat stat_of(uint32_t inode, const Attr& attr) {
   return st;
 }
 
-void reply_status(fuse_req_t req, const Status& status) { fuse_reply_err(req, to_errno(status.code())); }
+void reply_errno(fuse_req_t req, int error) {
+  trace_error_answer(error);
+  fuse_reply_err(req, error);
+}
+
+void reply_status(fuse_req_t req, const Status& status) { reply_errno(req, to_errno(status.code())); }
 
 void reply_dir_opened(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<DirListing> listing) {
   fi->fh = reinterpret_cast<uint64_t>(listing.get());
@@ -47,7 +54,7 @@ void reply_dir_opened(fuse_req_t req, fuse_file_info* fi, std::unique_ptr<DirLis
 
 void release_dir_listing(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   delete reinterpret_cast<DirListing*>(fi->fh);
-  fuse_reply_err(req, 0);
+  reply_errno(req, 0);
 }
 
 void read_dir_listing(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {

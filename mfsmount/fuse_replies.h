@@ -23,6 +23,8 @@ mode_t type_bits(NodeType type);
 // The stat of a node as the master describes it (st_blocks from the length, for files).
 struct stat stat_of(uint32_t inode, const Attr& attr);
 
+// Answers with an errno, 0 for a success without data; under mfsdebug an error is logged.
+void reply_errno(fuse_req_t req, int error);
 // A MooseFS status as the errno of the reply.
 void reply_status(fuse_req_t req, const Status& status);
 

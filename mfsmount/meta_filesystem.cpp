@@ -104,7 +104,7 @@ struct MetaOperations {
 
   static void reply_file_entry(fuse_req_t req, std::string_view name) {
     std::optional<uint32_t> inode = meta::inode_from_name(name);
-    if (!inode) return (void)fuse_reply_err(req, ENOENT);
+    if (!inode) return (void)reply_errno(req, ENOENT);
     Result<struct stat> st = detached_stat(req, *inode);
     if (reply_if_error(req, st)) return;
     reply_entry(req, *st);
@@ -117,7 +117,7 @@ struct MetaOperations {
 
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name_text) {
     std::string_view name(name_text);
-    if (name.size() > kMaxName) return (void)fuse_reply_err(req, ENAMETOOLONG);
+    if (name.size() > kMaxName) return (void)reply_errno(req, ENAMETOOLONG);
     switch (meta::kind_of(static_cast<uint32_t>(parent))) {
       case NodeKind::kRoot:
         if (name == "trash") return reply_entry(req, folder_stat(meta::kTrashInode, NodeKind::kTrash));
@@ -140,7 +140,7 @@ struct MetaOperations {
       case NodeKind::kFile:
         break;
     }
-    fuse_reply_err(req, ENOENT);
+    reply_errno(req, ENOENT);
   }
 
   static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
@@ -166,7 +166,7 @@ struct MetaOperations {
     auto listing = std::make_unique<DirListing>();
     auto self = static_cast<uint32_t>(ino);
     NodeKind kind = meta::kind_of(self);
-    if (kind == NodeKind::kFile) return (void)fuse_reply_err(req, ENOTDIR);
+    if (kind == NodeKind::kFile) return (void)reply_errno(req, ENOTDIR);
     bool in_trash = kind == NodeKind::kBucket || kind == NodeKind::kUndel;
     uint32_t parent = in_trash ? meta::kTrashInode : meta::kRootInode;
     add_folder(*listing, ".", self);
@@ -219,11 +219,11 @@ struct MetaOperations {
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fi->direct_io = 1;  // reads give the path, not the file's length of data
     if (ino == kMasterInfoInode) {
-      if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EACCES);
+      if ((fi->flags & O_ACCMODE) != O_RDONLY) return (void)reply_errno(req, EACCES);
       fi->fh = 0;
       return (void)fuse_reply_open(req, fi);
     }
-    if (meta::kind_of(static_cast<uint32_t>(ino)) != NodeKind::kFile) return (void)fuse_reply_err(req, EISDIR);
+    if (meta::kind_of(static_cast<uint32_t>(ino)) != NodeKind::kFile) return (void)reply_errno(req, EISDIR);
     // Only trash files have a path to show: a sustained one answers ENOENT here.
     auto reply = ask(req, trash_path_request(static_cast<uint32_t>(ino)), msg::MATOCL_FUSE_GETTRASHPATH);
     if (reply_if_error(req, reply)) return;
@@ -249,9 +249,9 @@ struct MetaOperations {
   // written cannot make a path: 3.0.117 accepts it and changes nothing.
   static void write(fuse_req_t req, fuse_ino_t ino, const char* buffer, size_t size, off_t offset,
                     fuse_file_info* fi) {
-    if (ino == kMasterInfoInode) return (void)fuse_reply_err(req, EACCES);
+    if (ino == kMasterInfoInode) return (void)reply_errno(req, EACCES);
     auto start = static_cast<size_t>(offset);
-    if (offset < 0 || size > kMaxPathWrite || start > kMaxPathWrite - size) return (void)fuse_reply_err(req, EINVAL);
+    if (offset < 0 || size > kMaxPathWrite || start > kMaxPathWrite - size) return (void)reply_errno(req, EINVAL);
     auto* file = reinterpret_cast<OpenTrashFile*>(fi->fh);
     {
       std::lock_guard lock(file->mutex);
@@ -284,7 +284,7 @@ struct MetaOperations {
 
   static void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (ino != kMasterInfoInode) store_path(req, *reinterpret_cast<OpenTrashFile*>(fi->fh));
-    fuse_reply_err(req, 0);
+    reply_errno(req, 0);
   }
 
   static void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -292,7 +292,7 @@ struct MetaOperations {
       std::unique_ptr<OpenTrashFile> file(reinterpret_cast<OpenTrashFile*>(fi->fh));
       store_path(req, *file);
     }
-    fuse_reply_err(req, 0);
+    reply_errno(req, 0);
   }
 
   static void status_reply(fuse_req_t req, const Result<std::vector<uint8_t>>& reply) {
@@ -303,9 +303,9 @@ struct MetaOperations {
   // rm of a trash file purges it; sustained files cannot be removed.
   static void unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     NodeKind kind = meta::kind_of(static_cast<uint32_t>(parent));
-    if (kind == NodeKind::kSustained) return (void)fuse_reply_err(req, EACCES);
+    if (kind == NodeKind::kSustained) return (void)reply_errno(req, EACCES);
     std::optional<uint32_t> inode = meta::inode_from_name(name);
-    if (!holds_trash_files(req, kind) || !inode) return (void)fuse_reply_err(req, ENOENT);
+    if (!holds_trash_files(req, kind) || !inode) return (void)reply_errno(req, ENOENT);
     status_reply(req, ask(req, purge_request(*inode), msg::MATOCL_FUSE_PURGE));
   }
 
@@ -314,12 +314,12 @@ struct MetaOperations {
   static void rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t, const char*, unsigned int) {
     std::optional<uint32_t> inode = meta::inode_from_name(name);
     if (!holds_trash_files(req, meta::kind_of(static_cast<uint32_t>(parent))) || !inode) {
-      return (void)fuse_reply_err(req, ENOENT);
+      return (void)reply_errno(req, ENOENT);
     }
     status_reply(req, ask(req, undelete_request(*inode), msg::MATOCL_FUSE_UNDEL));
   }
 
-  static void link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_err(req, ENOENT); }
+  static void link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { reply_errno(req, ENOENT); }
 
   static void statfs(fuse_req_t req, fuse_ino_t) {
     struct statvfs st {};

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -14,6 +15,7 @@ namespace mfs::mount {
 namespace {
 
 fuse_lowlevel_ops g_handlers;  // what the traced operations call
+bool g_tracing = false;        // set before the session starts its threads
 
 // A request argument as the log shows it: numbers and names; structures are left out.
 template <typename T>
@@ -66,6 +68,7 @@ void trace(fuse_lowlevel_ops& ops) {
 
 fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops) {
   g_handlers = ops;
+  g_tracing = true;
   fuse_lowlevel_ops traced = ops;
   trace<&fuse_lowlevel_ops::lookup, "lookup">(traced);
   trace<&fuse_lowlevel_ops::getattr, "getattr">(traced);
@@ -98,6 +101,10 @@ fuse_lowlevel_ops traced_operations(const fuse_lowlevel_ops& ops) {
   trace<&fuse_lowlevel_ops::setlk, "setlk">(traced);
   trace<&fuse_lowlevel_ops::flock, "flock">(traced);
   return traced;
+}
+
+void trace_error_answer(int error) {
+  if (g_tracing && error != 0) MFS_LOG_DEBUG("status: %s", std::generic_category().message(error).c_str());
 }
 
 }  // namespace mfs::mount
