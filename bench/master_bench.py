@@ -276,9 +276,12 @@ WORKLOAD_FUNCTIONS: dict[str, Callable[[Cluster, Sizes], dict[str, float]]] = {
 }
 
 
-def make_cluster(root: pathlib.Path, impl: str, metaloggers: int = 0) -> Cluster:
-    """The master under test with three real chunkservers (and real metaloggers)."""
-    return Cluster(root, master=impl, chunkservers=("real", "real", "real"), metaloggers=("real",) * metaloggers)
+def make_cluster(root: pathlib.Path, impl: str, metaloggers: int = 0, preserve_seconds: int | None = None) -> Cluster:
+    """The master under test with three real chunkservers (and real metaloggers);
+    ``preserve_seconds`` sets both masters' CHANGELOG_PRESERVE_SECONDS."""
+    options = {} if preserve_seconds is None else {"CHANGELOG_PRESERVE_SECONDS": preserve_seconds}
+    return Cluster(root, master=impl, chunkservers=("real", "real", "real"), metaloggers=("real",) * metaloggers,
+                   master_options=options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,6 +307,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "(spaces may be written as _)")
     p.add_argument("--metaloggers", type=int, default=0,
                    help="real metaloggers following each master, whose change stream then costs (0)")
+    p.add_argument("--changelog-preserve-seconds", type=int,
+                   help="CHANGELOG_PRESERVE_SECONDS of both masters (default: theirs, 1800); 0 keeps no recent "
+                        "changes in memory, so that the memory phase measures nodes and entries alone")
     p.add_argument("--json", type=pathlib.Path, help="write all figures to this file")
     p.add_argument("--workdir", type=pathlib.Path,
                    help="folder for the clusters (default: a new folder in /tmp)")
@@ -322,8 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = Sizes(args.files, args.readdir, args.readdir_repeats, args.small, args.seq_mib,
                   args.mem_files, args.mem_dirs, args.writers)
     return run_benchmark(args, "master_bench.py", "master", sizes,
-                         lambda root, impl: make_cluster(root, impl, args.metaloggers), WORKLOAD_FUNCTIONS, METRICS,
-                         "faster, or less memory")
+                         lambda root, impl: make_cluster(root, impl, args.metaloggers,
+                                                         args.changelog_preserve_seconds),
+                         WORKLOAD_FUNCTIONS, METRICS, "faster, or less memory")
 
 
 if __name__ == "__main__":
